@@ -1,0 +1,91 @@
+"""lumakit: explore Luma Ray 3.2's Modify Video through the Runware API, from a notebook.
+
+    import lumakit as lk
+    client = lk.Client()          # RUNWARE_API_KEY set -> Runware; otherwise the embedded local backend
+    r = client.modify("assets/dolphin.mp4", "a glass dolphin", strength="flex_2")
+
+Names are imported lazily, so ``import lumakit`` stays light (no moviepy, matplotlib or ipywidgets).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # request model
+    "Strength": "request",
+    "Controls": "request",
+    "ModifyRequest": "request",
+    "GenerateRequest": "request",
+    "ReframeRequest": "request",
+    "STRENGTHS": "request",
+    # errors
+    "LumakitError": "errors",
+    "RequestError": "errors",
+    "APIError": "errors",
+    "AuthenticationError": "errors",
+    "RateLimitError": "errors",
+    "TaskFailed": "errors",
+    "PollTimeout": "errors",
+    "BudgetError": "errors",
+    "MediaError": "errors",
+    # client and results
+    "Client": "client",
+    "AsyncClient": "client",
+    "Result": "results",
+    "ResultSet": "results",
+    # looking
+    "show_video": "display",
+    "show_videos": "display",
+    "frame_grid": "compare",
+    "diff_grid": "compare",
+    "departure": "compare",
+    "departure_plot": "compare",
+    "save_grid": "compare",
+    # panels
+    "ModifyPanel": "widgets",
+    "SweepPanel": "widgets",
+    "HistoryPanel": "widgets",
+}
+_SUBMODULES = {"request", "errors", "client", "cache", "results", "media", "display", "compare", "widgets", "local"}
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'lumakit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .client import AsyncClient, Client
+    from .compare import departure, departure_plot, diff_grid, frame_grid, save_grid
+    from .display import show_video, show_videos
+    from .errors import (
+        APIError,
+        AuthenticationError,
+        BudgetError,
+        LumakitError,
+        MediaError,
+        PollTimeout,
+        RateLimitError,
+        RequestError,
+        TaskFailed,
+    )
+    from .request import STRENGTHS, Controls, GenerateRequest, ModifyRequest, ReframeRequest, Strength
+    from .results import Result, ResultSet
+    from .widgets import HistoryPanel, ModifyPanel, SweepPanel

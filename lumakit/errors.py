@@ -1,0 +1,133 @@
+"""One exception hierarchy for lumakit. No I/O, no imports from the rest of the package.
+
+    LumakitError
+    ├── RequestError      invalid input, raised before anything is sent
+    ├── APIError          the service answered an error (code, message, parameter, task_uuid, status)
+    │   ├── AuthenticationError
+    │   ├── RateLimitError
+    │   └── TaskFailed    a task ended in status "error"
+    ├── PollTimeout       we stopped waiting; the task may still run (and bill): client.resume(task_uuid)
+    ├── BudgetError       the estimate is over max_cost; nothing was sent
+    └── MediaError        a file that is missing, empty, not a video, or outside the model's limits
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+class LumakitError(Exception):
+    """Base class of every error lumakit raises on purpose."""
+
+
+class RequestError(LumakitError, ValueError):
+    """Invalid input. Names the parameter, the bad value and what is allowed; nothing was sent.
+
+    ``code`` is the Runware-style error code the local backend answers for the same mistake, so both
+    sides of the wire refuse bad input alike.
+    """
+
+    def __init__(
+        self,
+        parameter: str,
+        value: Any = None,
+        allowed: Iterable[Any] | str | None = None,
+        *,
+        message: str | None = None,
+        code: str = "invalidParameter",
+    ) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.allowed = allowed if isinstance(allowed, str) or allowed is None else list(allowed)
+        self.code = code
+        if message is None:
+            message = f"invalid {parameter}: {value!r}"
+        if self.allowed is not None:
+            shown = self.allowed if isinstance(self.allowed, str) else ", ".join(map(str, self.allowed))
+            message = f"{message} (allowed: {shown})"
+        self.message = message
+        super().__init__(message)
+
+
+class APIError(LumakitError):
+    """The service answered with an error. ``raw`` keeps the error object exactly as it came."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        parameter: str | None = None,
+        task_uuid: str | None = None,
+        status_code: int | None = None,
+        raw: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message
+        self.code = code
+        self.parameter = parameter
+        self.task_uuid = task_uuid
+        self.status_code = status_code
+        self.raw = raw or {}
+        parts = [message]
+        if code:
+            parts.append(f"code={code}")
+        if parameter:
+            parts.append(f"parameter={parameter}")
+        if task_uuid:
+            parts.append(f"task_uuid={task_uuid}")
+        if status_code:
+            parts.append(f"http={status_code}")
+        super().__init__(" | ".join(parts))
+
+
+class AuthenticationError(APIError):
+    """The API key is missing, invalid or not allowed to do this (HTTP 401/403)."""
+
+
+class RateLimitError(APIError):
+    """The queue is full (HTTP 429) and retries ran out. ``retry_after`` is in seconds, when known."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
+
+
+class TaskFailed(APIError):
+    """A task ended in status ``error``. It is over; re-running it costs again."""
+
+
+class PollTimeout(LumakitError, TimeoutError):
+    """We stopped waiting for a task. It may still be running and billing: ``client.resume(task_uuid)``."""
+
+    def __init__(self, task_uuid: str, waited: float, last_status: str | None = None) -> None:
+        self.task_uuid = task_uuid
+        self.waited = waited
+        self.last_status = last_status
+        super().__init__(
+            f"task {task_uuid} not finished after {waited:.1f} s (last status: {last_status or 'unknown'}); "
+            f"it may still run and bill - call client.resume({task_uuid!r}) to pick it up"
+        )
+
+
+class BudgetError(LumakitError):
+    """The estimated cost is over ``max_cost``. Nothing was sent."""
+
+    def __init__(self, estimate: float, max_cost: float, detail: str = "") -> None:
+        self.estimate = estimate
+        self.max_cost = max_cost
+        self.detail = detail
+        msg = f"estimated cost ${estimate:.2f} is over max_cost=${max_cost:.2f}; nothing was sent"
+        if detail:
+            msg += f" ({detail})"
+        msg += ". Raise max_cost= (or LUMAKIT_MAX_COST) to run it."
+        super().__init__(msg)
+
+
+class MediaError(LumakitError):
+    """A media file that is missing, empty, truncated, not a video, or outside the model's limits."""
+
+    def __init__(self, path: Any, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
