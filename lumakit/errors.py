@@ -1,14 +1,14 @@
 """One exception hierarchy for lumakit. No I/O, no imports from the rest of the package.
 
-    LumakitError
-    ├── RequestError      invalid input, raised before anything is sent
-    ├── APIError          the service answered an error (code, message, parameter, task_uuid, status)
-    │   ├── AuthenticationError
-    │   ├── RateLimitError
-    │   └── TaskFailed    a task ended in status "error"
-    ├── PollTimeout       we stopped waiting; the task may still run (and bill): client.resume(task_uuid)
-    ├── BudgetError       the estimate is over max_cost; nothing was sent
-    └── MediaError        a file that is missing, empty, not a video, or outside the model's limits
+LumakitError
+├── RequestError      invalid input, raised before anything is sent
+├── APIError          the service answered an error (code, message, parameter, task_uuid, status)
+│   ├── AuthenticationError
+│   ├── RateLimitError
+│   └── TaskFailed    a task ended in status "error"
+├── PollTimeout       we stopped waiting; the task may still run (and bill): client.resume(task_uuid)
+├── BudgetError       the estimate is over max_cost; nothing was sent
+└── MediaError        a file that is missing, empty, not a video, or outside the model's limits
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ class LumakitError(Exception):
 class RequestError(LumakitError, ValueError):
     """Invalid input. Names the parameter, the bad value and what is allowed; nothing was sent.
 
-    ``code`` is the Runware-style error code the local backend answers for the same mistake, so both
-    sides of the wire refuse bad input alike.
+    ``code`` is the Runware-style error code and ``wire`` the dotted wire path (``settings.edit.strength``)
+    the local backend answers for the same mistake, so both sides of the wire refuse bad input alike.
     """
 
     def __init__(
@@ -36,13 +36,15 @@ class RequestError(LumakitError, ValueError):
         *,
         message: str | None = None,
         code: str = "invalidParameter",
+        wire: str | None = None,
     ) -> None:
         self.parameter = parameter
+        self.wire = wire or parameter
         self.value = value
         self.allowed = allowed if isinstance(allowed, str) or allowed is None else list(allowed)
         self.code = code
         if message is None:
-            message = f"invalid {parameter}: {value!r}"
+            message = f"{parameter}={value!r} is not valid"
         if self.allowed is not None:
             shown = self.allowed if isinstance(self.allowed, str) else ", ".join(map(str, self.allowed))
             message = f"{message} (allowed: {shown})"

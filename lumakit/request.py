@@ -1,0 +1,1025 @@
+"""The request model: validate what the user asked for and build Runware's wire JSON. No I/O.
+
+Python names are snake_case; the wire is camelCase; :meth:`to_task` is the one place that maps between them.
+Every check raises :class:`~lumakit.errors.RequestError` naming the parameter, the bad value and what is
+allowed, before anything is sent. :func:`parse_task` runs the same checks on a wire dict, so the local backend
+refuses the same bad input with the same error codes.
+
+Values the public documentation does not settle (marked [up]/[ours] in ``runware-ray32.md``) live in the
+constants block below, each a one-line change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import functools
+import hashlib
+import json
+import math
+import re
+import uuid as _uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import RequestError
+
+# ---- protocol constants (one place; [doc]/[up]/[ours] as in runware-ray32.md) -----------------------------
+MODEL = "luma:ray@3.2"  # [doc]
+TASK_TYPE = "videoInference"  # [doc]
+MAX_PROMPT_CHARS = 6000  # [up]
+MAX_SOURCE_SECONDS = 18.0  # [up]; another host says 30 s
+RESOLUTIONS = ("360p", "540p", "720p", "1080p")  # [doc]
+DEFAULT_RESOLUTION = "720p"  # [ours]
+HDR_RESOLUTIONS = ("720p", "1080p")  # [doc]
+DURATIONS = (5, 10)  # [doc]
+IMAGE_TO_VIDEO_DURATIONS = (5,)  # [up]
+OUTPUT_FORMATS = ("MP4", "WEBM", "MOV")  # [doc]
+OUTPUT_QUALITY_RANGE = (20, 99)  # [doc]
+TTL_RANGE = (60, 2_592_000)  # [doc]
+POSE_STRENGTHS = ("precise", "coarse")  # [doc]
+ASPECT_RATIOS = ("9:16", "3:4", "1:1", "4:3", "16:9", "21:9")  # [up]
+UNSUPPORTED_FIELDS = ("seed", "negativePrompt", "fps", "steps", "CFGScale")  # [doc: absent from the schema]
+FRAME_POSITIONS = ("first", "last")  # [doc]
+
+# (aspect ratio, tier) -> (width, height) [ours]: equal area to the tier's 16:9 frame, sides rounded to 16;
+# 16:9 and 9:16 are the exact tiers. Matches the documented sizes 1280x720, 720x1280, 960x960, 832x1104.
+OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    ("16:9", "360p"): (640, 360),
+    ("16:9", "540p"): (960, 540),
+    ("16:9", "720p"): (1280, 720),
+    ("16:9", "1080p"): (1920, 1080),
+    ("9:16", "360p"): (360, 640),
+    ("9:16", "540p"): (540, 960),
+    ("9:16", "720p"): (720, 1280),
+    ("9:16", "1080p"): (1080, 1920),
+    ("1:1", "360p"): (480, 480),
+    ("1:1", "540p"): (720, 720),
+    ("1:1", "720p"): (960, 960),
+    ("1:1", "1080p"): (1440, 1440),
+    ("4:3", "360p"): (560, 416),
+    ("4:3", "540p"): (832, 624),
+    ("4:3", "720p"): (1104, 832),
+    ("4:3", "1080p"): (1664, 1248),
+    ("3:4", "360p"): (416, 560),
+    ("3:4", "540p"): (624, 832),
+    ("3:4", "720p"): (832, 1104),
+    ("3:4", "1080p"): (1248, 1664),
+    ("21:9", "360p"): (736, 320),
+    ("21:9", "540p"): (1104, 464),
+    ("21:9", "720p"): (1472, 624),
+    ("21:9", "1080p"): (2192, 944),
+}
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+# ---- strength ------------------------------------------------------------------------------------------
+@functools.total_ordering
+class Strength(str, enum.Enum):
+    """The nine-step strength dial, ordered from closest to the source to loosest.
+
+    >>> Strength.coerce("flex_2").band, Strength.coerce("flex_2").level
+    ('flex', 2)
+    >>> Strength.ADHERE_3 < Strength.FLEX_1
+    True
+    """
+
+    ADHERE_1 = "adhere_1"
+    ADHERE_2 = "adhere_2"
+    ADHERE_3 = "adhere_3"
+    FLEX_1 = "flex_1"
+    FLEX_2 = "flex_2"
+    FLEX_3 = "flex_3"
+    REIMAGINE_1 = "reimagine_1"
+    REIMAGINE_2 = "reimagine_2"
+    REIMAGINE_3 = "reimagine_3"
+
+    @property
+    def band(self) -> str:
+        """``adhere`` (stay close), ``flex`` or ``reimagine`` (loose echo)."""
+        return self.value.rsplit("_", 1)[0]
+
+    @property
+    def level(self) -> int:
+        """1, 2 or 3 within the band."""
+        return int(self.value.rsplit("_", 1)[1])
+
+    @property
+    def index(self) -> int:
+        """0 (``adhere_1``) to 8 (``reimagine_3``): the position on the dial."""
+        return list(Strength).index(self)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Strength):
+            return NotImplemented
+        return self.index < other.index
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def coerce(cls, value: Strength | str, parameter: str = "strength") -> Strength:
+        """Accept a :class:`Strength` or its string form; anything else is a :class:`RequestError`."""
+        if isinstance(value, Strength):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+        hint = ""
+        if isinstance(value, str):
+            close = difflib.get_close_matches(value.lower(), STRENGTHS, n=1)
+            if close:
+                hint = f"; did you mean {close[0]!r}?"
+        raise RequestError(
+            parameter,
+            value,
+            STRENGTHS,
+            message=f"{parameter}={value!r} is not a strength level{hint}",
+            code="invalidStrength",
+            wire="settings.edit.strength",
+        )
+
+
+STRENGTHS: tuple[str, ...] = tuple(s.value for s in Strength)
+BANDS: tuple[str, ...] = ("adhere", "flex", "reimagine")
+ONE_PER_BAND: tuple[str, ...] = ("adhere_1", "flex_2", "reimagine_3")  # the design's quick A/B preset
+
+
+def band_levels(band: str) -> tuple[Strength, ...]:
+    """The three levels of a band, e.g. ``band_levels("flex")``."""
+    if band not in BANDS:
+        raise RequestError("band", band, BANDS, code="invalidStrength")
+    return tuple(s for s in Strength if s.band == band)
+
+
+# ---- controls ------------------------------------------------------------------------------------------
+_CONTROL_WIRE = {
+    "pose_strength": "poseStrength",
+    "depth_blur": "depthBlur",
+    "normals_augmentation": "normalsAugmentation",
+    "trajectory_sparsity": "trajectorySparsity",
+    "face": "face",
+}
+_UNIT_CONTROLS = ("depth_blur", "normals_augmentation", "trajectory_sparsity")
+
+
+def _check_unit(name: str, value: Any, wire: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RequestError(name, value, "a number from 0 to 1", code="invalidControls", wire=wire)
+    if not 0.0 <= float(value) <= 1.0:
+        raise RequestError(
+            name,
+            value,
+            "a number from 0 to 1",
+            message=f"{name}={value!r} is out of range",
+            code="invalidControls",
+            wire=wire,
+        )
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Per-signal conditioning knobs. Unset (``None``) fields are left out of the request.
+
+    - ``pose_strength``: ``"precise"`` holds the subject's pose and outline tightly, ``"coarse"`` loosely.
+    - ``depth_blur``, ``normals_augmentation``, ``trajectory_sparsity``: 0 to 1; higher gives more freedom
+      (looser geometry, looser surface detail, fewer motion anchors).
+    - ``face``: bias toward keeping a recognizable face.
+    """
+
+    pose_strength: Literal["precise", "coarse"] | None = None
+    depth_blur: float | None = None
+    normals_augmentation: float | None = None
+    trajectory_sparsity: float | None = None
+    face: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.pose_strength is not None and self.pose_strength not in POSE_STRENGTHS:
+            close = difflib.get_close_matches(str(self.pose_strength).lower(), POSE_STRENGTHS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise RequestError(
+                "pose_strength",
+                self.pose_strength,
+                POSE_STRENGTHS,
+                message=f"pose_strength={self.pose_strength!r} is not a pose strength{hint}",
+                code="invalidControls",
+                wire="settings.edit.controls.poseStrength",
+            )
+        for name in _UNIT_CONTROLS:
+            value = getattr(self, name)
+            if value is not None:
+                wire = f"settings.edit.controls.{_CONTROL_WIRE[name]}"
+                object.__setattr__(self, name, _check_unit(name, value, wire))
+        if self.face is not None and not isinstance(self.face, bool):
+            raise RequestError(
+                "face",
+                self.face,
+                ("True", "False"),
+                code="invalidControls",
+                wire="settings.edit.controls.face",
+            )
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) is not None for f in fields(self))
+
+    def to_wire(self) -> dict[str, Any]:
+        """The ``settings.edit.controls`` object: only the fields that are set, camelCase."""
+        return {_CONTROL_WIRE[f.name]: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+
+    @classmethod
+    def coerce(cls, value: Controls | Mapping[str, Any] | None) -> Controls | None:
+        """Accept :class:`Controls`, a dict with snake_case or camelCase keys, or ``None``."""
+        if value is None or isinstance(value, Controls):
+            return value
+        if not isinstance(value, Mapping):
+            raise RequestError(
+                "controls",
+                value,
+                "lk.Controls(...) or a dict of controls",
+                code="invalidControls",
+                wire="settings.edit.controls",
+            )
+        by_wire = {w: s for s, w in _CONTROL_WIRE.items()}
+        kwargs: dict[str, Any] = {}
+        for key, v in value.items():
+            name = key if key in _CONTROL_WIRE else by_wire.get(key)
+            if name is None:
+                raise RequestError(
+                    f"controls.{key}",
+                    v,
+                    list(_CONTROL_WIRE),
+                    message=f"unknown control {key!r}",
+                    code="invalidControls",
+                    wire=f"settings.edit.controls.{key}",
+                )
+            kwargs[name] = v
+        return cls(**kwargs)
+
+
+# ---- sources -------------------------------------------------------------------------------------------
+SourceKind = Literal["url", "uuid", "data", "path"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a video or image comes from, classified by its form before the disk is touched.
+
+    ``kind`` is ``url`` (http/https), ``uuid`` (an earlier generation's videoUUID or a mediaUUID), ``data``
+    (a data URI) or ``path`` (a local file, uploaded by the client). ``local_path`` is set when a local copy
+    is known (a path, or a lumakit ``Result`` that was downloaded).
+    """
+
+    kind: SourceKind
+    value: str
+    local_path: str | None = None
+
+    def wire(self) -> str:
+        """The value that goes on the wire; a local path shows as a placeholder until it is uploaded."""
+        if self.kind == "path":
+            return f"<upload {Path(self.value).name}>"
+        return self.value
+
+    @property
+    def label(self) -> str:
+        if self.kind == "data":
+            return self.value[:32] + "..."
+        return self.value
+
+
+def classify_source(value: Any, parameter: str = "video") -> Source:
+    """Classify a source: URL, UUID, data URI, existing local path, or a lumakit ``Result``."""
+    if isinstance(value, Source):
+        return value
+    # a lumakit Result (duck-typed: request.py must not import results)
+    video_uuid = getattr(value, "video_uuid", None)
+    result_path = getattr(value, "path", None)
+    if video_uuid is not None or (result_path is not None and not isinstance(value, (str, Path))):
+        local = str(result_path) if result_path is not None else None
+        if video_uuid:
+            return Source("uuid", str(video_uuid), local_path=local)
+        if local:
+            return classify_source(local, parameter)
+    if isinstance(value, Path):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise RequestError(
+            parameter,
+            value,
+            "an http(s) URL, a data: URI, the UUID of an earlier generation, a local file path "
+            "or a lumakit Result",
+            code="invalidVideo" if parameter == "video" else "invalidImage",
+            wire=_SOURCE_WIRE.get(parameter, parameter),
+        )
+    text = value.strip()
+    if text.startswith(("http://", "https://")):
+        return Source("url", text)
+    if text.startswith("data:"):
+        return Source("data", text)
+    if _UUID_RE.match(text):
+        return Source("uuid", text.lower())
+    return Source("path", text, local_path=text)
+
+
+_SOURCE_WIRE = {"video": "inputs.video", "image": "inputs.frameImages", "last_image": "inputs.frameImages"}
+
+
+def _check_file(source: Source, parameter: str) -> None:
+    """Local paths must exist (this is a stat, not a read: the only disk touch in this module)."""
+    if source.kind == "path" and not Path(source.value).expanduser().is_file():
+        raise RequestError(
+            parameter,
+            source.value,
+            "an existing file, an http(s) URL, a data: URI or a UUID",
+            message=f"{parameter}={source.value!r}: no such file",
+            code="invalidVideo" if parameter == "video" else "invalidImage",
+            wire=_SOURCE_WIRE.get(parameter, parameter),
+        )
+
+
+# ---- shared checks -------------------------------------------------------------------------------------
+def _check_prompt(prompt: Any) -> str:
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise RequestError(
+            "prompt",
+            prompt,
+            "a non-empty string describing the look you want",
+            message=f"prompt={prompt!r} is empty",
+            code="invalidPositivePrompt",
+            wire="positivePrompt",
+        )
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise RequestError(
+            "prompt",
+            f"<{len(prompt)} characters>",
+            f"at most {MAX_PROMPT_CHARS} characters",
+            message="prompt is too long",
+            code="invalidPositivePrompt",
+            wire="positivePrompt",
+        )
+    return prompt
+
+
+def _check_choice(name: str, value: Any, allowed: Iterable[Any], wire: str, code: str) -> Any:
+    allowed = tuple(allowed)
+    if value is None:
+        return None
+    norm = value.upper() if isinstance(value, str) and name == "output_format" else value
+    if norm not in allowed or (isinstance(value, bool) and not all(isinstance(a, bool) for a in allowed)):
+        raise RequestError(name, value, allowed, code=code, wire=wire)
+    return norm
+
+
+def _check_int_range(name: str, value: Any, lo: int, hi: int, wire: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise RequestError(
+            name,
+            value,
+            f"an integer from {lo} to {hi}",
+            code=f"invalid{wire[0].upper()}{wire[1:]}",
+            wire=wire,
+        )
+    return value
+
+
+def _check_bool(name: str, value: Any, wire: str) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise RequestError(name, value, ("True", "False"), code="invalidParameter", wire=wire)
+    return value
+
+
+def _conflict(parameter: str, message: str, wire: str) -> RequestError:
+    return RequestError(parameter, None, None, message=message, code="conflictingParameters", wire=wire)
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Options shared by every job: container, quality, URL lifetime."""
+
+    output_format: str | None = None
+    output_quality: int | None = None
+    ttl: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "output_format",
+            _check_choice(
+                "output_format", self.output_format, OUTPUT_FORMATS, "outputFormat", "invalidOutputFormat"
+            ),
+        )
+        _check_int_range("output_quality", self.output_quality, *OUTPUT_QUALITY_RANGE, "outputQuality")
+        _check_int_range("ttl", self.ttl, *TTL_RANGE, "ttl")
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.output_format is not None:
+            out["outputType"] = "URL"
+            out["outputFormat"] = self.output_format
+        if self.output_quality is not None:
+            out["outputQuality"] = self.output_quality
+        if self.ttl is not None:
+            out["ttl"] = self.ttl
+        return out
+
+
+def _resolve_size(
+    aspect_ratio: str | None,
+    resolution: str | None,
+    width: int | None,
+    height: int | None,
+    *,
+    default_ar: str,
+) -> tuple[int, int] | None:
+    """Width/height from an aspect ratio and a tier (table above), or the explicit pair."""
+    if (width is None) != (height is None):
+        raise RequestError(
+            "width/height",
+            (width, height),
+            "both width and height, or neither",
+            message="width and height go together",
+            code="invalidDimensions",
+            wire="width",
+        )
+    if width is not None:
+        if aspect_ratio is not None:
+            raise _conflict("aspect_ratio", "give aspect_ratio or width/height, not both", "width")
+        for name, v in (("width", width), ("height", height)):
+            if isinstance(v, bool) or not isinstance(v, int) or not 64 <= v <= 4096 or v % 2:
+                raise RequestError(
+                    name, v, "an even integer from 64 to 4096", code="invalidDimensions", wire=name
+                )
+        return int(width), int(height)  # type: ignore[arg-type]
+    if aspect_ratio is None:
+        return None
+    _check_choice("aspect_ratio", aspect_ratio, ASPECT_RATIOS, "width", "invalidAspectRatio")
+    return OUTPUT_SIZES[(aspect_ratio, resolution or DEFAULT_RESOLUTION)]
+
+
+def _canonical(payload: Mapping[str, Any]) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _new_task(kind: str, task_uuid: str | None, prompt: str) -> dict[str, Any]:
+    task: dict[str, Any] = {"taskType": TASK_TYPE}
+    if task_uuid is not None:
+        task["taskUUID"] = task_uuid
+    task["model"] = MODEL
+    task["positivePrompt"] = prompt
+    return task
+
+
+def _finish_task(task: dict[str, Any], output: OutputOptions, delivery: bool) -> dict[str, Any]:
+    task.update(output.to_wire())
+    if delivery:
+        task["deliveryMethod"] = "async"
+        task["includeCost"] = True
+    return task
+
+
+class _RequestBase:
+    """What every request shares: a ``kind``, ``to_task()``, ``canonical_key()`` and a readable summary."""
+
+    kind: str
+
+    def to_task(
+        self, *, task_uuid: str | None = None, media: Mapping[str, str] | None = None, delivery: bool = True
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def sources(self) -> list[Source]:
+        """Every source of this request (video and images), in wire order."""
+        raise NotImplementedError
+
+    def canonical_key(self, digests: Mapping[str, str] | None = None) -> str:
+        """A stable hash of what the request asks for, for caching.
+
+        ``digests`` maps a local source path to its content hash (the client computes it), so the same file
+        under another name is the same request, and an edited file is a new one. Task UUIDs and delivery
+        fields never enter the key.
+        """
+        digests = digests or {}
+        media = {
+            s.value: f"sha256:{digests[s.value]}" if s.value in digests else f"path:{Path(s.value).resolve()}"
+            for s in self.sources()
+            if s.kind == "path"
+        }
+        task = self.to_task(media=media, delivery=False)
+        return _canonical(task)
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)  # type: ignore[type-var]
+
+
+def _source_wire(source: Source, media: Mapping[str, str] | None) -> str:
+    if source.kind == "path" and media and source.value in media:
+        return media[source.value]
+    return source.wire()
+
+
+# ---- modify --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModifyRequest(_RequestBase):
+    """A Modify Video edit: re-render ``video`` from ``prompt`` while its motion and timing carry through.
+
+    Give ``strength`` (one of :data:`STRENGTHS`) and/or ``controls``, or ``auto_controls=True`` alone.
+    The output keeps the source's aspect ratio and length; reframing is a separate :class:`ReframeRequest`.
+    """
+
+    video: Any
+    prompt: str
+    strength: Strength | str | None = None
+    controls: Controls | Mapping[str, Any] | None = None
+    auto_controls: bool = False
+    resolution: str | None = None
+    hdr: bool | None = None
+    exr_export: bool | None = None
+    output: OutputOptions = field(default_factory=OutputOptions)
+
+    kind = "modify"
+
+    def __post_init__(self) -> None:
+        source = classify_source(self.video, "video")
+        _check_file(source, "video")
+        object.__setattr__(self, "video", source)
+        _check_prompt(self.prompt)
+        if self.strength is not None:
+            object.__setattr__(self, "strength", Strength.coerce(self.strength))
+        controls = Controls.coerce(self.controls)
+        object.__setattr__(self, "controls", controls or None)
+        if not isinstance(self.auto_controls, bool):
+            raise RequestError(
+                "auto_controls",
+                self.auto_controls,
+                ("True", "False"),
+                code="invalidParameter",
+                wire="settings.edit.autoControls",
+            )
+        if self.auto_controls and (self.strength is not None or self.controls is not None):
+            given = " and ".join(n for n in ("strength", "controls") if getattr(self, n) is not None)
+            raise _conflict(
+                "auto_controls",
+                f"auto_controls=True cannot be combined with {given}: autoControls lets Ray derive the whole "
+                "conditioning from the source. Use auto_controls alone, or strength and/or controls "
+                "without it",
+                "settings.edit.autoControls",
+            )
+        _check_choice("resolution", self.resolution, RESOLUTIONS, "resolution", "invalidResolution")
+        _check_hdr(self.hdr, self.exr_export, self.resolution)
+
+    def sources(self) -> list[Source]:
+        return [self.video]
+
+    @property
+    def edit(self) -> dict[str, Any]:
+        """The ``settings.edit`` object exactly as sent."""
+        edit: dict[str, Any] = {}
+        if self.auto_controls:
+            edit["autoControls"] = True
+        if self.strength is not None:
+            edit["strength"] = str(self.strength)
+        if self.controls is not None:
+            edit["controls"] = self.controls.to_wire()
+        return edit
+
+    def to_task(
+        self, *, task_uuid: str | None = None, media: Mapping[str, str] | None = None, delivery: bool = True
+    ) -> dict[str, Any]:
+        """The wire dict. ``media`` maps a local path to its uploaded mediaUUID (the client fills it)."""
+        task = _new_task(self.kind, task_uuid, self.prompt)
+        task["inputs"] = {"video": _source_wire(self.video, media)}
+        settings: dict[str, Any] = {}
+        if self.edit:
+            settings["edit"] = self.edit
+        if self.hdr is not None:
+            settings["hdr"] = self.hdr
+        if self.exr_export is not None:
+            settings["exrExport"] = self.exr_export
+        if settings:
+            task["settings"] = settings
+        if self.resolution is not None:
+            task["resolution"] = self.resolution
+        return _finish_task(task, self.output, delivery)
+
+
+def _check_hdr(hdr: Any, exr_export: Any, resolution: str | None) -> None:
+    _check_bool("hdr", hdr, "settings.hdr")
+    _check_bool("exr_export", exr_export, "settings.exrExport")
+    if exr_export and not hdr:
+        raise _conflict("exr_export", "exr_export=True needs hdr=True", "settings.exrExport")
+    if hdr and resolution is not None and resolution not in HDR_RESOLUTIONS:
+        raise RequestError(
+            "resolution",
+            resolution,
+            HDR_RESOLUTIONS,
+            message=f"hdr=True needs resolution in {HDR_RESOLUTIONS}, got {resolution!r}",
+            code="conflictingParameters",
+            wire="settings.hdr",
+        )
+
+
+# ---- generate ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Keyframe:
+    """An image anchor for image-to-video: ``frame`` is ``"first"``, ``"last"`` or a zero-based index."""
+
+    image: Any
+    frame: str | int = "first"
+
+    def __post_init__(self) -> None:
+        source = classify_source(self.image, "image")
+        _check_file(source, "image")
+        object.__setattr__(self, "image", source)
+        ok = self.frame in FRAME_POSITIONS or (
+            isinstance(self.frame, int) and not isinstance(self.frame, bool) and self.frame >= 0
+        )
+        if not ok:
+            raise RequestError(
+                "frame",
+                self.frame,
+                '"first", "last" or a zero-based frame index',
+                code="invalidFrameImages",
+                wire="inputs.frameImages.frame",
+            )
+
+
+@dataclass(frozen=True)
+class GenerateRequest(_RequestBase):
+    """Text-to-video, or image-to-video with ``image`` (first frame), ``last_image`` and/or ``keyframes``."""
+
+    prompt: str
+    image: Any = None
+    last_image: Any = None
+    keyframes: tuple[Keyframe, ...] = ()
+    duration: int = 5
+    resolution: str | None = None
+    aspect_ratio: str | None = None
+    width: int | None = None
+    height: int | None = None
+    loop: bool | None = None
+    hdr: bool | None = None
+    exr_export: bool | None = None
+    output: OutputOptions = field(default_factory=OutputOptions)
+
+    kind = "generate"
+
+    def __post_init__(self) -> None:
+        _check_prompt(self.prompt)
+        anchors = list(self.keyframes or ())
+        anchors = [
+            k if isinstance(k, Keyframe) else Keyframe(*k) if isinstance(k, (tuple, list)) else Keyframe(**k)
+            for k in anchors
+        ]
+        if self.image is not None:
+            anchors.insert(0, Keyframe(self.image, "first"))
+        if self.last_image is not None:
+            anchors.append(Keyframe(self.last_image, "last"))
+        positions = [k.frame for k in anchors]
+        if len(set(positions)) != len(positions):
+            raise _conflict("keyframes", f"two images for the same frame: {positions}", "inputs.frameImages")
+        object.__setattr__(self, "keyframes", tuple(anchors))
+        object.__setattr__(self, "image", None)
+        object.__setattr__(self, "last_image", None)
+        if self.duration not in DURATIONS or isinstance(self.duration, bool):
+            raise RequestError("duration", self.duration, DURATIONS, code="invalidDuration", wire="duration")
+        if anchors and self.duration not in IMAGE_TO_VIDEO_DURATIONS:
+            raise RequestError(
+                "duration",
+                self.duration,
+                IMAGE_TO_VIDEO_DURATIONS,
+                message="image-to-video is 5 s only",
+                code="invalidDuration",
+                wire="duration",
+            )
+        _check_choice("resolution", self.resolution, RESOLUTIONS, "resolution", "invalidResolution")
+        if self.resolution is not None and self.width is not None:
+            raise _conflict("resolution", "give resolution or width/height, not both", "resolution")
+        _resolve_size(self.aspect_ratio, self.resolution, self.width, self.height, default_ar="16:9")
+        _check_bool("loop", self.loop, "settings.loop")
+        _check_hdr(self.hdr, self.exr_export, self.resolution)
+        if self.loop and (self.duration == 10 or self.hdr or "last" in positions):
+            raise _conflict(
+                "loop", "loop=True does not go with a 10 s duration, hdr or a last frame", "settings.loop"
+            )
+        if self.hdr and self.duration == 10:
+            raise _conflict("hdr", "hdr=True does not go with a 10 s duration", "settings.hdr")
+
+    def sources(self) -> list[Source]:
+        return [k.image for k in self.keyframes]
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        return _resolve_size(self.aspect_ratio, self.resolution, self.width, self.height, default_ar="16:9")
+
+    def to_task(
+        self, *, task_uuid: str | None = None, media: Mapping[str, str] | None = None, delivery: bool = True
+    ) -> dict[str, Any]:
+        task = _new_task(self.kind, task_uuid, self.prompt)
+        if self.keyframes:
+            task["inputs"] = {
+                "frameImages": [
+                    {"image": _source_wire(k.image, media), "frame": k.frame} for k in self.keyframes
+                ]
+            }
+        settings = {
+            k: v
+            for k, v in (("loop", self.loop), ("hdr", self.hdr), ("exrExport", self.exr_export))
+            if v is not None
+        }
+        if settings:
+            task["settings"] = settings
+        size = self.size
+        if size is not None:
+            task["width"], task["height"] = size
+        else:
+            task["resolution"] = self.resolution or DEFAULT_RESOLUTION
+        task["duration"] = self.duration
+        return _finish_task(task, self.output, delivery)
+
+
+# ---- reframe -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReframeRequest(_RequestBase):
+    """Change the aspect ratio of a clip by extending the scene (outpainting); a separate job from an edit.
+
+    ``source_position`` (x, y, width, height as fractions of the new canvas) places the source; smaller than 1
+    extends the scene all round.
+    """
+
+    video: Any
+    prompt: str
+    aspect_ratio: str | None = None
+    resolution: str | None = None
+    width: int | None = None
+    height: int | None = None
+    source_position: tuple[float, float, float, float] | Mapping[str, float] | None = None
+    output: OutputOptions = field(default_factory=OutputOptions)
+
+    kind = "reframe"
+
+    def __post_init__(self) -> None:
+        source = classify_source(self.video, "video")
+        _check_file(source, "video")
+        object.__setattr__(self, "video", source)
+        _check_prompt(self.prompt)
+        _check_choice("resolution", self.resolution, RESOLUTIONS, "resolution", "invalidResolution")
+        if self.aspect_ratio is None and self.width is None:
+            raise RequestError(
+                "aspect_ratio",
+                None,
+                ASPECT_RATIOS,
+                message="reframe needs aspect_ratio (or width/height)",
+                code="invalidDimensions",
+                wire="width",
+            )
+        _resolve_size(self.aspect_ratio, self.resolution, self.width, self.height, default_ar="16:9")
+        if self.source_position is not None:
+            object.__setattr__(self, "source_position", _check_position(self.source_position))
+
+    def sources(self) -> list[Source]:
+        return [self.video]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        size = _resolve_size(self.aspect_ratio, self.resolution, self.width, self.height, default_ar="16:9")
+        assert size is not None
+        return size
+
+    def to_task(
+        self, *, task_uuid: str | None = None, media: Mapping[str, str] | None = None, delivery: bool = True
+    ) -> dict[str, Any]:
+        task = _new_task(self.kind, task_uuid, self.prompt)
+        task["inputs"] = {"video": _source_wire(self.video, media)}
+        if self.source_position is not None:
+            x, y, w, h = self.source_position  # type: ignore[misc]
+            task["settings"] = {"sourcePosition": {"x": x, "y": y, "width": w, "height": h}}
+        task["width"], task["height"] = self.size
+        return _finish_task(task, self.output, delivery)
+
+
+def _check_position(pos: Any) -> tuple[float, float, float, float]:
+    wire = "settings.sourcePosition"
+    if isinstance(pos, Mapping):
+        if set(pos) != {"x", "y", "width", "height"}:
+            raise RequestError(
+                "source_position",
+                dict(pos),
+                "all four of x, y, width, height",
+                code="invalidSourcePosition",
+                wire=wire,
+            )
+        pos = (pos["x"], pos["y"], pos["width"], pos["height"])
+    if not isinstance(pos, (tuple, list)) or len(pos) != 4:
+        raise RequestError(
+            "source_position", pos, "(x, y, width, height)", code="invalidSourcePosition", wire=wire
+        )
+    for name, v, lo, hi in zip(("x", "y", "width", "height"), pos, (-2, -2, 0, 0), (2, 2, 2, 2), strict=True):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not lo <= v <= hi
+            or (name in ("width", "height") and v <= 0)
+        ):
+            raise RequestError(
+                f"source_position.{name}",
+                v,
+                f"a number in {'(0' if lo == 0 else '[' + str(lo)}, {hi}]",
+                code="invalidSourcePosition",
+                wire=f"{wire}.{name}",
+            )
+    return tuple(float(v) for v in pos)  # type: ignore[return-value]
+
+
+# ---- building from keyword options and from the wire ---------------------------------------------------
+_SNAKE_UNSUPPORTED = {
+    "seed": "seed",
+    "negative_prompt": "negativePrompt",
+    "fps": "fps",
+    "steps": "steps",
+    "cfg_scale": "CFGScale",
+}
+_OUTPUT_FIELDS = ("output_format", "output_quality", "ttl")
+
+
+def build(kind: str, **options: Any) -> ModifyRequest | GenerateRequest | ReframeRequest:
+    """Build a request from keyword options, refusing options Ray 3.2 does not take, by name.
+
+    ``build("modify", video=..., prompt=..., strength="flex_2", output_format="webm")``.
+    """
+    cls = {"modify": ModifyRequest, "generate": GenerateRequest, "reframe": ReframeRequest}[kind]
+    allowed = [f.name for f in fields(cls) if f.name != "output"] + list(_OUTPUT_FIELDS)
+    output_kw = {k: options.pop(k) for k in _OUTPUT_FIELDS if k in options}
+    for name in list(options):
+        if name in _SNAKE_UNSUPPORTED or name in UNSUPPORTED_FIELDS:
+            raise RequestError(
+                name,
+                options[name],
+                None,
+                message=f"Ray 3.2 does not take {name!r} (results are not "
+                "reproducible by seed, and negative prompts, fps, steps and CFG scale are not part "
+                "of its schema)",
+                code="unsupportedParameter",
+                wire=_SNAKE_UNSUPPORTED.get(name, name),
+            )
+        if name not in allowed:
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise RequestError(
+                name,
+                options[name],
+                allowed,
+                message=f"unknown option {name!r} for {kind}{hint}",
+                code="unsupportedParameter",
+            )
+    return cls(**options, output=OutputOptions(**output_kw))
+
+
+def parse_task(task: Mapping[str, Any]) -> ModifyRequest | GenerateRequest | ReframeRequest:
+    """Validate a wire ``videoInference`` task with the same rules (and error codes) as the Python side.
+
+    Used by the local backend. Local paths never appear on the wire: ``inputs.video`` must be a URL, a UUID or
+    a data URI, and a bare string is treated as base64 content.
+    """
+    if not isinstance(task, Mapping):
+        raise RequestError("task", task, "a JSON object", code="invalidTask", wire="task")
+    if task.get("taskType") != TASK_TYPE:
+        raise RequestError(
+            "taskType", task.get("taskType"), (TASK_TYPE,), code="invalidTaskType", wire="taskType"
+        )
+    uid = task.get("taskUUID")
+    if not isinstance(uid, str) or not _UUID_RE.match(uid):
+        raise RequestError("taskUUID", uid, "a UUID v4 string", code="invalidTaskUUID", wire="taskUUID")
+    if task.get("model") != MODEL:
+        raise RequestError("model", task.get("model"), (MODEL,), code="invalidModel", wire="model")
+    for name in UNSUPPORTED_FIELDS:
+        if name in task:
+            raise RequestError(
+                name,
+                task[name],
+                None,
+                message=f"Ray 3.2 does not take {name!r}",
+                code="unsupportedParameter",
+                wire=name,
+            )
+    if "positivePrompt" not in task:
+        raise RequestError(
+            "prompt",
+            None,
+            "a non-empty string",
+            message="positivePrompt is missing",
+            code="invalidPositivePrompt",
+            wire="positivePrompt",
+        )
+    inputs = task.get("inputs") or {}
+    settings = task.get("settings") or {}
+    if not isinstance(inputs, Mapping) or not isinstance(settings, Mapping):
+        raise RequestError("inputs/settings", None, "JSON objects", code="invalidTask", wire="inputs")
+    edit = settings.get("edit")
+    output = OutputOptions(task.get("outputFormat"), task.get("outputQuality"), task.get("ttl"))
+
+    def wire_source(value: Any, parameter: str) -> Source:
+        src = classify_source(value, parameter)
+        if src.kind == "path":  # on the wire, anything else is base64 content
+            return Source("data", src.value)
+        return src
+
+    if "video" in inputs:
+        video = wire_source(inputs["video"], "video")
+        is_reframe = "width" in task or "sourcePosition" in settings
+        if is_reframe and edit is None:
+            if "duration" in task:
+                raise RequestError(
+                    "duration",
+                    task["duration"],
+                    None,
+                    message="reframe output follows the source; duration is not sent",
+                    code="invalidDuration",
+                    wire="duration",
+                )
+            pos = settings.get("sourcePosition")
+            return ReframeRequest(
+                video=video,
+                prompt=task["positivePrompt"],
+                width=task.get("width"),
+                height=task.get("height"),
+                resolution=task.get("resolution"),
+                source_position=pos,
+                output=output,
+            )
+        for name in ("width", "height", "duration"):
+            if name in task:
+                raise RequestError(
+                    name,
+                    task[name],
+                    None,
+                    message=f"an edit keeps the source's aspect ratio and "
+                    f"length; {name!r} is not sent on an edit",
+                    code="invalidParameter",
+                    wire=name,
+                )
+        if edit is not None and not isinstance(edit, Mapping):
+            raise RequestError(
+                "settings.edit", edit, "a JSON object", code="invalidParameter", wire="settings.edit"
+            )
+        edit = edit or {}
+        unknown = set(edit) - {"strength", "controls", "autoControls"}
+        if unknown:
+            name = sorted(unknown)[0]
+            raise RequestError(
+                name,
+                edit[name],
+                ("strength", "controls", "autoControls"),
+                message=f"unknown edit field {name!r}",
+                code="invalidParameter",
+                wire=f"settings.edit.{name}",
+            )
+        return ModifyRequest(
+            video=video,
+            prompt=task["positivePrompt"],
+            strength=edit.get("strength"),
+            controls=edit.get("controls"),
+            auto_controls=edit.get("autoControls", False),
+            resolution=task.get("resolution"),
+            hdr=settings.get("hdr"),
+            exr_export=settings.get("exrExport"),
+            output=output,
+        )
+    frames = inputs.get("frameImages") or []
+    if not isinstance(frames, list) or not all(isinstance(f, Mapping) and "image" in f for f in frames):
+        raise RequestError(
+            "frameImages",
+            frames,
+            "a list of {image, frame}",
+            code="invalidFrameImages",
+            wire="inputs.frameImages",
+        )
+    keyframes = tuple(Keyframe(wire_source(f["image"], "image"), f.get("frame", "first")) for f in frames)
+    return GenerateRequest(
+        prompt=task["positivePrompt"],
+        keyframes=keyframes,
+        duration=task.get("duration", 5),
+        resolution=task.get("resolution"),
+        width=task.get("width"),
+        height=task.get("height"),
+        loop=settings.get("loop"),
+        hdr=settings.get("hdr"),
+        exr_export=settings.get("exrExport"),
+        output=output,
+    )
+
+
+def new_task_uuid() -> str:
+    """A fresh UUID v4 for a task."""
+    return str(_uuid.uuid4())
+
+
+Request = ModifyRequest | GenerateRequest | ReframeRequest
