@@ -51,7 +51,18 @@ _EXPORTS: dict[str, str] = {
     "SweepPanel": "widgets",
     "HistoryPanel": "widgets",
 }
-_SUBMODULES = {"request", "errors", "client", "cache", "results", "media", "display", "compare", "widgets", "local"}
+_SUBMODULES = {
+    "request",
+    "errors",
+    "client",
+    "cache",
+    "results",
+    "media",
+    "display",
+    "compare",
+    "widgets",
+    "local",
+}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
