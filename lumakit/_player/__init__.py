@@ -1,0 +1,47 @@
+"""The synced player widget (anywidget). Imported lazily by :mod:`lumakit.display`; needs anywidget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+_HERE = Path(__file__).parent
+
+
+class SyncedPlayer(anywidget.AnyWidget):
+    """Clips side by side under one play/pause/seek/speed bar; followers track the longest clip.
+
+    Works in untrusted notebooks (the code ships with the anywidget extension, not as inline script).
+    Python can drive it: ``p.playing = True``, ``p.current_time = 2.0``, ``p.rate = 0.5``.
+    ``sources`` is a list of ``{"src": url-or-data-uri, "title": str, "duration": seconds}``.
+    """
+
+    _esm = _HERE / "player.js"
+    _css = _HERE / "player.css"
+
+    sources = traitlets.List(traitlets.Dict()).tag(sync=True)
+    columns = traitlets.Int(0).tag(sync=True)
+    width = traitlets.Int(0).tag(sync=True)
+    height = traitlets.Int(0).tag(sync=True)
+    loop = traitlets.Bool(True).tag(sync=True)
+    autoplay = traitlets.Bool(True).tag(sync=True)
+    playing = traitlets.Bool(False).tag(sync=True)
+    current_time = traitlets.Float(0.0).tag(sync=True)
+    rate = traitlets.Float(1.0).tag(sync=True)
+    fps = traitlets.Float(24.0).tag(sync=True)
+
+    def __init__(self, *, fallback_html: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._fallback_html = fallback_html
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget view, plus static side-by-side HTML for front ends without widgets."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self._fallback_html:
+            data = bundle[0] if isinstance(bundle, tuple) else bundle
+            if isinstance(data, dict):
+                data["text/html"] = self._fallback_html
+        return bundle

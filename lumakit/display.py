@@ -1,0 +1,338 @@
+"""Show videos inline in a notebook: one clip, or several side by side with synchronized playback.
+
+In the spirit of google/mediapy's ``show_video``/``show_videos``:
+
+    lk.show_video("clip.mp4")                                   # displays, returns None
+    lk.show_videos({"source": src, **runs}, sync=True)          # one play/pause/seek bar for every clip
+    html = lk.show_videos([a, b], return_html=True)             # the static HTML string instead
+    p = lumakit.display.synced_player({"a": a, "b": b})         # the widget object; display it yourself
+
+Anything that names a video works: a path, a URL, a ``Result`` (``.path`` / ``.video_url``), a list of those,
+or a ``{label: video}`` mapping (labels become titles).
+
+Embedding policy (``embed=``):
+  - ``"auto"`` (default) / ``True``: local files are embedded as a downscaled preview (H.264 MP4, base64 data
+    URI, cached by content) so the notebook stays self-contained and small (a 10-clip sweep stays under
+    ``embed_budget``, 4.5 MB by default); remote URLs are referenced, never downloaded.
+  - ``False``: every clip is referenced by its path or URL (nothing is copied into the notebook).
+
+Synchronized playback is an anywidget widget, so it also works in untrusted notebooks where inline
+``<script>`` does not run. Where widgets cannot run (no kernel, or ``return_html=True``) the clips are shown
+side by side as plain HTML ``<video>`` elements, without sync. Every ``<video>`` is ``controls muted
+playsinline`` (muted so that autoplay is allowed).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import media
+from .errors import RequestError
+
+__all__ = ["html_for", "show_video", "show_videos", "synced_player", "video_src"]
+
+EMBED_BUDGET = 4_500_000  # bytes of base64 for all embedded clips of one call
+_MIME = {".mp4": "video/mp4", ".webm": "video/webm", ".mov": "video/quicktime", ".m4v": "video/mp4"}
+
+
+def _items(videos: Any, titles: Iterable[str | None] | None = None) -> list[tuple[str | None, Any]]:
+    """``[(title, video), ...]`` from one video, a list, or a ``{label: video}`` mapping."""
+    if isinstance(videos, Mapping) or (hasattr(videos, "items") and hasattr(videos, "keys")):
+        items = [(str(k), v) for k, v in videos.items()]
+    elif isinstance(videos, (str, os.PathLike)) or hasattr(videos, "path") or hasattr(videos, "video_url"):
+        items = [(None, videos)]
+    elif isinstance(videos, Iterable):
+        items = [(getattr(v, "title", None), v) for v in videos]
+    else:
+        raise RequestError(
+            "videos", videos, "a path, a URL, a Result, a list of them, or a {label: video} dict"
+        )
+    if not items:
+        raise RequestError("videos", videos, message="no videos to show")
+    if titles is not None:
+        names = [None if t is None else str(t) for t in titles]
+        if len(names) != len(items):
+            raise RequestError("titles", titles, message=f"got {len(names)} titles for {len(items)} videos")
+        items = [(t, v) for t, (_, v) in zip(names, items, strict=True)]
+    return items
+
+
+def _check_embed(embed: Any) -> None:
+    if not (embed is True or embed is False or (isinstance(embed, str) and embed == "auto")):
+        raise RequestError("embed", embed, ["auto", True, False])
+
+
+def _embedded(video: Any, max_side: int, codec: str, max_bytes: int) -> str:
+    """A data URI of a preview that fits ``max_bytes`` of base64 (shrinks size and quality until it does)."""
+    side, crf = max_side, 30
+    path = media.preview(video, side, codec=codec, crf=crf)
+    for _ in range(4):
+        if path.stat().st_size * 4 / 3 <= max_bytes:
+            break
+        side, crf = max(64, int(side * 0.75)), min(45, crf + 4)
+        path = media.preview(video, side, codec=codec, crf=crf)
+    mime = _MIME[path.suffix]
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _reference(src: Path | str) -> str:
+    if isinstance(src, str):
+        return src
+    try:
+        rel = os.path.relpath(src.resolve(), Path.cwd())
+    except ValueError:  # another drive on Windows
+        rel = str(src.resolve())
+    return Path(rel).as_posix() if not rel.startswith("..") else src.resolve().as_uri()
+
+
+def video_src(
+    video: Any,
+    *,
+    embed: str | bool = "auto",
+    max_side: int = 480,
+    codec: str = "h264",
+    max_bytes: int | None = None,
+) -> str:
+    """The ``src`` for a ``<video>``: a data URI of a small preview (local, embedded) or a path/URL.
+
+    Raises:
+      MediaError: a local file that is missing or not a playable video.
+    """
+    _check_embed(embed)
+    src = media.source_path(video)
+    if isinstance(src, str):
+        return src  # remote URLs (and data: URIs) are referenced as they are
+    if embed is False:
+        media.probe(src)  # fail here, not silently in the browser
+        return _reference(src)
+    return _embedded(src, max_side, codec, max_bytes or EMBED_BUDGET)
+
+
+def _duration(video: Any) -> float | None:
+    src = media.source_path(video)
+    if isinstance(src, str):
+        return None
+    return media.probe(src).duration
+
+
+def _sources(
+    items: list[tuple[str | None, Any]], embed: str | bool, max_side: int, codec: str, embed_budget: int
+) -> list[dict[str, Any]]:
+    n_local = sum(1 for _, v in items if not isinstance(media.source_path(v), str)) or 1
+    per_clip = embed_budget // n_local
+    out = []
+    for title, v in items:
+        out.append(
+            {
+                "src": video_src(v, embed=embed, max_side=max_side, codec=codec, max_bytes=per_clip),
+                "title": title or "",
+                "duration": _duration(v),
+            }
+        )
+    return out
+
+
+def _columns(n: int, columns: int | None) -> int:
+    if columns is None:
+        return min(n, 4)
+    if not isinstance(columns, int) or columns < 1:
+        raise RequestError("columns", columns, "a positive int or None")
+    return columns
+
+
+def _px(name: str, value: int | None) -> int:
+    if value is None:
+        return 0
+    if not isinstance(value, int) or value < 1:
+        raise RequestError(name, value, "a positive int (pixels) or None")
+    return value
+
+
+def _html(
+    sources: list[dict[str, Any]],
+    *,
+    columns: int,
+    width: int,
+    height: int,
+    loop: bool,
+    autoplay: bool,
+) -> str:
+    track = f"{width}px" if width else "minmax(0, 1fr)"
+    if not width and columns == 1 and not height:
+        track = "minmax(0, 640px)"
+    attrs = (
+        'controls muted playsinline preload="auto"'
+        + (" autoplay" if autoplay else "")
+        + (" loop" if loop else "")
+    )
+    style = f"height:{height}px;width:auto" if height else "width:100%;height:auto"
+    cells = []
+    for s in sources:
+        cap = f'<figcaption style="text-align:center;padding:2px 0">{html.escape(s["title"])}</figcaption>'
+        cells.append(
+            f'<figure style="margin:0;min-width:0"><video src="{html.escape(s["src"], quote=True)}" {attrs} '
+            f'style="display:block;max-width:100%;{style}"></video>{cap if s["title"] else ""}</figure>'
+        )
+    return (
+        f'<div class="lumakit-videos" style="display:grid;grid-template-columns:repeat({columns}, {track});'
+        f'gap:8px;align-items:start;font:12px system-ui,sans-serif">' + "".join(cells) + "</div>"
+    )
+
+
+def html_for(
+    videos: Any,
+    *,
+    titles: Iterable[str | None] | None = None,
+    columns: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    loop: bool = True,
+    autoplay: bool = True,
+    embed: str | bool = "auto",
+    max_side: int = 480,
+    codec: str = "h264",
+    embed_budget: int = EMBED_BUDGET,
+) -> str:
+    """A static HTML snippet of one or several videos side by side (no script, no sync).
+
+    For ``_repr_html_`` methods and anywhere a string is needed. Arguments as in :func:`show_videos`.
+    """
+    _check_embed(embed)
+    items = _items(videos, titles)
+    sources = _sources(items, embed, max_side, codec, embed_budget)
+    return _html(
+        sources,
+        columns=_columns(len(items), columns),
+        width=_px("width", width),
+        height=_px("height", height),
+        loop=loop,
+        autoplay=autoplay,
+    )
+
+
+def synced_player(
+    videos: Any,
+    *,
+    titles: Iterable[str | None] | None = None,
+    columns: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    loop: bool = True,
+    autoplay: bool = True,
+    embed: str | bool = "auto",
+    max_side: int = 480,
+    codec: str = "h264",
+    embed_budget: int = EMBED_BUDGET,
+) -> Any:
+    """The synchronized player widget (``lumakit._player.SyncedPlayer``) for these videos; not displayed.
+
+    Its ``playing``, ``current_time`` and ``rate`` traits drive (and follow) the clips from Python.
+    Its mimebundle also carries the static HTML, for front ends that cannot run widgets.
+    """
+    from ._player import SyncedPlayer
+
+    _check_embed(embed)
+    items = _items(videos, titles)
+    sources = _sources(items, embed, max_side, codec, embed_budget)
+    cols, w, h = _columns(len(items), columns), _px("width", width), _px("height", height)
+    fps = 24.0
+    for _, v in items:
+        src = media.source_path(v)
+        if not isinstance(src, str):
+            fps = media.probe(src).fps
+            break
+    fallback = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay)
+    return SyncedPlayer(
+        sources=sources,
+        columns=cols,
+        width=w,
+        height=h,
+        loop=loop,
+        autoplay=autoplay,
+        fps=fps,
+        fallback_html=fallback,
+    )
+
+
+def _widgets_available() -> bool:
+    """True inside a running IPython kernel with anywidget importable (so a widget can render)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return False
+    ip = get_ipython()
+    if ip is None or getattr(ip, "kernel", None) is None:
+        return False
+    try:
+        import anywidget  # noqa: F401
+    except ImportError:  # pragma: no cover - anywidget is a dependency
+        return False
+    return True
+
+
+def show_videos(
+    videos: Any,
+    titles: Iterable[str | None] | None = None,
+    *,
+    columns: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    loop: bool = True,
+    autoplay: bool = True,
+    sync: bool = True,
+    embed: str | bool = "auto",
+    return_html: bool = False,
+    max_side: int = 480,
+    codec: str = "h264",
+    embed_budget: int = EMBED_BUDGET,
+) -> str | None:
+    """Displays videos side by side, with one play/pause/seek/speed bar when ``sync=True``.
+
+    Args:
+      videos: a ``{label: video}`` mapping (labels become titles), a list, or one video. A video is a path,
+        a URL or a ``Result``.
+      titles: optional captions, one per video (overrides the mapping's labels).
+      columns: clips per row (default: all of them, up to 4).
+      width: width of each clip in pixels (default: share the cell's width).
+      height: height of each clip in pixels (width follows the aspect ratio).
+      loop: restart at the end (a synced group restarts when its longest clip ends).
+      autoplay: start playing at once (clips are always muted, so browsers allow it).
+      sync: one control for every clip (an anywidget widget); falls back to unsynced HTML where widgets
+        cannot run.
+      embed: ``"auto"``/``True`` embeds local files as small previews and references URLs; ``False``
+        references every file by path.
+      return_html: return the static HTML string instead of displaying anything.
+      max_side: longest side of embedded previews, in pixels.
+      codec: ``"h264"`` (MP4) or ``"vp9"`` (WebM) for embedded previews.
+      embed_budget: most bytes of base64 all embedded clips may take together.
+
+    Returns:
+      The HTML string if ``return_html``, else None (the result is displayed).
+    """
+    kw = dict(titles=titles, columns=columns, width=width, height=height, loop=loop, autoplay=autoplay,
+              embed=embed, max_side=max_side, codec=codec, embed_budget=embed_budget)  # fmt: skip
+    if return_html:
+        return html_for(videos, **kw)
+    from IPython.display import HTML, display
+
+    if sync and _widgets_available():
+        display(synced_player(videos, **kw))
+    else:
+        display(HTML(html_for(videos, **kw)))
+    return None
+
+
+def show_video(video: Any, *, title: str | None = None, **kwargs: Any) -> str | None:
+    """Displays one video (a path, URL or ``Result``). Options as in :func:`show_videos`."""
+    items = _items(video)
+    if len(items) != 1:
+        raise RequestError(
+            "video", video, message=f"show_video takes one video, got {len(items)}: use show_videos"
+        )
+    kwargs.setdefault("sync", False)
+    return show_videos([items[0][1]], [title if title is not None else items[0][0]], **kwargs)
