@@ -1,0 +1,10 @@
+"""Jupyter panels for Modify Video: :class:`ModifyPanel`, :class:`SweepPanel`, :class:`HistoryPanel`.
+
+The only part of lumakit that imports ipywidgets; ``import lumakit`` does not import it.
+"""
+
+from __future__ import annotations
+
+from .knobs import ControlsKnob, EditKnobs, StrengthKnob
+
+__all__ = ["ControlsKnob", "EditKnobs", "StrengthKnob"]
