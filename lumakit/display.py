@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import html
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,25 +41,7 @@ _MIME = {".mp4": "video/mp4", ".webm": "video/webm", ".mov": "video/quicktime", 
 
 
 def _items(videos: Any, titles: Iterable[str | None] | None = None) -> list[tuple[str | None, Any]]:
-    """``[(title, video), ...]`` from one video, a list, or a ``{label: video}`` mapping."""
-    if isinstance(videos, Mapping) or (hasattr(videos, "items") and hasattr(videos, "keys")):
-        items = [(str(k), v) for k, v in videos.items()]
-    elif isinstance(videos, (str, os.PathLike)) or hasattr(videos, "path") or hasattr(videos, "video_url"):
-        items = [(None, videos)]
-    elif isinstance(videos, Iterable):
-        items = [(getattr(v, "title", None), v) for v in videos]
-    else:
-        raise RequestError(
-            "videos", videos, "a path, a URL, a Result, a list of them, or a {label: video} dict"
-        )
-    if not items:
-        raise RequestError("videos", videos, message="no videos to show")
-    if titles is not None:
-        names = [None if t is None else str(t) for t in titles]
-        if len(names) != len(items):
-            raise RequestError("titles", titles, message=f"got {len(names)} titles for {len(items)} videos")
-        items = [(t, v) for t, (_, v) in zip(names, items, strict=True)]
-    return items
+    return media.labeled(videos, titles)
 
 
 def _check_embed(embed: Any) -> None:

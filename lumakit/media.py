@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -41,6 +41,7 @@ __all__ = [
     "frames",
     "is_remote",
     "iter_frames",
+    "labeled",
     "preview",
     "probe",
     "source_path",
@@ -87,6 +88,42 @@ def source_path(video: VideoLike) -> Path | str:
     if url:
         return source_path(url)
     raise RequestError("video", video, "a file path, a URL, or a Result with .path / .video_url")
+
+
+def labeled(videos: Any, titles: Iterable[str | None] | None = None) -> list[tuple[str | None, Any]]:
+    """``[(label, video), ...]`` from one video, a list of videos, or a ``{label: video}`` mapping.
+
+    Labels come from the mapping's keys, else a video's ``.title`` attribute, else None; ``titles``
+    (one per video) overrides them.
+    """
+    if isinstance(videos, Mapping) or (hasattr(videos, "items") and hasattr(videos, "keys")):
+        items = [(str(k), v) for k, v in videos.items()]
+    elif isinstance(videos, (str, os.PathLike)) or hasattr(videos, "path") or hasattr(videos, "video_url"):
+        items = [(None, videos)]
+    elif isinstance(videos, Iterable):
+        items = [(getattr(v, "title", None), v) for v in videos]
+    else:
+        raise RequestError(
+            "videos", videos, "a path, a URL, a Result, a list of them, or a {label: video} dict"
+        )
+    if not items:
+        raise RequestError("videos", videos, message="no videos given")
+    if titles is not None:
+        names = [None if t is None else str(t) for t in titles]
+        if len(names) != len(items):
+            raise RequestError("titles", titles, message=f"got {len(names)} titles for {len(items)} videos")
+        items = [(t, v) for t, (_, v) in zip(names, items, strict=True)]
+    return items
+
+
+def display_name(video: Any) -> str:
+    """A short human name for a video: its file name, or the last part of its URL."""
+    src = source_path(video)
+    if isinstance(src, Path):
+        return src.name
+    if src.startswith("data:"):
+        return "data URI"
+    return src.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or src
 
 
 # --------------------------------------------------------------------------------------------- probe

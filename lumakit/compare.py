@@ -1,0 +1,398 @@
+"""See what the strength dial did: frame grids, difference heatmaps and departure metrics.
+
+    fig = lk.frame_grid({"source": src, **runs}, n=6)       # rows = videos, columns = times
+    fig = lk.diff_grid(src, runs, n=6)                      # |variant - source| per pixel
+    d = lk.departure(src, runs["flex_2"]); d.mean()         # per-frame MAD and SSIM against the source
+    fig = lk.departure_plot(src, runs)                      # a curve per variant over time + a bar each
+    lk.save_grid(fig, "grid.png")
+
+Figures are plain ``matplotlib.figure.Figure`` objects (no pyplot state, nothing leaks, works headless); a
+notebook displays one when it is the last expression of a cell. Clips of different sizes or durations are
+compared at the same *relative* time, and each frame is fitted into its cell by aspect (letterboxed).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from . import media
+from .errors import RequestError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = ["Departure", "departure", "departure_plot", "diff_grid", "frame_grid", "save_grid", "ssim"]
+
+_DPI = 100
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+# --------------------------------------------------------------------------------------------- sampling
+
+
+def _rows(videos: Any, titles: bool | Sequence[str] | None) -> list[tuple[str, Any]]:
+    """``[(label, video)]`` with a label for every row (mapping key, ``.title``, or file name)."""
+    explicit = None if isinstance(titles, bool) or titles is None else list(titles)
+    items = media.labeled(videos, explicit)
+    return [(label if label is not None else media.display_name(v), v) for label, v in items]
+
+
+def _fractions(ref: media.VideoInfo, n: int | None, times: Iterable[float] | None) -> np.ndarray:
+    """Positions to sample as fractions of each clip's duration (times are on the first clip's clock)."""
+    if times is not None and n is not None:
+        raise RequestError("times", times, message="give times= or n=, not both")
+    if times is None:
+        n = 6 if n is None else n
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise RequestError("n", n, "a positive int")
+        return (np.arange(n) + 0.5) / n
+    t = np.asarray(list(times), dtype=float).reshape(-1)
+    if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise RequestError("times", times, "a non-empty list of times >= 0 in seconds")
+    return np.clip(t / ref.duration, 0.0, 1.0)
+
+
+def _fit(info: media.VideoInfo, box: tuple[int, int]) -> tuple[int, int]:
+    """The largest size with the clip's aspect that fits ``box`` (w, h)."""
+    bw, bh = box
+    s = min(bw / info.width, bh / info.height)
+    return max(2, round(info.width * s)), max(2, round(info.height * s))
+
+
+def _cell(infos: Sequence[media.VideoInfo], size: tuple[int, int] | int | None) -> tuple[int, int]:
+    """The cell box (w, h) in pixels: ``size`` or the first clip's aspect at 240 px wide (never upscaled)."""
+    if size is None:
+        first = infos[0]
+        w = min(240, first.width)
+        return w, max(2, round(w / first.aspect))
+    if isinstance(size, (int, np.integer)) and size > 0:
+        first = infos[0]
+        return int(size), max(2, round(int(size) / first.aspect))
+    if isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size):
+        return int(size[0]), int(size[1])
+    raise RequestError("size", size, "a cell width in pixels, a (width, height) tuple, or None")
+
+
+def _sample(
+    infos: Sequence[media.VideoInfo], fractions: np.ndarray, sizes: Sequence[tuple[int, int]]
+) -> list[np.ndarray]:
+    """Frames of every clip at the same relative times, one ffmpeg reader per clip, clips in parallel."""
+
+    def one(k: int) -> np.ndarray:
+        info = infos[k]
+        t = np.minimum(fractions * info.duration, max(0.0, info.duration - 0.5 / info.fps))
+        return media.frames(info.path, t, size=sizes[k])
+
+    if len(infos) == 1:
+        return [one(0)]
+    with ThreadPoolExecutor(max_workers=min(_WORKERS, len(infos))) as pool:
+        return list(pool.map(one, range(len(infos))))
+
+
+def _time_labels(infos: Sequence[media.VideoInfo], fractions: np.ndarray) -> list[str]:
+    durs = np.array([i.duration for i in infos])
+    same = np.all(np.abs(durs - durs[0]) <= 1.0 / max(i.fps for i in infos))
+    if same:
+        return [f"{f * infos[0].duration:.2f} s" for f in fractions]
+    return [f"{f * 100:.0f}%  ({f * infos[0].duration:.2f} s)" for f in fractions]
+
+
+# --------------------------------------------------------------------------------------------- figures
+
+
+def _figure(
+    rows: int, cols: int, cell: tuple[int, int], *, extra_w: float = 0.0
+) -> tuple[Figure, np.ndarray]:
+    from matplotlib.figure import Figure
+
+    cw, ch = cell[0] / _DPI, cell[1] / _DPI
+    left, top = 1.3, 0.35
+    fig = Figure(figsize=(left + cols * cw * 1.02 + extra_w + 0.1, top + rows * ch * 1.04 + 0.1), dpi=_DPI)
+    w, h = fig.get_size_inches()
+    axes = fig.subplots(
+        rows,
+        cols,
+        squeeze=False,
+        gridspec_kw={
+            "left": left / w,
+            "right": 1 - (extra_w + 0.1) / w,
+            "top": 1 - top / h,
+            "bottom": 0.1 / h,
+            "wspace": 0.02,
+            "hspace": 0.04,
+        },
+    )
+    return fig, axes
+
+
+def _show(ax: Any, img: np.ndarray, cell: tuple[int, int], **imshow: Any) -> Any:
+    """Draw ``img`` centred in a cell-sized box (letterboxed), equal aspect, no ticks."""
+    cw, ch = cell
+    h, w = img.shape[:2]
+    x0, y0 = (cw - w) / 2, (ch - h) / 2
+    im = ax.imshow(img, extent=(x0, x0 + w, y0 + h, y0), interpolation="antialiased", **imshow)
+    ax.set_xlim(0, cw)
+    ax.set_ylim(ch, 0)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor("#111111")
+    for s in ax.spines.values():
+        s.set_visible(False)
+    return im
+
+
+def _label(axes: np.ndarray, rows: Sequence[str] | None, cols: Sequence[str]) -> None:
+    for j, text in enumerate(cols):
+        axes[0, j].set_title(text, fontsize=9)
+    if rows is not None:
+        for i, text in enumerate(rows):
+            axes[i, 0].set_ylabel(text, rotation=0, ha="right", va="center", fontsize=9, labelpad=6)
+
+
+def frame_grid(
+    videos: Any,
+    n: int | None = None,
+    *,
+    times: Iterable[float] | None = None,
+    size: tuple[int, int] | int | None = None,
+    titles: bool | Sequence[str] = True,
+) -> Figure:
+    """A grid of frames: one row per video, one column per time.
+
+    Args:
+      videos: a ``{label: video}`` mapping, a list, or one video (path, URL or ``Result``).
+      n: number of evenly spaced frame-centre times (default 6).
+      times: explicit times in seconds on the first clip's clock; other clips are sampled at the same
+        relative position (so clips of different lengths line up).
+      size: cell width in pixels, or a ``(w, h)`` cell box; default 240 px wide at the first clip's aspect.
+        Frames are scaled by ffmpeg to fit the cell by their own aspect.
+      titles: True labels rows with the mapping's keys (else file names), False leaves them off, or a list.
+
+    Returns:
+      A ``matplotlib.figure.Figure`` with time labels on top and row labels on the left.
+    """
+    rows = _rows(videos, titles)
+    infos = [media.probe(v) for _, v in rows]
+    fr = _fractions(infos[0], n, times)
+    cell = _cell(infos, size)
+    sizes = [_fit(i, cell) for i in infos]
+    stacks = _sample(infos, fr, sizes)
+    fig, axes = _figure(len(rows), len(fr), cell)
+    for i, stack in enumerate(stacks):
+        for j, img in enumerate(stack):
+            _show(axes[i, j], img, cell)
+    _label(axes, [r for r, _ in rows] if titles is not False else None, _time_labels(infos, fr))
+    return fig
+
+
+def diff_grid(
+    source: Any,
+    videos: Any,
+    n: int | None = None,
+    *,
+    times: Iterable[float] | None = None,
+    size: tuple[int, int] | int | None = None,
+    titles: bool | Sequence[str] = True,
+    vmax: float | None = None,
+    cmap: str = "magma",
+) -> Figure:
+    """Per-pixel difference heatmaps of each video against the source, at the same relative times.
+
+    The first row shows the source frames; each further row shows ``mean_c |video - source|`` (0-255) with
+    one shared colour scale (``vmax``, default the 99th percentile of all differences) and a colour bar.
+    Every video is scaled to the source's cell size so pixels line up.
+    """
+    src_info = media.probe(source)
+    rows = _rows(videos, titles)
+    infos = [src_info] + [media.probe(v) for _, v in rows]
+    fr = _fractions(src_info, n, times)
+    cell = _cell(infos, size)
+    fit = _fit(src_info, cell)
+    stacks = _sample(infos, fr, [fit] * len(infos))
+    base = stacks[0].astype(np.int16)
+    diffs = [np.abs(s.astype(np.int16) - base).mean(-1) for s in stacks[1:]]
+    top = (
+        vmax
+        if vmax is not None
+        else max(1.0, float(np.percentile(np.concatenate([d.ravel() for d in diffs]), 99)))
+    )
+    fig, axes = _figure(len(infos), len(fr), cell, extra_w=0.8)
+    for j in range(len(fr)):
+        _show(axes[0, j], stacks[0][j], cell)
+    im = None
+    for i, d in enumerate(diffs, start=1):
+        for j in range(len(fr)):
+            im = _show(axes[i, j], d[j], cell, cmap=cmap, vmin=0.0, vmax=top)
+    labels = ["source", *(f"|{r} − src|" for r, _ in rows)] if titles is not False else None
+    _label(axes, labels, _time_labels(infos, fr))
+    if im is not None:
+        cax = fig.add_axes((1 - 0.7 / fig.get_size_inches()[0], 0.15, 0.15 / fig.get_size_inches()[0], 0.7))
+        fig.colorbar(im, cax=cax, label="|Δ| (0-255)")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- metrics
+
+
+class Summary(NamedTuple):
+    """Means over frames: MAD (0..1, higher departs more) and SSIM (1 = identical)."""
+
+    mad: float
+    ssim: float
+
+
+@dataclass(frozen=True)
+class Departure:
+    """How far a video departs from its source, frame by frame.
+
+    ``times`` (s, on the video's clock), ``mad`` (mean absolute RGB difference, 0..1) and ``ssim``
+    (structural similarity of luma, 7x7 windows, 1 = identical) are arrays of one value per frame.
+    """
+
+    times: np.ndarray
+    mad: np.ndarray
+    ssim: np.ndarray
+
+    def mean(self) -> Summary:
+        """Means over all frames."""
+        return Summary(float(self.mad.mean()), float(self.ssim.mean()))
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def _box(a: np.ndarray, win: int) -> np.ndarray:
+    """Means over every ``win x win`` window fully inside the image (batched over the leading axis)."""
+    c = np.cumsum(np.cumsum(a, axis=-2), axis=-1)
+    c = np.pad(c, [(0, 0)] * (a.ndim - 2) + [(1, 0), (1, 0)])
+    s = c[..., win:, win:] - c[..., :-win, win:] - c[..., win:, :-win] + c[..., :-win, :-win]
+    return s / (win * win)
+
+
+def ssim(a: np.ndarray, b: np.ndarray, *, win: int = 7, data_range: float = 255.0) -> np.ndarray:
+    """Mean SSIM (Wang et al. 2004) of two images or two stacks ``(..., H, W[, 3])``; numpy only.
+
+    RGB input is compared on luma. Uniform ``win x win`` windows with sample covariance, as
+    ``skimage.metrics.structural_similarity`` does by default, averaged over the windows that fit.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise RequestError("b", b.shape, f"an array of the same shape as a {a.shape}")
+    if a.shape[-1] == 3 and a.ndim >= 3:
+        a, b = _luma(a), _luma(b)
+    if min(a.shape[-2:]) < win:
+        raise RequestError("win", win, f"a window no larger than the image {a.shape[-2:]}")
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    ua, ub = _box(a, win), _box(b, win)
+    norm = win * win / (win * win - 1)
+    vaa = (_box(a * a, win) - ua * ua) * norm
+    vbb = (_box(b * b, win) - ub * ub) * norm
+    vab = (_box(a * b, win) - ua * ub) * norm
+    s = ((2 * ua * ub + c1) * (2 * vab + c2)) / ((ua * ua + ub * ub + c1) * (vaa + vbb + c2))
+    return s.mean(axis=(-2, -1))
+
+
+def _analysis_size(info: media.VideoInfo, max_side: int) -> tuple[int, int]:
+    s = min(1.0, max_side / max(info.width, info.height))
+    return max(8, round(info.width * s)), max(8, round(info.height * s))
+
+
+def departure(source: Any, video: Any, *, n: int | None = None, max_side: int = 256) -> Departure:
+    """Per-frame mean absolute difference and SSIM of ``video`` against ``source``.
+
+    Every frame of ``video`` (or ``n`` evenly spaced ones) is compared with the source frame at the same
+    relative time, both scaled by ffmpeg to the video's aspect with the longest side ``max_side``.
+    """
+    s_info, v_info = media.probe(source), media.probe(video)
+    size = _analysis_size(v_info, max_side)
+    if n is None:
+        t = (np.arange(v_info.n_frames) + 0.5) / v_info.fps
+        t = np.minimum(t, v_info.duration)
+        v_frames = np.stack(list(media.iter_frames(v_info.path, size=size)))
+        t = t[: len(v_frames)]
+    else:
+        t = media.frame_times(v_info.path, n)
+        v_frames = media.frames(v_info.path, t, size=size)
+    s_t = np.minimum(t / v_info.duration * s_info.duration, max(0.0, s_info.duration - 0.5 / s_info.fps))
+    s_frames = media.frames(s_info.path, s_t, size=size)
+    mad = np.abs(v_frames.astype(np.int16) - s_frames.astype(np.int16)).mean(axis=(1, 2, 3)) / 255.0
+    sim = np.concatenate([ssim(v_frames[k : k + 32], s_frames[k : k + 32]) for k in range(0, len(t), 32)])
+    return Departure(times=np.asarray(t, float), mad=mad, ssim=sim)
+
+
+def departure_plot(
+    source: Any,
+    videos: Any,
+    *,
+    metric: str = "mad",
+    n: int | None = None,
+    titles: bool | Sequence[str] = True,
+) -> Figure:
+    """How far each variant departs from the source: a curve per variant over time, and a bar per variant.
+
+    ``metric`` is ``"mad"`` (mean absolute difference, higher = further) or ``"ssim"`` (lower = further).
+    ``videos`` may map labels to precomputed :class:`Departure` objects as well as to videos.
+    """
+    from matplotlib.figure import Figure
+
+    if metric not in ("mad", "ssim"):
+        raise RequestError("metric", metric, ["mad", "ssim"])
+    rows = _rows(videos, titles) if not isinstance(videos, Departure) else [("video", videos)]
+    deps = [(label, v if isinstance(v, Departure) else departure(source, v, n=n)) for label, v in rows]
+    fig = Figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, max(1.2, 0.35 * len(deps))]})
+    colors = [f"C{i % 10}" for i in range(len(deps))]
+    name = {"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}[metric]
+    for (label, d), c in zip(deps, colors, strict=True):
+        ax.plot(d.times, getattr(d, metric), color=c, label=label, lw=1.6)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(name)
+    ax.set_title(f"departure from the source, frame by frame ({metric.upper()})", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    means = [getattr(d.mean(), metric) for _, d in deps]
+    bars = bx.bar(range(len(deps)), means, color=colors)
+    bx.bar_label(bars, fmt="%.3f", fontsize=8)
+    bx.set_xticks(range(len(deps)), [label for label, _ in deps], rotation=45, ha="right", fontsize=8)
+    bx.set_title(f"mean {metric.upper()}", fontsize=10)
+    if metric == "ssim":
+        ax.set_ylim(min(0.0, min(float(d.ssim.min()) for _, d in deps)), 1.02)
+        bx.set_ylim(0, 1.05)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- saving
+
+
+def save_grid(
+    fig_or_videos: Any, path: str | os.PathLike[str], *, dpi: float | None = None, **grid: Any
+) -> Path:
+    """Save a figure (or the :func:`frame_grid` of these videos, with ``**grid`` options) as a PNG.
+
+    Written atomically (temp file, then rename). Returns the path.
+    """
+    from matplotlib.figure import Figure
+
+    fig = fig_or_videos if isinstance(fig_or_videos, Figure) else frame_grid(fig_or_videos, **grid)
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        fig.savefig(tmp, format="png", dpi=dpi or fig.dpi, facecolor="white")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
