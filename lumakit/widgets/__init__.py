@@ -6,5 +6,6 @@ The only part of lumakit that imports ipywidgets; ``import lumakit`` does not im
 from __future__ import annotations
 
 from .knobs import ControlsKnob, EditKnobs, StrengthKnob
+from .modify_panel import ModifyPanel
 
-__all__ = ["ControlsKnob", "EditKnobs", "StrengthKnob"]
+__all__ = ["ControlsKnob", "EditKnobs", "ModifyPanel", "StrengthKnob"]

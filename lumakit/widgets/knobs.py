@@ -355,6 +355,6 @@ class _guard:
         self.knob.__dict__["_syncing"] = self.prev
 
 
-def escape(text: Any) -> str:
+def escape(text: Any, quote: bool = True) -> str:
     """HTML-escape any value for an HTML widget."""
-    return html.escape(str(text), quote=True)
+    return html.escape(str(text), quote=quote)

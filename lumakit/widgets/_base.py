@@ -1,0 +1,170 @@
+"""What every panel shares: an error line, a traceback area, a plain-output slot, figure images."""
+
+from __future__ import annotations
+
+import functools
+import io
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+
+from ..errors import APIError, LumakitError, PollTimeout, RequestError
+from ._run import StopWaiting
+from .knobs import escape
+
+ERROR_STYLE = "color:#b00020;font-weight:600"
+OK_STYLE = "color:#1b5e20"
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line readable message: the class, the parameter (if any), the message."""
+    if isinstance(exc, RequestError):
+        return f"RequestError ({exc.parameter}): {exc.message}"
+    if isinstance(exc, APIError):
+        where = f" ({exc.parameter})" if exc.parameter else ""
+        return f"{type(exc).__name__}{where}: {exc}"
+    if isinstance(exc, LumakitError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class PanelBase(W.VBox):
+    """A VBox with ``error`` (an HTML line), ``details`` (an Output for unexpected tracebacks) and a slot.
+
+    The slot: when the panel is displayed by IPython, a plain display output is reserved right under it
+    (``display_id``); finished results are written there with ``update_display``, so they are saved in the
+    notebook as ordinary outputs (GitHub shows them; they survive a reload without a kernel).
+    """
+
+    def _init_base(self, client: Any) -> None:
+        self.client = client  # a plain attribute, never a trait: nothing of the client is synced
+        self.error_line = W.HTML("")
+        self.details = W.Output(layout=W.Layout(max_height="240px", overflow="auto"))
+        self._slot: Any = None
+
+    @property
+    def backend(self) -> str:
+        return str(getattr(self.client, "backend", "?"))
+
+    # -- errors ---------------------------------------------------------------------------------------
+    @property
+    def error(self) -> str:
+        """The error text shown in the panel ('' when none)."""
+        return self._error_text
+
+    _error_text = ""
+
+    def show_error(self, exc: BaseException | str) -> None:
+        text = exc if isinstance(exc, str) else describe_error(exc)
+        self._error_text = text
+        self.error_line.value = f'<div style="{ERROR_STYLE}">⚠ {escape(text)}</div>'
+        if isinstance(exc, BaseException) and not isinstance(exc, (LumakitError, StopWaiting)):
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            self.details.append_stderr(tb)
+
+    def clear_error(self) -> None:
+        self._error_text = ""
+        self.error_line.value = ""
+        self.details.outputs = ()
+
+    def guarded(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap a widget callback so an exception shows in the panel instead of vanishing into a log."""
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # shown, not swallowed: the error line says what happened
+                self.show_error(exc)
+                return None
+
+        return wrapper
+
+    # -- plain outputs --------------------------------------------------------------------------------
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self._repr_mimebundle_(), raw=True)
+        self._slot = display(self._slot_content(), display_id=True)
+
+    def _slot_content(self) -> Any:
+        raise NotImplementedError
+
+    def publish(self, obj: Any) -> None:
+        """Show ``obj`` as a plain output: in the panel's slot if it has one, else where display() goes."""
+        from IPython.display import display
+
+        if self._slot is not None:
+            self._slot.update(self._slot_content())
+        else:
+            display(obj)
+
+    def close(self) -> None:
+        """Close the panel and every widget in it."""
+        for w in walk(self):
+            if w is not self:
+                w.close()
+        super().close()
+
+
+class PlainOutputs:
+    """What a panel's slot shows: its finished results as ordinary rich outputs (or nothing yet)."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = list(items)
+
+    def __repr__(self) -> str:
+        return "\n".join(repr(i) for i in self.items) if self.items else ""
+
+    def _repr_html_(self) -> str:
+        parts = []
+        for item in self.items:
+            html = getattr(item, "_repr_html_", None)
+            parts.append(html() if html else f"<pre>{escape(repr(item))}</pre>")
+        return "".join(parts)
+
+
+def figure_png(fig: Any) -> bytes:
+    """A matplotlib figure as PNG bytes (for an ``ipywidgets.Image``); the figure is then released."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", facecolor="white")
+    try:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    except Exception:  # not a pyplot figure: nothing to release
+        pass
+    return buf.getvalue()
+
+
+def walk(widget: Any) -> list[W.Widget]:
+    """Every widget reachable from ``widget`` through its traits (children, style, layout, ...)."""
+    seen: dict[int, W.Widget] = {}
+    stack = [widget]
+    while stack:
+        w = stack.pop()
+        if not isinstance(w, W.Widget) or id(w) in seen:
+            continue
+        seen[id(w)] = w
+        for name in w.trait_names():
+            try:
+                value = getattr(w, name)
+            except Exception:
+                continue
+            if isinstance(value, W.Widget):
+                stack.append(value)
+            elif isinstance(value, (list, tuple)):
+                stack.extend(v for v in value if isinstance(v, W.Widget))
+            elif isinstance(value, dict):
+                stack.extend(v for v in value.values() if isinstance(v, W.Widget))
+        for v in vars(w).values():  # sub-widgets kept as attributes but not (yet) shown
+            if isinstance(v, W.Widget):
+                stack.append(v)
+            elif isinstance(v, dict):
+                stack.extend(x for x in v.values() if isinstance(x, W.Widget))
+    return list(seen.values())
+
+
+__all__ = ["PanelBase", "PlainOutputs", "PollTimeout", "describe_error", "figure_png", "walk"]

@@ -1,0 +1,160 @@
+"""Run client work from a panel without freezing the kernel, and stop waiting for it on request.
+
+A :class:`Job` is started from a button click and returns at once. Where the work runs:
+
+- an ``AsyncClient`` (its methods are coroutines): as an asyncio task on the kernel's running loop when
+  there is one (Jupyter), else on lumakit's private loop thread;
+- a sync ``Client`` that carries an async twin (``client.aio``): that coroutine on the loop the twin
+  belongs to (lumakit's private loop thread), so "stop waiting" is a real cancellation;
+- any other sync client: a worker thread; "stop waiting" raises :class:`StopWaiting` (a
+  ``KeyboardInterrupt``, which the client treats like Ctrl-C) from the next ``on_update`` call.
+
+Either way cancelling only stops *waiting*: the service keeps running (and billing) the task, and the client's
+ledger marks it "interrupted" so ``client.resume(task_uuid)`` picks it up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any
+
+ASYNC_TWIN_ATTRS = ("aio",)  # where a sync Client keeps the AsyncClient it drives
+
+
+class StopWaiting(KeyboardInterrupt):
+    """Raised inside a worker thread's ``on_update`` when the user clicked "stop waiting"."""
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def async_method(client: Any, name: str) -> tuple[Callable[..., Any], bool] | None:
+    """``(coroutine function, owned_by_private_loop)`` for ``client.<name>``, or None if only sync exists."""
+    method = getattr(client, name)
+    if inspect.iscoroutinefunction(method):
+        return method, False
+    for attr in ASYNC_TWIN_ATTRS:
+        twin = getattr(client, attr, None)
+        if twin is not None and inspect.iscoroutinefunction(getattr(twin, name, None)):
+            return getattr(twin, name), True
+    return None
+
+
+class Job:
+    """One piece of background work: ``done()``, ``wait()``, ``result()``, ``stop()``, and awaitable."""
+
+    def __init__(self, description: str = "") -> None:
+        self.description = description
+        self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self.stopped = False
+        self._stop_event = threading.Event()
+        self._cancel: Callable[[], Any] | None = None
+        self._callbacks: list[Callable[[Job], Any]] = []
+        self.value: Any = None
+        self.exception: BaseException | None = None
+
+    def __repr__(self) -> str:
+        state = "stopped" if self.stopped else "done" if self.done() else "running"
+        return f"Job({self.description!r}, {state})"
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (for tests and scripts; never call it on the kernel's loop thread)."""
+        concurrent.futures.wait([self.future], timeout=timeout)
+        return self.future.done()
+
+    def result(self, timeout: float | None = None) -> Any:
+        return self.future.result(timeout)
+
+    def stop(self) -> None:
+        """Stop waiting. The remote task keeps running; the client records it as interrupted."""
+        if self.done():
+            return
+        self.stopped = True
+        self._stop_event.set()
+        if self._cancel is not None:
+            self._cancel()
+
+    def check(self) -> None:
+        """Raise :class:`StopWaiting` if ``stop()`` was called (used in a worker thread's callbacks)."""
+        if self._stop_event.is_set():
+            raise StopWaiting("stopped waiting")
+
+    def __await__(self) -> Any:
+        return asyncio.wrap_future(self.future).__await__()
+
+    # -- finishing --------------------------------------------------------------------------------------
+    def add_done_callback(self, callback: Callable[[Job], Any]) -> None:
+        """``callback(job)`` once the work ends, *before* ``wait()``/``await`` return (so the panel is
+        up to date by then). Runs on whichever thread finished the work."""
+        self._callbacks.append(callback)
+
+    def _resolve(self, value: Any = None, exc: BaseException | None = None) -> None:
+        self.value, self.exception = value, exc
+        for callback in self._callbacks:
+            with contextlib.suppress(Exception):  # a broken callback must not leave the job unfinished
+                callback(self)
+        if exc is not None:
+            self.future.set_exception(exc)
+        else:
+            self.future.set_result(value)
+
+    def _settle(self, fn: Callable[[], Any]) -> None:
+        try:
+            value = fn()
+        except BaseException as exc:  # handed to the job's owner, never lost
+            self._resolve(exc=exc)
+        else:
+            self._resolve(value)
+
+    # -- starting ---------------------------------------------------------------------------------------
+
+    def start_coroutine(self, make: Callable[[], Any], *, private_loop: bool) -> Job:
+        """Run the coroutine ``make()`` on the kernel's loop (if running here) or lumakit's private loop."""
+        loop = None if private_loop else _running_loop()
+        if loop is not None:
+            task = loop.create_task(make())
+            self._cancel = task.cancel
+
+            def settle(t: asyncio.Task[Any]) -> None:
+                if t.cancelled():
+                    self._resolve(exc=StopWaiting("stopped waiting"))
+                else:
+                    self._resolve(None if t.exception() else t.result(), t.exception())
+
+            task.add_done_callback(settle)
+            return self
+        from .. import _sync
+
+        cfut = asyncio.run_coroutine_threadsafe(make(), _sync.loop())
+        self._cancel = cfut.cancel
+
+        def chain(f: concurrent.futures.Future[Any]) -> None:
+            if f.cancelled():
+                self._resolve(exc=StopWaiting("stopped waiting"))
+            else:
+                self._resolve(None if f.exception() else f.result(), f.exception())
+
+        cfut.add_done_callback(chain)
+        return self
+
+    def start_thread(self, fn: Callable[[], Any]) -> Job:
+        """Run the blocking ``fn()`` on a daemon thread."""
+        threading.Thread(target=self._settle, args=(fn,), name="lumakit-panel-job", daemon=True).start()
+        return self
+
+
+def in_event_loop() -> bool:
+    """True when called from a thread with a running asyncio loop (a kernel cell or a widget callback)."""
+    return _running_loop() is not None

@@ -1,0 +1,232 @@
+"""ModifyPanel driven without a browser: preview, validation, running in the background, stop, errors.
+
+These use a scripted stand-in client whose timing the test controls (to catch a second click mid-run, or to
+stop waiting); ``test_widgets_local.py`` runs the same panels against the real client and local backend.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from lumakit.errors import APIError, RequestError
+from lumakit.request import ModifyRequest
+from lumakit.widgets import ModifyPanel
+from lumakit.widgets._run import StopWaiting
+from tests._clips import make_clip
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("clips") / "src.mp4", seconds=1.0)
+
+
+@pytest.fixture
+def shell() -> InteractiveShell:
+    return InteractiveShell.instance()
+
+
+class FakeResult(SimpleNamespace):
+    def __repr__(self) -> str:
+        return f"FakeResult({self.task_uuid})"
+
+
+class ScriptedClient:
+    """Stands in for lk.Client: records calls, reports updates, and waits on `gate` before finishing."""
+
+    backend = "scripted"
+
+    def __init__(self, result_path: Path, *, fail: BaseException | None = None) -> None:
+        self.calls: list[tuple] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.started = threading.Event()
+        self.result_path = result_path
+        self.fail = fail
+
+    def modify(self, source, prompt, *, on_update=None, **options):
+        self.calls.append((source, prompt, options))
+        uuid = f"1111111{len(self.calls)}-2222-4333-8444-555555555555"
+
+        def upd(status, p=None, cost=None):
+            fields = dict(task_uuid=uuid, label=None, progress=p, elapsed=0.5, cost=cost, message="")
+            on_update(SimpleNamespace(status=status, **fields))
+
+        upd("submitted")
+        self.started.set()
+        while not self.gate.wait(0.02):
+            upd("processing", 0.4)
+        if self.fail is not None:
+            raise self.fail
+        upd("done", 1.0, 0.54)
+        req = ModifyRequest(video=source, prompt=prompt, **options)
+        return FakeResult(
+            path=self.result_path, video_url=None, video_uuid=f"v-{uuid}", task_uuid=uuid, cost=0.54,
+            cached=False, request=req, backend="scripted", seconds=0.1,
+        )  # fmt: skip
+
+
+def test_repr_is_short_and_stable(clip):
+    panel = ModifyPanel(ScriptedClient(clip), source=str(clip), prompt="glass", strength="flex_2")
+    assert repr(panel) == f"ModifyPanel(source={str(clip)!r}, strength='flex_2', backend='scripted')"
+    panel.auto_controls = True
+    assert repr(panel) == f"ModifyPanel(source={str(clip)!r}, auto_controls=True, backend='scripted')"
+    assert panel._repr_mimebundle_()["text/plain"].startswith("ModifyPanel(")
+
+
+def test_preview_is_the_exact_wire_json_and_follows_every_knob(clip):
+    panel = ModifyPanel(ScriptedClient(clip), source=str(clip), prompt="a glass dolphin", strength="flex_2")
+    assert panel.request_preview() == {
+        "taskType": "videoInference",
+        "taskUUID": "00000000-0000-4000-8000-000000000000",
+        "model": "luma:ray@3.2",
+        "positivePrompt": "a glass dolphin",
+        "inputs": {"video": "<upload src.mp4>"},
+        "settings": {"edit": {"strength": "flex_2"}},
+        "deliveryMethod": "async",
+        "includeCost": True,
+    }
+    panel.knobs.strength_knob.slider.value = "reimagine_2"  # as the slider would
+    panel.controls.units["depth_blur"].use.value = True
+    panel.controls.pose.value = "precise"
+    edit = {"strength": "reimagine_2", "controls": {"poseStrength": "precise", "depthBlur": 0.5}}
+    assert panel.request_preview()["settings"] == {"edit": edit}
+    assert '"reimagine_2"' in panel.preview.value and '"depthBlur": 0.5' in panel.preview.value
+    panel.auto_controls = True
+    assert panel.request_preview()["settings"] == {"edit": {"autoControls": True}}
+    assert '"autoControls": true' in panel.preview.value and "reimagine_2" not in panel.preview.value
+    panel.auto_controls = False
+    assert panel.request_preview()["settings"] == {"edit": edit}
+    panel.knobs.strength_knob.use.value = False
+    panel.controls.set(None)
+    assert "settings" not in panel.request_preview()  # nothing chosen: nothing invented
+    panel.source = "https://example.org/clip.mp4"
+    assert panel.request_preview()["inputs"] == {"video": "https://example.org/clip.mp4"}
+    panel.source_box.value = "5c3e0d4a-1b2c-4d5e-8f90-a1b2c3d4e5f6"  # typed into the box
+    assert panel.request_preview()["inputs"] == {"video": "5c3e0d4a-1b2c-4d5e-8f90-a1b2c3d4e5f6"}
+
+
+@pytest.mark.parametrize(
+    ("change", "parameter"),
+    [({"prompt": ""}, "prompt"), ({"source": "no/such/clip.mp4"}, "video"), ({"source": None}, "source")],
+)
+def test_invalid_knobs_show_the_error_and_send_nothing(clip, change, parameter):
+    client = ScriptedClient(clip)
+    panel = ModifyPanel(client, source=str(clip), prompt="glass")
+    for name, value in change.items():
+        setattr(panel, name, value)
+    with pytest.raises(RequestError) as err:
+        panel.request_preview()
+    assert err.value.parameter == parameter
+    assert "⚠" in panel.preview.value and parameter in panel.preview.value
+    panel.generate_button.click()
+    assert panel.job is None and client.calls == []
+    assert f"RequestError ({parameter})" in panel.error
+    assert panel.error in panel.error_line.value.replace("&#x27;", "'")
+    assert panel.status_line.value == "nothing was sent"
+    with pytest.raises(RequestError):
+        panel.run()
+    assert client.calls == []
+
+
+def test_generate_runs_in_background_and_refuses_a_second_click(clip, shell):
+    client = ScriptedClient(clip)
+    client.gate.clear()
+    panel = ModifyPanel(client, source=str(clip), prompt="glass", strength="adhere_3")
+    panel.generate_button.click()
+    assert client.started.wait(5)  # the click returned while the job runs
+    assert panel.running and panel.generate_button.disabled and not panel.stop_button.disabled
+    assert panel.task_uuid == "11111111-2222-4333-8444-555555555555"
+    panel.generate_button.click()  # a disabled button in the browser; here: refused visibly
+    assert "already running (task 11111111-" in panel.error
+    assert len(client.calls) == 1
+    client.gate.set()
+    assert panel.job.wait(10)
+    assert not panel.running and not panel.generate_button.disabled and panel.stop_button.disabled
+    assert panel.result.task_uuid == "11111111-2222-4333-8444-555555555555"
+    assert client.calls[0][2] == {"strength": "adhere_3"}
+    assert (panel.progress.value, panel.progress.bar_style, panel.cost_label.value) == (
+        100,
+        "success",
+        "$0.54",
+    )
+    player = panel.player_box.children[0]
+    assert len(player.sources) == 2  # the source next to the result, in one synced player
+    assert panel.chain.options[1][1] == 0  # the result can be chained as the next source
+    panel.chain.value = 0
+    assert panel.source is panel.result
+    assert panel.request_preview()["inputs"] == {"video": panel.result.video_uuid}
+
+
+def test_stop_waiting_keeps_the_task_uuid_and_says_it_still_bills(clip, shell):
+    client = ScriptedClient(clip)
+    client.gate.clear()
+    panel = ModifyPanel(client, source=str(clip), prompt="glass")
+    job = panel.start()
+    assert client.started.wait(5)
+    panel.stop_button.click()
+    assert job.wait(5)
+    assert isinstance(job.future.exception(), StopWaiting)
+    assert panel.result is None and not panel.running
+    assert "11111111-2222-4333-8444-555555555555" in panel.status_line.value
+    assert "still runs" in panel.status_line.value and "billed" in panel.status_line.value
+    assert "client.resume(" in panel.status_line.value
+
+
+def test_service_errors_show_as_readable_text(clip, shell):
+    fail = APIError(
+        "strength is not allowed here", code="invalidParameter", parameter="settings.edit.strength"
+    )
+    panel = ModifyPanel(ScriptedClient(clip, fail=fail), source=str(clip), prompt="glass")
+    with pytest.raises(APIError):
+        panel.run(timeout=10)
+    assert panel.error.startswith("APIError (settings.edit.strength): strength is not allowed here")
+    assert panel.progress.bar_style == "danger" and not panel.running
+    assert panel.details.outputs == ()  # a known error: its message, no traceback
+
+
+def test_unexpected_errors_keep_their_traceback_in_the_panel(clip, shell):
+    panel = ModifyPanel(ScriptedClient(clip, fail=ZeroDivisionError("boom")), source=str(clip), prompt="g")
+    job = panel.start()
+    assert job.wait(10)
+    assert panel.error == "ZeroDivisionError: boom"
+    assert "Traceback" in panel.details.outputs[0]["text"]
+
+
+def test_finished_result_is_also_a_plain_output(clip, shell):
+    panel = ModifyPanel(ScriptedClient(clip), source=str(clip), prompt="glass")
+    with capture_output() as captured:
+        result = panel.run(timeout=10)
+    assert [o.data["text/plain"] for o in captured.outputs] == [repr(result)]
+
+
+def test_displayed_panel_reserves_a_slot_that_each_result_updates(clip, shell):
+    panel = ModifyPanel(ScriptedClient(clip), source=str(clip), prompt="glass")
+    with capture_output() as captured:
+        panel._ipython_display_()
+        panel.generate_button.click()
+        assert panel.job.wait(10)
+        panel.generate_button.click()
+        assert panel.job.wait(10)
+    widget, slot, _first, second = captured.outputs
+    assert widget.data["text/plain"] == repr(panel)
+    assert "application/vnd.jupyter.widget-view+json" in widget.data
+    assert slot.data["text/plain"] == ""
+    assert second.data["text/plain"] == "\n".join(repr(r) for r in panel.results)
+    assert len(panel.results) == 2
+
+
+def test_grid_toggle_shows_the_frame_grid(clip, shell):
+    panel = ModifyPanel(ScriptedClient(clip), source=str(clip), prompt="glass")
+    panel.grid_toggle.value = True
+    assert "once there is a result" in panel.status_line.value
+    panel.run(timeout=10)
+    assert panel.grid_image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert panel.grid_image.layout.display is None
+    panel.grid_toggle.value = False
+    assert panel.grid_image.layout.display == "none"
