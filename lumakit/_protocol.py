@@ -1,0 +1,153 @@
+"""Read Runware answers: match items by ``taskUUID``, classify poll states, turn errors into exceptions.
+
+Everything here is pure (no I/O). The values the public docs do not settle are the constants at the top.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import APIError, AuthenticationError, RateLimitError, TaskFailed
+
+# [doc] + tolerated spellings of "still running"
+PENDING_STATUSES = frozenset(
+    {"processing", "pending", "queued", "scheduled", "waiting", "running", "in_progress"}
+)
+SUCCESS_STATUSES = frozenset({"success", "succeeded", "completed", "done"})
+ERROR_STATUSES = frozenset({"error", "failed", "failure"})
+# [ours] codes that mean "no task with this UUID": the only answer that allows re-submitting a UUID
+NOT_FOUND_CODES = frozenset(
+    {
+        "taskFailedOrNotFound",
+        "taskNotFound",
+        "unknownTask",
+        "taskUUIDNotFound",
+        "notFound",
+        "taskDoesNotExist",
+    }
+)
+AUTH_CODES = frozenset({"invalidApiKey", "missingApiKey", "unauthorized", "forbidden", "apiKeyRequired"})
+RETRIABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def body_of(content: bytes | str | None) -> dict[str, Any]:
+    """The JSON object of a response; anything else becomes ``{"errors": [{"message": <text>}]}``."""
+    if not content:
+        return {}
+    try:
+        body = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+        return {"errors": [{"code": "invalidResponse", "message": text.strip()[:300] or "not JSON"}]}
+    if isinstance(body, list):  # be lenient: a bare list of items
+        return {"data": body}
+    return body if isinstance(body, dict) else {}
+
+
+def items_for(body: Mapping[str, Any], task_uuid: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``data`` items and ``errors`` of one task (matched by ``taskUUID``, never by position).
+
+    Errors without a ``taskUUID`` concern the whole request, so they are returned for every task.
+    """
+    data = [d for d in body.get("data") or [] if isinstance(d, dict) and d.get("taskUUID") == task_uuid]
+    errors = [
+        e for e in body.get("errors") or [] if isinstance(e, dict) and e.get("taskUUID") in (None, task_uuid)
+    ]
+    return data, errors
+
+
+def is_not_found(error: Mapping[str, Any], status_code: int | None = None) -> bool:
+    """A definite "there is no task with this UUID" (the one answer that allows a re-submit)."""
+    code = str(error.get("code") or "")
+    if code in NOT_FOUND_CODES:
+        return True
+    message = str(error.get("message") or "").lower()
+    return status_code == 404 and ("task" in message or not message)
+
+
+def error_from(
+    error: Mapping[str, Any],
+    status_code: int | None = None,
+    *,
+    task_uuid: str | None = None,
+    task_level: bool = False,
+    retry_after: float | None = None,
+) -> APIError:
+    """The exception for one Runware error object. ``task_level`` marks the end of a running task."""
+    raw = dict(error)
+    code = raw.get("code")
+    message = str(raw.get("message") or code or f"HTTP {status_code}")
+    detail = raw.get("responseContent")
+    if detail and str(detail) not in message:
+        message = f"{message} ({str(detail)[:300]})"
+    parameter = raw.get("parameter")
+    if isinstance(parameter, list):
+        parameter = ", ".join(map(str, parameter))
+    allowed = raw.get("allowedValues")
+    if allowed and "allowed" not in message.lower():
+        message = f"{message} (allowed: {', '.join(map(str, allowed))})"
+    kw: dict[str, Any] = {
+        "code": code,
+        "parameter": parameter,
+        "task_uuid": raw.get("taskUUID") or task_uuid,
+        "status_code": status_code,
+        "raw": raw,
+    }
+    if status_code in (401, 403) or code in AUTH_CODES:
+        return AuthenticationError(message, **kw)
+    if status_code == 429:
+        return RateLimitError(message, retry_after=retry_after, **kw)
+    if task_level:
+        return TaskFailed(message, **kw)
+    return APIError(message, **kw)
+
+
+@dataclass
+class PollOutcome:
+    """What one ``getResponse`` said about one task."""
+
+    state: Literal["pending", "success", "error", "not_found"]
+    item: dict[str, Any] = field(default_factory=dict)
+    progress: float | None = None
+    status: str | None = None
+    error: APIError | None = None
+
+
+def interpret_poll(status_code: int, body: Mapping[str, Any], task_uuid: str) -> PollOutcome:
+    """Classify a poll answer. Both failure forms of the spec (§5.4) end the task with ``TaskFailed``."""
+    data, errors = items_for(body, task_uuid)
+    for item in data:
+        status = str(item.get("status") or "").lower()
+        if status in ERROR_STATUSES or ("error" in item and isinstance(item["error"], Mapping)):
+            err = dict(item.get("error") or {})
+            err.setdefault("taskUUID", task_uuid)
+            err.setdefault("message", item.get("message") or "the task failed")
+            if is_not_found(err):
+                return PollOutcome("not_found", item, status=status, error=error_from(err, status_code))
+            return PollOutcome(
+                "error", item, status=status, error=error_from(err, status_code, task_level=True)
+            )
+    for item in data:
+        status = str(item.get("status") or "").lower()
+        if status in SUCCESS_STATUSES or (not status and item.get("videoURL")):
+            return PollOutcome("success", item, progress=1.0, status=status or "success")
+    if errors:
+        err = errors[0]
+        if is_not_found(err, status_code):
+            return PollOutcome("not_found", status="notFound", error=error_from(err, status_code))
+        if (
+            status_code in (401, 403)
+            or err.get("code") in AUTH_CODES
+            or (status_code >= 400 and not err.get("taskUUID"))
+        ):
+            raise error_from(err, status_code, task_uuid=task_uuid)
+        return PollOutcome("error", status="error", error=error_from(err, status_code, task_level=True))
+    item = data[0] if data else {}
+    progress = item.get("progress")
+    prog = None
+    if isinstance(progress, (int, float)) and not isinstance(progress, bool):
+        prog = max(0.0, min(1.0, float(progress) / 100.0))
+    return PollOutcome("pending", item, progress=prog, status=str(item.get("status") or "processing").lower())

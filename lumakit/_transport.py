@@ -1,0 +1,283 @@
+"""HTTP for the client: one POST endpoint, retries for idempotent calls, atomic downloads, and key redaction.
+
+The API key lives in a :class:`Secret` (its repr is ``***``) and is registered with a logging filter that
+scrubs it (and any ``Bearer`` token) from every record of lumakit's and httpx's loggers. Downloads never
+carry the key: result URLs are on a CDN, not on the API host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from . import __version__
+from ._polling import RetryPolicy, parse_retry_after
+from ._protocol import RETRIABLE_STATUS, body_of, error_from
+from .errors import APIError
+
+log = logging.getLogger("lumakit.client")
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+# ---- secrets and redaction ------------------------------------------------------------------------------
+_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\",}]+")
+_LOGGERS = (
+    "lumakit",
+    "lumakit.client",
+    "lumakit.cache",
+    "lumakit.local",
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+)
+
+
+class Secret:
+    """A string that never shows itself: ``repr``/``str`` are ``***``; ``reveal()`` gives the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        register_secret(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:  # never pickle the key into a file
+        raise TypeError("a lumakit Secret cannot be pickled")
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so :func:`redact` and the log filter scrub it everywhere."""
+    if value and len(value) >= 4:
+        with _SECRETS_LOCK:
+            _SECRETS.add(value)
+    install_log_filter()
+
+
+def redact(text: str) -> str:
+    """``text`` with every known secret and every ``Bearer <token>`` replaced by ``***``."""
+    if not text:
+        return text
+    with _SECRETS_LOCK:
+        secrets = sorted(_SECRETS, key=len, reverse=True)
+    for s in secrets:
+        if s in text:
+            text = text.replace(s, "***")
+    return _BEARER.sub(r"\1***", text)
+
+
+def redact_obj(value: Any) -> Any:
+    """:func:`redact` applied to every string inside a JSON-like value."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {k: redact_obj(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_obj(v) for v in value]
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs known secrets and ``Authorization`` values from a record's message (and traceback text)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the logging module's business, not ours
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            if redact(str(exc)) != str(exc):
+                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+_FILTER = RedactingFilter()
+_installed = False
+
+
+def install_log_filter() -> None:
+    """Attach the redacting filter to lumakit's and httpx/httpcore's loggers (once)."""
+    global _installed
+    if _installed:
+        return
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+    _installed = True
+
+
+# ---- the transport -------------------------------------------------------------------------------------
+class DownloadIncomplete(httpx.TransportError):
+    """The body ended before Content-Length bytes (retried like a dropped connection)."""
+
+
+def _is_retriable_exc(exc: BaseException) -> bool:
+    return isinstance(exc, httpx.TransportError)
+
+
+class Transport:
+    """POSTs task arrays to the endpoint and downloads results, with retries where they are safe."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: Secret,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self._key = api_key
+        self.retry = retry or RetryPolicy()
+        self.sleep: Sleep = sleep or asyncio.sleep
+        self.clock: Clock = clock or time.monotonic
+        self._rng = random.Random()
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout or httpx.Timeout(60.0, connect=10.0, write=120.0),
+            follow_redirects=True,
+            headers={"User-Agent": f"lumakit/{__version__}"},
+        )
+        self.requests_sent = 0
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r}, api_key=***)"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _headers(self, dry_run: bool) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self._key.reveal()}", "Content-Type": "application/json"}
+        if dry_run:
+            headers["X-Runware-Dry-Run"] = "1"
+        return headers
+
+    async def post_once(self, tasks: Sequence[Mapping[str, Any]], *, dry_run: bool = False) -> httpx.Response:
+        """One POST, no retry: the caller decides what an exception means (a submit must not be re-sent)."""
+        self.requests_sent += 1
+        log.debug("POST %s %s", self.base_url, ",".join(str(t.get("taskType")) for t in tasks))
+        return await self._http.post(self.base_url, json=list(tasks), headers=self._headers(dry_run))
+
+    async def post(
+        self, tasks: Sequence[Mapping[str, Any]], *, dry_run: bool = False, what: str = "request"
+    ) -> tuple[int, dict[str, Any]]:
+        """POST an idempotent task array (getResponse, uploads, dry runs) with retries.
+
+        Returns ``(status, body)`` for any answer that is not worth retrying (including 4xx: the caller
+        reads the per-task errors). Raises :class:`APIError` once retries run out.
+        """
+
+        async def attempt() -> httpx.Response:
+            return await self.post_once(tasks, dry_run=dry_run)
+
+        resp = await self._with_retries(attempt, what)
+        return resp.status_code, body_of(resp.content)
+
+    async def _with_retries(self, call: Callable[[], Awaitable[Any]], what: str) -> Any:
+        policy = self.retry
+        for attempt in range(1, policy.max_attempts + 1):
+            last = attempt == policy.max_attempts
+            try:
+                resp = await call()
+            except httpx.TransportError as exc:
+                if last:
+                    raise APIError(
+                        f"{what} failed after {attempt} attempts: {type(exc).__name__}: {redact(str(exc))}",
+                        code="networkError",
+                    ) from exc
+                delay = policy.delay(attempt, rng=self._rng)
+                log.info("%s: %s, retry %d in %.2f s", what, type(exc).__name__, attempt, delay)
+                await self.sleep(delay)
+                continue
+            if isinstance(resp, httpx.Response) and resp.status_code in RETRIABLE_STATUS:
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                if last:
+                    body = body_of(resp.content)
+                    err = (body.get("errors") or [{}])[0]
+                    err = {"message": f"{what}: HTTP {resp.status_code}", **err}
+                    raise error_from(err, resp.status_code, retry_after=retry_after)
+                delay = policy.delay(attempt, retry_after, rng=self._rng)
+                log.info("%s: HTTP %d, retry %d in %.2f s", what, resp.status_code, attempt, delay)
+                await self.sleep(delay)
+                continue
+            return resp
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def download(
+        self, url: str, dest: Path, *, on_bytes: Callable[[int, int | None], None] | None = None
+    ) -> int:
+        """Stream ``url`` to ``dest`` atomically (temp file + ``os.replace``); retried; returns the size.
+
+        A download that stops midway (error, cancel, KeyboardInterrupt) leaves no file at ``dest``.
+        """
+        dest.parent.mkdir(parents=True, exist_ok=True)
+
+        async def attempt() -> int | httpx.Response:
+            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
+            try:
+                async with self._http.stream("GET", url) as resp:
+                    if resp.status_code >= 400:
+                        await resp.aread()
+                        if resp.status_code in RETRIABLE_STATUS:
+                            return resp
+                        raise APIError(
+                            f"download of the result failed: HTTP {resp.status_code}",
+                            code="downloadFailed",
+                            status_code=resp.status_code,
+                        )
+                    expected = resp.headers.get("Content-Length")
+                    encoded = resp.headers.get("Content-Encoding", "identity") != "identity"
+                    total = int(expected) if expected and expected.isdigit() and not encoded else None
+                    size = 0
+                    with open(tmp, "wb") as fh:
+                        async for chunk in resp.aiter_bytes():
+                            fh.write(chunk)
+                            size += len(chunk)
+                            if on_bytes is not None:
+                                on_bytes(size, total)
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                if total is not None and size != total:
+                    raise DownloadIncomplete(f"got {size} of {total} bytes")
+                if size == 0:
+                    raise DownloadIncomplete("empty body")
+                os.replace(tmp, dest)
+                return size
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+
+        return await self._with_retries(attempt, "download")
