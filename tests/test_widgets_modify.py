@@ -230,3 +230,62 @@ def test_grid_toggle_shows_the_frame_grid(clip, shell):
     assert panel.grid_image.layout.display is None
     panel.grid_toggle.value = False
     assert panel.grid_image.layout.display == "none"
+
+
+class ScriptedSweepClient(ScriptedClient):
+    def sweep(self, source, prompt, *, strengths, on_update=None, **options):
+        self.calls.append((source, prompt, dict(options, strengths=strengths)))
+        out = {}
+        for i, level in enumerate(strengths):
+            uuid = f"2222222{i}-2222-4333-8444-555555555555"
+            fields = dict(task_uuid=uuid, label=level, elapsed=0.2, message="")
+            on_update(SimpleNamespace(status="processing", progress=0.5, cost=None, **fields))
+            on_update(SimpleNamespace(status="done", progress=1.0, cost=0.54, **fields))
+            out[level] = FakeResult(path=self.result_path, video_uuid=None, video_url=None, task_uuid=uuid,
+                                    cost=0.54, request=None)  # fmt: skip
+        return out
+
+
+def test_sweep_panel_presets_levels_and_preview(clip):
+    from lumakit.widgets import SweepPanel
+
+    panel = SweepPanel(ScriptedSweepClient(clip), source=str(clip), prompt="glass")
+    assert panel.levels == ("adhere_1", "flex_2", "reimagine_3") and panel.preset.value == "one per band"
+    assert [t["settings"]["edit"]["strength"] for t in panel.request_preview()] == list(panel.levels)
+    panel.preset.value = "all nine"
+    assert len(panel.levels) == 9 and all(b.value for b in panel.level_buttons.values())
+    panel.level_buttons["flex_1"].value = False  # custom
+    assert "flex_1" not in panel.levels and panel.preset.value == "custom"
+    panel.levels = ["reimagine_1", "adhere_2"]
+    assert panel.levels == ("adhere_2", "reimagine_1")  # dial order
+    panel.controls.face = True
+    assert panel.request_preview()[0]["settings"]["edit"] == {
+        "strength": "adhere_2",
+        "controls": {"face": True},
+    }
+    assert (
+        repr(panel)
+        == f"SweepPanel(source={str(clip)!r}, levels=['adhere_2', 'reimagine_1'], backend='scripted')"
+    )
+    with pytest.raises(RequestError, match="not a strength"):
+        panel.levels = ["flex_7"]
+
+
+def test_sweep_panel_runs_levels_with_a_bar_each(clip, shell):
+    from lumakit.widgets import SweepPanel
+
+    client = ScriptedSweepClient(clip)
+    panel = SweepPanel(client, source=str(clip), prompt="glass")
+    with capture_output() as captured:
+        runs = panel.run(timeout=30)
+    assert list(runs) == ["adhere_1", "flex_2", "reimagine_3"]
+    assert client.calls[0][2] == {"strengths": ["adhere_1", "flex_2", "reimagine_3"]}
+    bars = [(level, bar.value, bar.bar_style) for level, (bar, _t) in panel.rows.items()]
+    assert bars == [(lv, 1.0, "success") for lv in runs]
+    assert len(panel.player_box.children[0].sources) == 4  # source + three levels, one synced player
+    assert panel.grid_image.value[:4] == b"\x89PNG" and panel.departure_image.value[:4] == b"\x89PNG"
+    assert len(captured.outputs) == 1  # the ResultSet as a plain output
+    panel.levels = []
+    with pytest.raises(RequestError, match="no strength level"):
+        panel.run()
+    assert len(client.calls) == 1

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-ASYNC_TWIN_ATTRS = ("aio",)  # where a sync Client keeps the AsyncClient it drives
+ASYNC_TWIN_ATTRS = ("aio", "_async")  # where a sync Client keeps the AsyncClient it drives
 
 
 class StopWaiting(KeyboardInterrupt):
@@ -153,6 +153,30 @@ class Job:
         """Run the blocking ``fn()`` on a daemon thread."""
         threading.Thread(target=self._settle, args=(fn,), name="lumakit-panel-job", daemon=True).start()
         return self
+
+
+def launch(job: Job, client: Any, method: str, *args: Any, blocking: bool = False, **kwargs: Any) -> Job:
+    """Start ``client.<method>(*args, **kwargs)`` as ``job``, the non-freezing way (see the module doc).
+
+    ``kwargs["on_update"]`` (if given) is wrapped so that a worker thread notices "stop waiting".
+    ``blocking=True`` is for a caller that will ``job.wait()`` on this thread, so the work must not be
+    scheduled on this thread's own loop.
+    """
+    user_update = kwargs.get("on_update")
+    if user_update is not None:
+
+        def on_update(update: Any) -> None:
+            user_update(update)
+            job.check()
+
+        kwargs["on_update"] = on_update
+    found = async_method(client, method)
+    if found is None:
+        return job.start_thread(lambda: getattr(client, method)(*args, **kwargs))
+    coro_fn, private = found
+    if blocking and not private and in_event_loop():
+        raise RuntimeError("with an AsyncClient inside a running event loop, use `await panel.generate()`")
+    return job.start_coroutine(lambda: coro_fn(*args, **kwargs), private_loop=private or blocking)
 
 
 def in_event_loop() -> bool:

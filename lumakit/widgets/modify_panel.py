@@ -20,7 +20,7 @@ import traitlets as T
 from ..errors import RequestError
 from ..request import Controls, ModifyRequest, Strength, classify_source
 from ._base import OK_STYLE, PanelBase, PlainOutputs, describe_error, figure_png
-from ._run import Job, StopWaiting, async_method, in_event_loop
+from ._run import Job, StopWaiting, launch
 from .knobs import DEFAULT_STRENGTH, ControlsKnob, EditKnobs, escape
 
 PREVIEW_TASK_UUID = "00000000-0000-4000-8000-000000000000"  # stands in for the UUID minted at submit time
@@ -286,22 +286,12 @@ class ModifyPanel(PanelBase):
         self._began = time.monotonic()
         self.running = True
 
-        def on_update(update: Any) -> None:
-            self._on_update(update)
-            job.check()
-
-        twin = async_method(self.client, "modify")
-        kwargs = dict(options, on_update=on_update)
-        if twin is not None and not (blocking and in_event_loop() and not twin[1]):
-            method, private = twin
-            job.start_coroutine(
-                lambda: method(source, self.prompt, **kwargs), private_loop=private or blocking
-            )
-        elif twin is not None:
+        try:
+            launch(job, self.client, "modify", source, self.prompt, blocking=blocking,
+                   on_update=self._on_update, **options)  # fmt: skip
+        except Exception:
             self.running = False
-            raise RuntimeError("with an AsyncClient inside a running loop, use `await panel.generate()`")
-        else:
-            job.start_thread(lambda: self.client.modify(source, self.prompt, **kwargs))
+            raise
         return job
 
     @T.observe("running")
