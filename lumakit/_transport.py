@@ -136,6 +136,11 @@ def install_log_filter() -> None:
     _installed = True
 
 
+def read_body(resp: httpx.Response) -> dict[str, Any]:
+    """The JSON body of an answer, with any echoed secret scrubbed (it may end up in an exception or file)."""
+    return redact_obj(body_of(resp.content))
+
+
 # ---- the transport -------------------------------------------------------------------------------------
 class DownloadIncomplete(httpx.TransportError):
     """The body ended before Content-Length bytes (retried like a dropped connection)."""
@@ -204,7 +209,7 @@ class Transport:
             return await self.post_once(tasks, dry_run=dry_run)
 
         resp = await self._with_retries(attempt, what)
-        return resp.status_code, body_of(resp.content)
+        return resp.status_code, read_body(resp)
 
     async def _with_retries(self, call: Callable[[], Awaitable[Any]], what: str) -> Any:
         policy = self.retry
@@ -225,7 +230,7 @@ class Transport:
             if isinstance(resp, httpx.Response) and resp.status_code in RETRIABLE_STATUS:
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 if last:
-                    body = body_of(resp.content)
+                    body = read_body(resp)
                     err = (body.get("errors") or [{}])[0]
                     err = {"message": f"{what}: HTTP {resp.status_code}", **err}
                     raise error_from(err, resp.status_code, retry_after=retry_after)

@@ -33,8 +33,8 @@ from . import _sync
 from ._polling import PollPolicy, RetryPolicy
 from ._pricing import Estimate, EstimateLine, price
 from ._progress import CallProgress, OnUpdate
-from ._protocol import PollOutcome, body_of, error_from, interpret_poll, items_for
-from ._transport import Clock, Secret, Sleep, Transport, redact
+from ._protocol import PollOutcome, error_from, interpret_poll, items_for
+from ._transport import Clock, Secret, Sleep, Transport, read_body, redact
 from .cache import Cache, History, LedgerEntry, file_digest
 from .errors import APIError, BudgetError, LumakitError, MediaError, PollTimeout, RequestError, TaskFailed
 from .request import MAX_SOURCE_SECONDS, STRENGTHS, Request, Strength, build, new_task_uuid, parse_task
@@ -639,7 +639,7 @@ class AsyncClient:
                     ) from exc
                 continue
             status = resp.status_code
-            body = body_of(resp.content)
+            body = read_body(resp)
             _, errors = items_for(body, task_uuid)
             if status < 300 and not errors:
                 return None
@@ -954,6 +954,11 @@ class Client:
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncClient(", "Client(", 1)
+
+    @property
+    def aio(self) -> AsyncClient:
+        """The :class:`AsyncClient` this client drives (its coroutines belong to lumakit's private loop)."""
+        return self._async
 
     @property
     def backend(self) -> str:

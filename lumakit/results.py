@@ -174,13 +174,9 @@ def _video_html(path: Path, width: int) -> str:
     try:
         from . import display
 
-        shown = display.show_video(path, width=width)
-        rich = getattr(shown, "_repr_html_", None)
-        if rich is not None:
-            return rich()
-        data = getattr(shown, "data", None)
-        if isinstance(data, str) and "<" in data:
-            return data
+        shown = display.show_video(path, width=width, return_html=True, sync=False)
+        if isinstance(shown, str) and "<" in shown:
+            return shown
     except Exception:  # display not built yet / not importable: plain tag below
         pass
     mime = mimetypes.guess_type(str(path))[0] or "video/mp4"

@@ -1,0 +1,166 @@
+"""Money: estimates (dry run, price table), max_cost refusals before sending, the 18 s source limit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from _clips import make_clip
+from _fake_runware import FakeClock, FakeRunware
+
+from lumakit.client import AsyncClient
+from lumakit.errors import BudgetError, MediaError
+from lumakit.request import GenerateRequest, ModifyRequest, ReframeRequest
+
+KEY = "sk-test-SECRET-0123456789"
+SRC = "https://example.org/clip.mp4"
+
+
+def make(fake, tmp_path, **kw) -> AsyncClient:
+    clock = FakeClock()
+    return AsyncClient(
+        KEY,
+        base_url=fake.base_url,
+        cache_dir=tmp_path / "cache",
+        transport=fake.transport(),
+        progress=False,
+        _sleep=clock.sleep,
+        _clock=clock,
+        **kw,
+    )
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_budget_error_before_any_request(tmp_path):
+    fake = FakeRunware()
+
+    async def go():
+        async with make(fake, tmp_path) as client:
+            with pytest.raises(BudgetError) as info:
+                await client.modify(SRC, "a glass dolphin", strength="flex_2", max_cost=0.5)
+            return info.value, client.history()
+
+    err, history = run(go())
+    assert fake.requests == [] and len(history) == 0
+    assert err.estimate == pytest.approx(1.08) and err.max_cost == 0.5
+    assert "nothing was sent" in str(err) and "assumed 5 s" in str(err)  # the estimate is shown, labelled
+    assert err.breakdown.source == "price table"
+
+
+def test_max_cost_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("LUMAKIT_MAX_COST", "1.0")
+    fake = FakeRunware(polls=1)
+
+    async def go():
+        async with make(fake, tmp_path) as client:
+            with pytest.raises(BudgetError):
+                await client.modify(SRC, "a glass dolphin", strength="flex_2")
+            return await client.modify(SRC, "a glass dolphin", strength="flex_2", resolution="360p")
+
+    assert run(go()).cost == 0.54  # 0.54 at 360p is under the 1.00 limit
+    assert len(fake.posts("videoInference")) == 1
+
+
+def test_a_sweep_counts_every_job_and_cached_jobs_cost_nothing(tmp_path):
+    fake = FakeRunware(polls=1)
+
+    async def go():
+        async with make(fake, tmp_path) as client:
+            with pytest.raises(BudgetError) as info:
+                await client.sweep(SRC, "a glass dolphin", max_cost=5.0)  # 9 x 1.08
+            sent_before = fake.http_requests
+            await client.sweep(SRC, "a glass dolphin", strengths=["adhere_1", "adhere_2", "adhere_3"])
+            runs = await client.sweep(SRC, "a glass dolphin", max_cost=6.5)  # 6 new x 1.08 = 6.48
+            est = await client.estimate(client.plan_sweep(SRC, "a glass dolphin"))
+            return info.value, sent_before, runs, est
+
+    err, sent_before, runs, est = run(go())
+    assert err.estimate == pytest.approx(9 * 1.08) and sent_before == 0
+    assert [runs[k].cached for k in runs] == [True] * 3 + [False] * 6
+    assert est.total == 0 and all(line.cached for line in est.lines)
+
+
+def test_edits_are_priced_by_source_length_blocks(tmp_path):
+    fake = FakeRunware()
+    short = make_clip(tmp_path / "short.mp4", seconds=4.0, fps=4, w=32, h=18)
+    long = make_clip(tmp_path / "long.mp4", seconds=7.0, fps=4, w=32, h=18)
+    reqs = {
+        "short": ModifyRequest(str(short), "x", strength="flex_1"),
+        "long": ModifyRequest(str(long), "x", strength="flex_1"),
+        "long1080": ModifyRequest(str(long), "x", strength="flex_1", resolution="1080p"),
+        "url": ModifyRequest(SRC, "x", strength="flex_1"),
+        "hdr": ModifyRequest(SRC, "x", strength="flex_1", hdr=True, resolution="1080p"),
+        "t2v": GenerateRequest("a lighthouse", resolution="540p", duration=10),
+        "reframe": ReframeRequest(str(long), "more sky", aspect_ratio="9:16", resolution="360p"),
+    }
+    fake.script("videoInference", httpx.Response(500, text="no dry runs today"))
+    fake.script("videoInference", httpx.Response(500, text="no dry runs today"))
+
+    async def go():
+        async with make(
+            fake, tmp_path, retry=__import__("lumakit").client.RetryPolicy(max_attempts=2)
+        ) as client:
+            return await client.estimate(reqs)
+
+    est = run(go())
+    amounts = {line.label: line.amount for line in est.lines}
+    assert amounts == pytest.approx(
+        {
+            "short": 1.08,  # one 5 s block at 720p
+            "long": 2.16,  # 7 s -> two blocks
+            "long1080": 4.32,
+            "url": 1.08,  # assumed 5 s
+            "hdr": 4.32,  # HDR edit: twice the SDR price
+            "t2v": 0.30,  # 540p, 10 s = two 5 s units at 0.15
+            "reframe": 0.21,  # 7 s of output at 0.03/s
+        }
+    )
+    assert est.source == "price table"
+    assert "assumed" in repr(est) and "estimate" in repr(est)
+    assert est.total == pytest.approx(sum(amounts.values()))
+    assert not fake.tasks  # nothing ran
+
+
+def test_estimate_uses_a_dry_run_when_the_service_offers_it(tmp_path):
+    fake = FakeRunware(cost=0.77)
+
+    async def go():
+        async with make(fake, tmp_path) as client:
+            return await client.estimate(client.plan_sweep(SRC, "x", strengths=["adhere_1", "flex_3"]))
+
+    est = run(go())
+    assert est.source == "dry-run" and est.total == pytest.approx(1.54)
+    assert [line.label for line in est.lines] == ["adhere_1", "flex_3"]
+    (post,) = [r for r in fake.requests if r[0] == "POST"]
+    assert post[2]["x-runware-dry-run"] == "1" and len(post[3]) == 2
+    assert not fake.tasks  # nothing ran or billed
+
+
+def test_estimate_on_the_local_backend_says_local_tariff(tmp_path):
+    fake = FakeRunware(cost=0.5, local=True)
+
+    async def go():
+        async with make(fake, tmp_path, backend="local") as client:
+            return await client.estimate(ModifyRequest(SRC, "x", strength="flex_1"))
+
+    est = run(go())
+    assert est.source == "local tariff" and est.total == 0.5 and "local tariff" in repr(est)
+
+
+def test_sources_over_18_seconds_are_refused_before_sending(tmp_path):
+    fake = FakeRunware()
+    clip = make_clip(tmp_path / "long.mp4", seconds=19.0, fps=2, w=32, h=18)
+
+    async def go():
+        async with make(fake, tmp_path) as client:
+            with pytest.raises(MediaError) as info:
+                await client.modify(str(clip), "x", strength="flex_1")
+            return info.value
+
+    err = run(go())
+    assert "19.0 s" in str(err) and "18 s" in str(err)
+    assert fake.requests == []

@@ -1,0 +1,28 @@
+"""`import lumakit` and the client stay light: no moviepy (it reads .env files), matplotlib or ipywidgets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("moviepy", "matplotlib", "ipywidgets")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import lumakit",
+        "import lumakit.client",
+        "import lumakit as lk; lk.Client; lk.AsyncClient; lk.Result; lk.ResultSet",
+        "import lumakit.cache, lumakit.results",
+    ],
+)
+def test_light_imports(statement):
+    code = f"{statement}\nimport sys, json\nprint(json.dumps(sorted(m for m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    modules = json.loads(out)
+    loaded = sorted({m.split(".")[0] for m in modules} & set(HEAVY))
+    assert loaded == [], f"{statement!r} imported {loaded}"
