@@ -1,0 +1,572 @@
+"""The local preview renderer: a deterministic stand-in for Ray 3.2 whose every knob is visible and measured.
+
+It is not a generative model. It turns a source clip into a result whose departure from the source follows
+the request, so notebooks, sweeps and comparisons behave as they will with Ray:
+
+- **prompt** -> a look (:mod:`lumakit.local.looks`): palette, texture, lighting.
+- **strength** -> how much of the look is blended in (:data:`AMOUNTS`) plus how much geometry loosens by
+  default (:func:`default_controls`): the departure rises strictly from ``adhere_1`` to ``reimagine_3``.
+- **controls**: ``depthBlur`` blurs and warps geometry; ``normalsAugmentation`` swaps surface detail for
+  shading noise; ``trajectorySparsity`` anchors motion only every *k* frames (linear in between: looser,
+  smoother motion); ``poseStrength`` ``precise`` keeps the moving subject's outline sharp, ``coarse``
+  softens it; ``face`` pulls a detected (skin-toned) or central face region back toward the source.
+- **autoControls** (and a bare edit) picks controls from the source's motion energy and edge density
+  (:func:`auto_controls`) and reports them.
+- text/image-to-video paints a procedural scene (or the given frames) with a slow camera move; reframe
+  extends the frame (mirrored, blurred and restyled outside the source) without stretching the source.
+
+The output keeps the source's size, fps and frame count (edits) and is H.264 yuv420p MP4 with no audio,
+written by :func:`lumakit.media.write_video`. Seeds come from the prompt and the source content, so the
+same request on the same source gives identical frames, and knob changes act on the same scene.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import media
+from ..request import (
+    DEFAULT_RESOLUTION,
+    OUTPUT_SIZES,
+    Controls,
+    GenerateRequest,
+    ModifyRequest,
+    ReframeRequest,
+    Strength,
+)
+from .looks import LUMA, Painter, look_for, value_noise
+
+Progress = Callable[[float], None]
+
+#: share of the look blended in, per strength (the main departure dial)
+AMOUNTS: dict[str, float] = {
+    "adhere_1": 0.10,
+    "adhere_2": 0.14,
+    "adhere_3": 0.18,
+    "flex_1": 0.30,
+    "flex_2": 0.38,
+    "flex_3": 0.46,
+    "reimagine_1": 0.64,
+    "reimagine_2": 0.80,
+    "reimagine_3": 0.96,
+}
+CONTROLS_ONLY_STRENGTH = "adhere_1"  # [ours] controls without a strength: Luma's own default level
+GENERATE_FPS = 24.0
+MAX_KEYFRAME_STEP = 8  # trajectorySparsity 1.0 anchors the motion every 8 frames
+FACE_KEEP = 0.8  # face=True pulls the face region this much back toward the source
+LOOK_DEPARTURE = 0.2  # a full look moves pixels about this much (0..1 scale); weak looks are boosted to it
+REIMAGINE_SCENE = 0.7  # above amount 0.5 the prompt's own scene replaces this share of the excess
+
+
+def default_controls(strength: Strength) -> dict[str, Any]:
+    """The controls a strength implies when the request leaves them unset (wire names)."""
+    i = strength.index
+    return {
+        "poseStrength": "precise" if i < 6 else "coarse",
+        "depthBlur": round(0.03 * i, 3),
+        "normalsAugmentation": round(0.04 * i, 3),
+        "trajectorySparsity": 0.0 if i < 6 else round(0.15 * (i - 5), 3),
+        "face": False,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _shift_blur(x: np.ndarray, r: int) -> np.ndarray:
+    """Box blur as a sum of 2r+1 shifted copies per axis, edges replicated; keeps C order (fast later ops)."""
+    h, w = x.shape[:2]
+    acc = x
+    rr = min(r, h - 1)
+    if rr >= 1:
+        src, acc = acc, acc.copy()
+        for k in range(1, rr + 1):
+            acc[k:] += src[:-k]
+            acc[:k] += src[:1]
+            acc[:-k] += src[k:]
+            acc[-k:] += src[-1:]
+        acc *= np.float32(1.0 / (2 * rr + 1))
+    rr = min(r, w - 1)
+    if rr >= 1:
+        src, acc = acc, acc.copy()
+        for k in range(1, rr + 1):
+            acc[:, k:] += src[:, :-k]
+            acc[:, :k] += src[:, :1]
+            acc[:, :-k] += src[:, k:]
+            acc[:, -k:] += src[:, -1:]
+        acc *= np.float32(1.0 / (2 * rr + 1))
+    return acc
+
+
+def box_blur(x: np.ndarray, r: int) -> np.ndarray:
+    """Box blur of radius ``r`` (edges replicated) on float32 (H, W) or (H, W, C).
+
+    Radii above 2 blur a 2x (above 8: 4x) subsampled copy and repeat it back up: same look, a fraction of
+    the cost.
+    """
+    if r < 1:
+        return x
+    if r <= 2:
+        return _shift_blur(x, r)
+    f = 2 if r <= 8 else 4
+    h, w = x.shape[:2]
+    small = _shift_blur(np.ascontiguousarray(x[::f, ::f]), max(1, round(r / f)))
+    return np.repeat(np.repeat(small, f, axis=0), f, axis=1)[:h, :w]
+
+
+def _seed(*parts: object) -> int:
+    text = "\x1f".join(str(p) for p in parts)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def _reflect(i: np.ndarray, n: int) -> np.ndarray:
+    """Mirror indices into [0, n): ... 2 1 0 | 0 1 2 ... n-1 | n-1 n-2 ..."""
+    m = np.mod(i, 2 * n)
+    return np.where(m < n, m, 2 * n - 1 - m).astype(np.intp)
+
+
+def _to_u8(x: np.ndarray) -> np.ndarray:
+    return (np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _ellipse(h: int, w: int, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
+    yy = (np.arange(h, dtype=np.float32)[:, None] - cy) / max(ry, 1.0)
+    xx = (np.arange(w, dtype=np.float32)[None, :] - cx) / max(rx, 1.0)
+    d = np.sqrt(xx * xx + yy * yy)
+    return np.clip((1.15 - d) / 0.3, 0.0, 1.0).astype(np.float32)
+
+
+def face_region(sample: np.ndarray) -> dict[str, Any]:
+    """A face box as fractions of the frame: skin-toned pixels in a few frames, else the usual central spot.
+
+    ``sample`` is (T, h, w, 3) uint8 (small frames). Returns ``{"x", "y", "width", "height", "detected"}``.
+    """
+    f = sample.astype(np.float32)
+    r, g, b = f[..., 0], f[..., 1], f[..., 2]
+    cb = 128 - 0.1687 * r - 0.3313 * g + 0.5 * b
+    cr = 128 + 0.5 * r - 0.4187 * g - 0.0813 * b
+    skin = (cr > 135) & (cr < 175) & (cb > 85) & (cb < 130) & (r > 60) & (r > b) & (r > g)
+    freq = skin.mean(0)
+    h, w = freq.shape
+    mask = freq > 0.5
+    if mask.mean() > 0.01 and mask.mean() < 0.6:
+        ys, xs = np.nonzero(mask)
+        cy, cx = float(np.median(ys)), float(np.median(xs))
+        sy, sx = float(ys.std()), float(xs.std())
+        bw, bh = min(0.6, 3.4 * sx / w + 0.04), min(0.8, 3.4 * sy / h + 0.04)
+        return {"x": round(cx / w - bw / 2, 3), "y": round(cy / h - bh / 2, 3), "width": round(bw, 3),
+                "height": round(bh, 3), "detected": True}  # fmt: skip
+    return {"x": 0.35, "y": 0.12, "width": 0.3, "height": 0.5, "detected": False}
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    """What :func:`auto_controls` measures: motion energy and edge density (both per pixel, 0..1 scale)."""
+
+    motion: float
+    edges: float
+    face: dict[str, Any]
+
+
+def measure_source(video: Path | str) -> SourceStats:
+    """Motion energy (mean |frame-to-frame difference| per frame) and edge density, on small frames."""
+    info = media.probe(video)
+    w = 160
+    h = max(2, round(w * info.height / info.width / 2) * 2)
+    n = int(min(info.n_frames, 24))
+    sample = media.frames(video, n=max(2, n), size=(w, h))
+    lum = sample.astype(np.float32) @ LUMA / 255.0
+    step_s = info.duration / max(len(sample), 1)
+    motion = float(np.abs(np.diff(lum, axis=0)).mean() / max(step_s * info.fps, 1.0))
+    grad = np.abs(np.diff(lum, axis=1))[:, :, :-1] + np.abs(np.diff(lum, axis=2))[:, :-1, :]
+    edges = float((grad > 0.08).mean())
+    return SourceStats(motion=motion, edges=edges, face=face_region(sample))
+
+
+def auto_controls(stats: SourceStats) -> dict[str, Any]:
+    """Controls derived from the source, wire names plus ``strength``.
+
+    More motion -> ``precise`` pose and more motion anchors; more edges -> less depth blur and surface change;
+    a detected face -> ``face: true``. Busy sources get a closer strength.
+    """
+    m, e = stats.motion, stats.edges
+    return {
+        "strength": "flex_1" if e > 0.12 else "flex_2",
+        "poseStrength": "precise" if m > 0.004 else "coarse",
+        "depthBlur": round(float(np.clip(0.5 - 2.0 * e, 0.05, 0.5)), 2),
+        "normalsAugmentation": round(float(np.clip(0.45 - 1.5 * e, 0.05, 0.45)), 2),
+        "trajectorySparsity": round(float(np.clip(0.6 - 60.0 * m, 0.0, 0.6)), 2),
+        "face": bool(stats.face["detected"]),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- modify
+@dataclass(frozen=True)
+class EditPlan:
+    """What an edit will do, resolved from the request (and the source for autoControls)."""
+
+    strength: str
+    controls: dict[str, Any]
+    amount: float
+    auto: dict[str, Any] | None
+    face_box: dict[str, Any] | None
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"strength": self.strength, "controls": dict(self.controls)}
+        if self.auto is not None:
+            out["autoControls"] = dict(self.auto)
+        if self.face_box is not None:
+            out["faceRegion"] = dict(self.face_box)
+        return out
+
+
+def plan_edit(request: ModifyRequest, video: Path | str) -> EditPlan:
+    """Resolve strength and controls: explicit values win, then autoControls, then the strength's defaults."""
+    auto = None
+    stats = None
+    if request.auto_controls or (request.strength is None and request.controls is None):
+        stats = measure_source(video)
+        auto = auto_controls(stats)
+        strength = Strength(auto["strength"])
+        controls = {k: v for k, v in auto.items() if k != "strength"}
+    else:
+        strength = Strength.coerce(request.strength or CONTROLS_ONLY_STRENGTH)
+        controls = default_controls(strength)
+        controls.update((request.controls or Controls()).to_wire())
+    face_box = None
+    if controls.get("face"):
+        stats = stats or measure_source(video)
+        face_box = stats.face
+    return EditPlan(strength.value, controls, AMOUNTS[strength.value], auto, face_box)
+
+
+def _trajectory(frames: Iterator[np.ndarray], n: int, k: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (anchored, real) frames: motion anchored at frames 0, k, 2k, ... and the last, linear between."""
+    if k <= 1:
+        for f in frames:
+            yield f, f
+        return
+    buf: list[np.ndarray] = []  # the last anchor, then the frames after it
+    for i, f in enumerate(frames):
+        buf.append(f)
+        if i % k and i != n - 1:
+            continue
+        if len(buf) == 1:
+            yield f, f
+            continue
+        a, b = buf[0].astype(np.float32), f.astype(np.float32)
+        span = len(buf) - 1
+        for j in range(1, span):
+            yield (a + (b - a) * np.float32(j / span)).astype(np.uint8), buf[j]
+        yield f, f
+        buf = [f]
+    for f in buf[1:]:  # the stream was shorter than probed: the tail is unanchored
+        yield f, f
+
+
+class _ModifyPainter:
+    """Per-frame edit pipeline for one job (fields computed once)."""
+
+    def __init__(self, plan: EditPlan, w: int, h: int, prompt: str, seed: int) -> None:
+        self.plan, self.w, self.h = plan, w, h
+        c = plan.controls
+        self.depth = float(c.get("depthBlur") or 0.0)
+        self.normals = float(c.get("normalsAugmentation") or 0.0)
+        self.pose = c.get("poseStrength")
+        side = max(w, h)
+        self.blur_r = round(self.depth * 0.02 * side)
+        self.warp_amp = self.depth * 0.025 * side
+        rng = np.random.default_rng(seed)
+        self.painter = Painter(look_for(prompt), w, h)
+        if self.warp_amp >= 0.5:
+            cell = side / 5
+            self.n1 = value_noise(h, w, cell, rng) * np.float32(self.warp_amp)
+            self.n2 = value_noise(h, w, cell, rng) * np.float32(self.warp_amp)
+            self.xx = np.arange(w, dtype=np.float32)[None, :]
+            self.yy = np.arange(h, dtype=np.float32)[:, None]
+        self.shade = (0.6 * value_noise(h, w, max(3.0, side / 90), rng)).astype(np.float32)
+        self.motion_r = max(1, round(0.02 * side / 4))
+        self.coarse_r = max(2, round(0.012 * side))
+        fb = plan.face_box
+        self.face = (
+            _ellipse(h, w, (fb["x"] + fb["width"] / 2) * w, (fb["y"] + fb["height"] / 2) * h,
+                     fb["width"] * w / 2, fb["height"] * h / 2)[..., None] * np.float32(FACE_KEEP)
+            if fb else None
+        )  # fmt: skip
+        self.prev_lum: np.ndarray | None = None
+        self.gain: float | None = None
+        self.scene_mix = max(0.0, plan.amount - 0.5) * REIMAGINE_SCENE
+        if self.scene_mix > 0:  # painted at half size, repeated up: the scene is smooth
+            self.sky, self.layers = _scene(seed, self.painter, (w + 1) // 2, (h + 1) // 2)
+
+    def motion_mask(self, real: np.ndarray) -> np.ndarray:
+        lum = real[::4, ::4] @ LUMA
+        prev = self.prev_lum if self.prev_lum is not None else lum
+        self.prev_lum = lum
+        d = box_blur(np.abs(lum - prev), self.motion_r)
+        d = np.repeat(np.repeat(np.clip(d * 14.0, 0.0, 1.0), 4, axis=0), 4, axis=1)
+        return d[: self.h, : self.w, None]
+
+    def frame(self, anchored: np.ndarray, real_u8: np.ndarray, t: int) -> np.ndarray:
+        x = anchored.astype(np.float32) * np.float32(1 / 255)
+        real = x if anchored is real_u8 else real_u8.astype(np.float32) * np.float32(1 / 255)
+        base = box_blur(x, self.blur_r)
+        if self.warp_amp >= 0.5:
+            ph = 2 * math.pi * t / 96
+            dx = self.n1 * np.float32(math.cos(ph)) + self.n2 * np.float32(math.sin(ph))
+            dy = self.n2 * np.float32(math.cos(ph)) - self.n1 * np.float32(math.sin(ph))
+            xi = np.clip(self.xx + dx, 0, self.w - 1).astype(np.intp)
+            yi = np.clip(self.yy + dy, 0, self.h - 1).astype(np.intp)
+            base = base.reshape(-1, 3)[yi * self.w + xi]
+        if self.pose is not None:
+            m = self.motion_mask(real)
+            if self.pose == "precise":
+                base = base + (m * np.float32(0.9)) * (x - base)
+            else:
+                base = base + m * (box_blur(base, self.coarse_r) - base)
+        if self.normals > 0:
+            detail = x - _shift_blur(x, 1)
+            base = base - np.float32(self.normals) * detail
+            base *= 1.0 + np.float32(self.normals * 0.5) * np.roll(self.shade, t % self.w, axis=1)[..., None]
+        delta = self.painter.apply(base, t, amount=1.0 + self.normals) - base
+        if self.gain is None:  # normalise the look's strength once per job, on its first frame
+            self.gain = float(np.clip(LOOK_DEPARTURE / max(float(np.abs(delta).mean()), 1e-3), 0.7, 2.5))
+        out = base + np.float32(self.plan.amount * self.gain) * delta
+        if self.scene_mix > 0:
+            scene = _scene_frame(self.sky, self.layers, t / 96.0, 1.0)
+            scene = np.repeat(np.repeat(scene, 2, axis=0), 2, axis=1)[: self.h, : self.w]
+            out += np.float32(self.scene_mix) * (scene - out)
+        if self.face is not None:
+            out += self.face * (real - out)
+        return _to_u8(out)
+
+
+def render_modify(
+    request: ModifyRequest,
+    video: Path | str,
+    out: Path | str,
+    *,
+    progress: Progress | None = None,
+    quality: int | None = None,
+    codec: str = "h264",
+) -> dict[str, Any]:
+    """Render an edit of ``video`` to ``out``; returns what it did (plan, look, size) for ``lumakitLocal``."""
+    info = media.probe(video)
+    plan = plan_edit(request, video)
+    seed = _seed(request.prompt, media.content_digest(video))
+    painter = _ModifyPainter(plan, info.width, info.height, request.prompt, seed)
+    k = 1 + round(float(plan.controls.get("trajectorySparsity") or 0.0) * (MAX_KEYFRAME_STEP - 1))
+
+    def gen() -> Iterator[np.ndarray]:
+        for t, (anchored, real) in enumerate(_trajectory(media.iter_frames(video), info.n_frames, k)):
+            yield painter.frame(anchored, real, t)
+            if progress is not None:
+                progress((t + 1) / info.n_frames)
+
+    media.write_video(out, gen(), info.fps, quality=quality, codec=codec)
+    return {**plan.summary(), "keyframeStep": k, "look": painter.painter.look.summary()}
+
+
+# ---------------------------------------------------------------------------------------------- generate
+def _cover(img: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Resize (nearest, vectorised) and centre-crop ``img`` to cover (h, w) without distortion."""
+    ih, iw = img.shape[:2]
+    s = max(w / iw, h / ih)
+    cw, ch = round(iw * s), round(ih * s)
+    rows = np.minimum((np.arange(ch) / s).astype(np.intp), ih - 1)
+    cols = np.minimum((np.arange(cw) / s).astype(np.intp), iw - 1)
+    big = img[rows][:, cols]
+    y0, x0 = (ch - h) // 2, (cw - w) // 2
+    return np.ascontiguousarray(big[y0 : y0 + h, x0 : x0 + w])
+
+
+def _scene(
+    look_seed: int, painter: Painter, w: int, h: int
+) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
+    """A procedural landscape: a sky and three hill layers (colour, alpha), wider than the frame (panning)."""
+    rng = np.random.default_rng(look_seed)
+    ww = int(w * 1.5)
+    yy = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
+    top = rng.uniform(0.2, 0.9, 3).astype(np.float32)
+    bottom = np.clip(top * 0.5 + np.asarray(painter.accent) * 0.5, 0, 1).astype(np.float32)
+    sky = np.broadcast_to(top * (1 - yy) + bottom * yy, (h, ww, 3)).astype(np.float32)
+    sx, sy = rng.uniform(0.2, 1.3) * w, rng.uniform(0.15, 0.4) * h
+    disc = _ellipse(h, ww, sx, sy, 0.08 * h, 0.08 * h)[..., None]
+    sky = sky + disc * (np.asarray(painter.accent, np.float32) - sky)
+    layers = []
+    xs = np.arange(ww, dtype=np.float32)
+    for i in range(3):
+        base = 0.45 + 0.15 * i
+        height = base + sum(
+            rng.uniform(0.02, 0.08) * np.sin(xs / ww * 2 * math.pi * f + rng.uniform(0, 6)) for f in (1, 2, 5)
+        )
+        rows = np.arange(h, dtype=np.float32)[:, None] / h
+        alpha = np.clip((rows - height[None, :]) * h / 3.0, 0, 1)[..., None].astype(np.float32)
+        color = np.clip(bottom * (0.7 - 0.2 * i) + rng.uniform(-0.1, 0.1, 3), 0, 1).astype(np.float32)
+        shade = (1 - 0.35 * (rows[..., None] - base)).astype(np.float32)
+        layers.append((alpha, color * shade))
+    return sky, layers
+
+
+def _scene_frame(sky: np.ndarray, layers: list[tuple[np.ndarray, ...]], u: float, pan: float) -> np.ndarray:
+    """The scene at camera position ``u`` (0..1, wraps): layers pan at different speeds (parallax)."""
+    ww = sky.shape[1]
+    w = round(ww / 1.5)
+    span = ww - w
+    u = u % 2.0
+    u = u if u <= 1 else 2 - u
+    y = sky[:, int(span * (0.5 + 0.45 * pan * (u - 0.5))) :][:, :w].copy()
+    for i, (alpha, color) in enumerate(layers):
+        off = int(span * (0.5 + pan * (0.15 + 0.15 * i) * (u - 0.5)))
+        y += alpha[:, off : off + w] * (color - y)  # colour is (h, 1, 3): one shade per row
+    return y
+
+
+def render_generate(
+    request: GenerateRequest,
+    images: list[tuple[Path | str, str | int]],
+    out: Path | str,
+    *,
+    progress: Progress | None = None,
+    quality: int | None = None,
+    codec: str = "h264",
+) -> dict[str, Any]:
+    """Text-to-video (a procedural scene in the prompt's look) or image-to-video (the given frames,
+    cross-faded with a slow zoom), at the requested size and duration, 24 fps."""
+    w, h = request.size or OUTPUT_SIZES[("16:9", request.resolution or DEFAULT_RESOLUTION)]
+    n = round(request.duration * GENERATE_FPS)
+    look = look_for(request.prompt)
+    digests = [media.content_digest(p) for p, _ in images]
+    seed = _seed(request.prompt, *digests, w, h)
+    painter = Painter(look, w, h)
+    anchors: list[tuple[int, np.ndarray]] = []
+    for path, pos in images:
+        img = media.frames(path, n=1)[0]
+        idx = 0 if pos == "first" else n - 1 if pos == "last" else min(int(pos), n - 1)
+        anchors.append((idx, _cover(img, int(w * 1.1) + 2, int(h * 1.1) + 2).astype(np.float32) / 255))
+    anchors.sort(key=lambda a: a[0])
+    loop = bool(request.loop)
+    if not anchors:
+        sky, layers = _scene(seed, painter, w, h)
+    rng = np.random.default_rng(seed)
+    pan_dir = float(rng.choice([-1.0, 1.0]))
+
+    def camera(t: int) -> float:
+        u = t / max(n - 1, 1)
+        return (1 - math.cos(2 * math.pi * u)) / 2 if loop else u
+
+    def gen() -> Iterator[np.ndarray]:
+        for t in range(n):
+            u = camera(t)
+            if anchors:
+                frame = _anchored_frame(anchors, t, u, w, h)
+                amount = 0.15 + 0.25 * u
+                styled = painter.apply(frame, t)
+                y = frame + np.float32(amount) * (styled - frame)
+            else:
+                y = painter.apply(_scene_frame(sky, layers, u, pan_dir), t, amount=0.6)
+            yield _to_u8(y)
+            if progress is not None:
+                progress((t + 1) / n)
+
+    media.write_video(out, gen(), GENERATE_FPS, quality=quality, codec=codec)
+    return {"look": look.summary(), "frames": n, "anchors": [a[0] for a in anchors]}
+
+
+def _anchored_frame(anchors: list[tuple[int, np.ndarray]], t: int, u: float, w: int, h: int) -> np.ndarray:
+    """The frame at ``t`` between the anchors around it, each seen through a slow zoom (1.1x -> 1.0x)."""
+
+    def view(img: np.ndarray) -> np.ndarray:
+        ch, cw = img.shape[:2]
+        s = 1.0 - 0.09 * u  # window shrinks: zoom in
+        ww, wh = w * s * 1.1, h * s * 1.1
+        x0, y0 = (cw - ww) / 2, (ch - wh) / 2
+        cols = np.clip((x0 + np.arange(w) * (ww / w)).astype(np.intp), 0, cw - 1)
+        rows = np.clip((y0 + np.arange(h) * (wh / h)).astype(np.intp), 0, ch - 1)
+        return img[rows][:, cols]
+
+    before = [a for a in anchors if a[0] <= t]
+    after = [a for a in anchors if a[0] > t]
+    if not before:
+        return view(after[0][1])
+    if not after:
+        return view(before[-1][1])
+    (i0, a), (i1, b) = before[-1], after[0]
+    wgt = np.float32((t - i0) / max(i1 - i0, 1))
+    va = view(a)
+    return va + wgt * (view(b) - va)
+
+
+# ---------------------------------------------------------------------------------------------- reframe
+def reframe_geometry(
+    src_w: int, src_h: int, w: int, h: int, position: tuple[float, float, float, float] | None
+) -> tuple[int, int, int, int]:
+    """Where the source goes on the new canvas: ``(x0, y0, sw, sh)``, aspect kept (fit in the target box)."""
+    bx, by, bw, bh = (0.0, 0.0, float(w), float(h)) if position is None else (
+        position[0] * w, position[1] * h, position[2] * w, position[3] * h)  # fmt: skip
+    s = min(bw / src_w, bh / src_h)
+    sw = max(2, round(src_w * s / 2) * 2)
+    sh = max(2, round(src_h * s / 2) * 2)
+    x0 = round(bx + (bw - sw) / 2)
+    y0 = round(by + (bh - sh) / 2)
+    return x0, y0, sw, sh
+
+
+def render_reframe(
+    request: ReframeRequest,
+    video: Path | str,
+    out: Path | str,
+    *,
+    progress: Progress | None = None,
+    quality: int | None = None,
+    codec: str = "h264",
+) -> dict[str, Any]:
+    """Extend the source to a new aspect ratio: the source unstretched where ``sourcePosition`` puts it
+    (centred by default), the new area mirrored from it, blurred and painted in the prompt's look."""
+    info = media.probe(video)
+    w, h = request.size
+    x0, y0, sw, sh = reframe_geometry(info.width, info.height, w, h, request.source_position)
+    rows = _reflect(np.arange(h) - y0, sh)
+    cols = _reflect(np.arange(w) - x0, sw)
+    yy, xx = np.arange(h)[:, None], np.arange(w)[None, :]
+    dist = np.maximum(np.maximum(x0 - xx, xx - (x0 + sw - 1)), np.maximum(y0 - yy, yy - (y0 + sh - 1)))
+    feather = max(4.0, 0.03 * max(w, h))
+    alpha = np.clip(dist / feather, 0.0, 1.0).astype(np.float32)[..., None]  # 0 on the source itself
+    painter = Painter(look_for(request.prompt), w, h)
+    blur_r = max(2, round(0.02 * max(w, h)))
+    size = None if (sw, sh) == (info.width, info.height) else (sw, sh)
+
+    def gen() -> Iterator[np.ndarray]:
+        for t, f in enumerate(media.iter_frames(video, size=size)):
+            canvas = f[rows][:, cols].astype(np.float32) * np.float32(1 / 255)
+            ext = painter.apply(box_blur(canvas, blur_r), t, amount=0.8)
+            ext = canvas + np.float32(0.75) * (ext - canvas)
+            yield _to_u8(canvas + alpha * (ext - canvas))
+            if progress is not None:
+                progress((t + 1) / info.n_frames)
+
+    media.write_video(out, gen(), info.fps, quality=quality, codec=codec)
+    return {"sourceBox": {"x": x0, "y": y0, "width": sw, "height": sh}, "look": painter.look.summary()}
+
+
+def render(
+    request: ModifyRequest | GenerateRequest | ReframeRequest,
+    inputs: dict[str, Any],
+    out: Path | str,
+    *,
+    progress: Progress | None = None,
+    quality: int | None = None,
+    codec: str = "h264",
+) -> dict[str, Any]:
+    """Render any request. ``inputs``: ``{"video": path}`` or ``{"images": [(path, frame), ...]}``."""
+    kw: dict[str, Any] = {"progress": progress, "quality": quality, "codec": codec}
+    if isinstance(request, ModifyRequest):
+        return render_modify(request, inputs["video"], out, **kw)
+    if isinstance(request, ReframeRequest):
+        return render_reframe(request, inputs["video"], out, **kw)
+    return render_generate(request, inputs.get("images", []), out, **kw)

@@ -1,0 +1,168 @@
+"""The local backend's data folder: result videos, uploads and an index that survives restarts.
+
+Layout::
+
+    <data_dir>/files/<uuid>.<ext>   result videos and uploaded media, served at GET /files/<name>
+    <data_dir>/index.json           {"files": {uuid: {...}}, "tasks": {taskUUID: {...}}}, written atomically
+
+A name is only ever resolved inside ``files/`` (:meth:`Store.file_path` refuses anything else), so no request
+can read outside the data folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+import time
+import uuid as _uuid
+from pathlib import Path
+from typing import Any
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]{1,8})?$")
+
+MIME_TYPES = {
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+
+def default_data_dir() -> Path:
+    """``$LUMAKIT_CACHE_DIR/local-backend``, else the user cache dir's ``lumakit/local-backend``."""
+    root = os.environ.get("LUMAKIT_CACHE_DIR")
+    if not root:
+        import platformdirs
+
+        root = platformdirs.user_cache_dir("lumakit")
+    return Path(root).expanduser() / "local-backend"
+
+
+def sniff(data: bytes) -> str | None:
+    """The file extension for some media bytes (by magic number), or ``None`` if it is not media we take."""
+    if len(data) >= 12 and data[4:8] == b"ftyp":
+        return ".mov" if data[8:12] == b"qt  " else ".mp4"
+    if data.startswith(b"\x1a\x45\xdf\xa3"):
+        return ".webm"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ".png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return ".jpg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return ".gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return None
+
+
+class Store:
+    """Files and the task index of one data folder. Thread-safe."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.files = self.root / "files"
+        self.files.mkdir(parents=True, exist_ok=True)
+        self.index_path = self.root / "index.json"
+        self._lock = threading.RLock()
+        self.index: dict[str, dict[str, Any]] = {"files": {}, "tasks": {}}
+        if self.index_path.exists():
+            try:
+                loaded = json.loads(self.index_path.read_text())
+                self.index["files"].update(loaded.get("files", {}))
+                self.index["tasks"].update(loaded.get("tasks", {}))
+            except (OSError, ValueError):
+                pass  # a broken index: start afresh (the files stay on disk)
+        interrupted = False
+        for record in self.index["tasks"].values():
+            if record.get("status") == "processing":  # the server stopped while it ran
+                record["status"] = "error"
+                record["error"] = {"code": "taskInterrupted", "message": "the local backend stopped while "
+                                   "this task was running; submit it again"}  # fmt: skip
+                interrupted = True
+        if interrupted:
+            self.save()
+
+    def save(self) -> None:
+        """Write the index atomically."""
+        with self._lock:
+            text = json.dumps(self.index, indent=1, sort_keys=True)
+            fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".part", dir=self.root)
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, self.index_path)
+
+    # ---- files
+    def file_path(self, name: str) -> Path | None:
+        """The path of a served file, or ``None`` for a name that is not a plain file name in ``files/``."""
+        if not isinstance(name, str) or not _NAME.match(name):
+            return None
+        path = (self.files / name).resolve()
+        if path.parent != self.files or not path.is_file():
+            return None
+        return path
+
+    def new_path(self, ext: str) -> tuple[str, Path]:
+        """A fresh UUID and the path its file will have."""
+        uid = str(_uuid.uuid4())
+        return uid, self.files / f"{uid}{ext}"
+
+    def add_file(self, uid: str, name: str, kind: str, **extra: Any) -> None:
+        """Register a file under a UUID (``kind``: ``video`` result, ``media`` or ``image`` upload)."""
+        with self._lock:
+            self.index["files"][uid] = {"name": name, "kind": kind, "created": time.time(), **extra}
+            self.save()
+
+    def add_bytes(self, data: bytes, ext: str, kind: str) -> tuple[str, str]:
+        """Store uploaded bytes; the same content uploaded twice is one file. Returns ``(uuid, name)``."""
+        digest = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            for uid, rec in self.index["files"].items():
+                if rec.get("sha256") == digest and rec.get("kind") == kind and self.file_path(rec["name"]):
+                    return uid, rec["name"]
+            uid, path = self.new_path(ext)
+            fd, tmp = tempfile.mkstemp(prefix=".up.", suffix=".part", dir=self.files)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+            self.add_file(uid, path.name, kind, sha256=digest)
+            return uid, path.name
+
+    def lookup(self, uid: str) -> tuple[Path, dict[str, Any]] | None:
+        """The file and record of a videoUUID / mediaUUID / imageUUID, if this server has it."""
+        with self._lock:
+            rec = self.index["files"].get(uid.lower())
+        if rec is None:
+            return None
+        path = self.file_path(rec["name"])
+        return (path, rec) if path is not None else None
+
+    def delete(self, uid: str) -> bool:
+        """Forget an upload and remove its file (if no other entry uses it)."""
+        with self._lock:
+            rec = self.index["files"].pop(uid.lower(), None)
+            if rec is None:
+                return False
+            if not any(r["name"] == rec["name"] for r in self.index["files"].values()):
+                path = self.file_path(rec["name"])
+                if path is not None:
+                    path.unlink(missing_ok=True)
+            self.save()
+            return True
+
+    # ---- tasks
+    def put_task(self, task_uuid: str, record: dict[str, Any]) -> None:
+        with self._lock:
+            self.index["tasks"][task_uuid] = record
+            self.save()
+
+    def get_task(self, task_uuid: str) -> dict[str, Any] | None:
+        with self._lock:
+            rec = self.index["tasks"].get(task_uuid)
+            return dict(rec) if rec is not None else None
