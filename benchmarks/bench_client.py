@@ -1,0 +1,187 @@
+"""Client latency against a loopback Runware-protocol server with simulated processing time.
+
+    python benchmarks/bench_client.py            # ~45 s: one 20 s job, then a nine-level sweep of 20 s jobs
+
+Figures (targets in brackets):
+  submit_latency_ms      modify() call -> the videoInference POST arriving at the server, median  [<= 50 ms]
+  ready_to_disk_s        server has the result ready -> the result is on disk                      [<= 3 s]
+  polls_per_20s_job      getResponse calls spent on the 20 s job                                   [<= 15]
+  sweep9_over_single     nine-level sweep wall time / one job's wall time                          [<= 1.3]
+
+The server is a tiny threaded HTTP server in this file (it timestamps arrivals on the same clock as the
+client). It renders nothing: the figures are the client's overhead, not a renderer's.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+PROCESSING_S = 20.0
+VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4096  # ~1 MB body
+SRC = "https://example.org/clip.mp4"
+
+
+class LoopbackRunware:
+    """Takes videoInference/mediaStorage, answers ``processing`` for ``processing_s``, serves files."""
+
+    def __init__(self, processing_s: float) -> None:
+        self.processing_s = processing_s
+        self.arrivals: dict[str, float] = {}
+        self.polls: dict[str, int] = {}
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                self._send(200, VIDEO, "video/mp4")
+
+            def do_POST(self) -> None:
+                now = time.perf_counter()
+                tasks = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                data = [server.answer(t, now) for t in tasks]
+                self._send(200, json.dumps({"data": data}).encode())
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def answer(self, task: dict[str, Any], now: float) -> dict[str, Any]:
+        uid = task["taskUUID"]
+        if task["taskType"] == "mediaStorage":
+            return {"taskType": "mediaStorage", "taskUUID": uid, "mediaUUID": str(uuid.uuid4())}
+        if task["taskType"] == "videoInference":
+            with self.lock:
+                self.arrivals.setdefault(uid, now)
+            return {"taskType": "videoInference", "taskUUID": uid}
+        with self.lock:
+            self.polls[uid] = self.polls.get(uid, 0) + 1
+        start = self.arrivals[uid]
+        if now - start < self.processing_s:
+            progress = round(100 * (now - start) / self.processing_s)
+            return {
+                "taskType": "videoInference",
+                "taskUUID": uid,
+                "status": "processing",
+                "progress": progress,
+            }
+        return {
+            "taskType": "videoInference",
+            "taskUUID": uid,
+            "status": "success",
+            "videoUUID": str(uuid.uuid4()),
+            "videoURL": f"{self.url.rsplit('/', 1)[0]}/files/{uid}.mp4",
+            "cost": 1.08,
+        }
+
+    def ready_at(self, uid: str) -> float:
+        return self.arrivals[uid] + self.processing_s
+
+    def __enter__(self) -> LoopbackRunware:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _tiny_clip(path: Path) -> Path:
+    import numpy as np
+
+    from lumakit.media import write_video
+
+    frames = np.random.default_rng(0).integers(0, 255, (24, 90, 160, 3), dtype=np.uint8)
+    return write_video(path, frames, 24)
+
+
+def main(processing_s: float = PROCESSING_S) -> dict[str, float]:
+    """Measure the figures above; returns them as ``{name: value}``."""
+    from lumakit.client import Client, PollPolicy
+
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp, LoopbackRunware(processing_s) as server:
+        client = Client("bench-key", base_url=server.url, cache_dir=Path(tmp) / "cache", progress=False)
+        # submit latency: several short jobs (first poll almost at once, so this part is quick)
+        quick = LoopbackRunware(0.0)
+        with quick:
+            fast = Client(
+                "bench-key",
+                base_url=quick.url,
+                cache_dir=Path(tmp) / "quick",
+                progress=False,
+                poll=PollPolicy(initial_delay=0.01),
+            )
+            fast.modify(SRC, "warm-up", strength="adhere_1")  # connection pool and loop thread up
+            lat = []
+            for i in range(7):
+                t0 = time.perf_counter()
+                r = fast.modify(SRC, f"prompt {i}", strength="flex_2")
+                lat.append(quick.arrivals[r.task_uuid] - t0)
+            out["submit_latency_ms"] = statistics.median(lat) * 1000
+            # a local file: hashed, probed (18 s check, pricing) and uploaded once, then memoized
+            clip = _tiny_clip(Path(tmp) / "clip.mp4")
+            t0 = time.perf_counter()
+            r = fast.modify(str(clip), "first use of the file", strength="flex_2")
+            out["submit_latency_local_file_first_ms"] = (quick.arrivals[r.task_uuid] - t0) * 1000
+            lat = []
+            for i in range(5):
+                t0 = time.perf_counter()
+                r = fast.modify(str(clip), f"prompt {i}", strength="flex_2")
+                lat.append(quick.arrivals[r.task_uuid] - t0)
+            out["submit_latency_local_file_ms"] = statistics.median(lat) * 1000
+            fast.close()
+
+        # one 20 s job: polls spent, ready -> disk
+        t0 = time.perf_counter()
+        r = client.modify(SRC, "a glass dolphin", strength="flex_2")
+        t_done = time.perf_counter()
+        single = t_done - t0
+        out["first_submit_latency_ms"] = (server.arrivals[r.task_uuid] - t0) * 1000
+        out["ready_to_disk_s"] = t_done - server.ready_at(r.task_uuid)
+        out["polls_per_20s_job"] = float(server.polls[r.task_uuid])
+        out["single_job_wall_s"] = single
+
+        # a nine-level sweep of the same jobs
+        t0 = time.perf_counter()
+        runs = client.sweep(SRC, "a glass dolphin, sweep")
+        sweep = time.perf_counter() - t0
+        uids = [x.task_uuid for x in runs.values()]
+        out["sweep9_wall_s"] = sweep
+        out["sweep9_over_single"] = sweep / single
+        out["sweep9_submit_spread_ms"] = (
+            max(server.arrivals[u] for u in uids) - min(server.arrivals[u] for u in uids)
+        ) * 1000
+        out["sweep9_max_polls"] = float(max(server.polls[u] for u in uids))
+        client.close()
+    return out
+
+
+if __name__ == "__main__":
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else PROCESSING_S
+    res = main(seconds)
+    for name, value in res.items():
+        print(f"{name:36s} {value:10.3f}")
+    print("targets: submit_latency_ms <= 50, ready_to_disk_s <= 3, polls_per_20s_job <= 15,")
+    print("         sweep9_over_single <= 1.3")
