@@ -494,16 +494,13 @@ class LocalServer:
         with self._lock:
             self.stats["uploads"] += 1
         uid = _task_uuid(task)
-        image_uuid, name = self._ingest(task.get("image"), "image", "invalidImage")
-        if Path(name).suffix not in (".png", ".jpg", ".gif", ".webp"):
-            self.store.delete(image_uuid)
-            raise TaskError("invalidImage", "imageUpload takes images (PNG, JPEG, GIF, WebP)", "image")
+        image_uuid, name = self._ingest(task.get("image"), "image", "invalidImage", images_only=True)
         item = {"taskType": "imageUpload", "taskUUID": uid, "imageUUID": image_uuid, "imageURL": name}
         self.store.put_task(uid, {"taskType": "imageUpload", "status": "success", "result": item})
         return {**item, "imageURL": self.file_url(name)}
 
     # ---- getting media in
-    def _ingest(self, value: Any, parameter: str, code: str) -> tuple[str, str]:
+    def _ingest(self, value: Any, parameter: str, code: str, *, images_only: bool = False) -> tuple[str, str]:
         """Store media given as a URL, a data URI or bare base64: ``(uuid, file name)``."""
         if not isinstance(value, str) or not value.strip():
             raise TaskError(code, f"{parameter} must be a URL, a data URI or base64 content", parameter)
@@ -516,7 +513,7 @@ class LocalServer:
                 parameter,
             )
         if value.lower().startswith(("http://", "https://")):
-            own = self._own_file(value)
+            own = self._own_file(value, parameter, code)
             data = own.read_bytes() if own is not None else self._fetch(value, parameter, code)
         else:
             data = _decode_b64(value, parameter, code)
@@ -529,17 +526,21 @@ class LocalServer:
                 parameter,
             )
         kind = "image" if ext in (".png", ".jpg", ".gif", ".webp") else "media"
+        if images_only and kind != "image":
+            raise TaskError(
+                code, f"{parameter} must be an image (PNG, JPEG, GIF, WebP), got {ext[1:]}", parameter
+            )
         return self.store.add_bytes(data, ext, kind)
 
-    def _own_file(self, url: str) -> Path | None:
+    def _own_file(self, url: str, parameter: str, code: str) -> Path | None:
         parts = urllib.parse.urlsplit(url)
         if parts.hostname not in (HOST, "localhost") or parts.port != self.port:
             return None
         if not parts.path.startswith("/files/"):
-            raise TaskError("invalidMedia", f"{url} is not a file this server serves (/files/...)", "media")
+            raise TaskError(code, f"{url} is not a file this server serves (/files/...)", parameter)
         path = self.store.file_path(urllib.parse.unquote(parts.path[len("/files/") :]))
         if path is None:
-            raise TaskError("invalidMedia", f"{url}: no such file on this server", "media", status=404)
+            raise TaskError(code, f"{url}: no such file on this server", parameter, status=404)
         return path
 
     def _fetch(self, url: str, parameter: str, code: str) -> bytes:
