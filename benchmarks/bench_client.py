@@ -1,6 +1,7 @@
 """Client latency against a loopback Runware-protocol server with simulated processing time.
 
-    python benchmarks/bench_client.py            # ~45 s: one 20 s job, then a nine-level sweep of 20 s jobs
+    python benchmarks/bench_client.py               # ~50 s: a 20 s job, then a nine-level sweep of 20 s jobs
+    python benchmarks/bench_client.py 20 loopback   # against the tiny server below instead of LocalServer
 
 Figures (targets in brackets):
   submit_latency_ms      modify() call -> the videoInference POST arriving at the server, median  [<= 50 ms]
@@ -8,8 +9,9 @@ Figures (targets in brackets):
   polls_per_20s_job      getResponse calls spent on the 20 s job                                   [<= 15]
   sweep9_over_single     nine-level sweep wall time / one job's wall time                          [<= 1.3]
 
-The server is a tiny threaded HTTP server in this file (it timestamps arrivals on the same clock as the
-client). It renders nothing: the figures are the client's overhead, not a renderer's.
+The 20 s job and the sweep run against lumakit's LocalServer (9 workers, ``Latency(processing_time=20)``;
+it renders real previews) when it is importable, else against the tiny threaded server in this file. The
+submit-latency figures always use the tiny server (it timestamps arrivals on the client's clock).
 """
 
 from __future__ import annotations
@@ -116,71 +118,152 @@ def _tiny_clip(path: Path) -> Path:
     return write_video(path, frames, 24)
 
 
-def main(processing_s: float = PROCESSING_S) -> dict[str, float]:
-    """Measure the figures above; returns them as ``{name: value}``."""
+class _LocalProbe:
+    """Server-side timestamps for :class:`lumakit.local.LocalServer` (submit arrival, result ready)."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.ready: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            for uid, job in list(self.server.jobs.items()):
+                if uid not in self.ready and job.done.is_set():
+                    self.ready[uid] = time.time()
+            time.sleep(0.002)
+
+    def arrival(self, uid: str) -> float:
+        return self.server.jobs[uid].created
+
+    def ready_at(self, uid: str) -> float:
+        deadline = time.time() + 1
+        while uid not in self.ready and time.time() < deadline:
+            time.sleep(0.002)
+        return self.ready[uid]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _measure(
+    client: Any, source: str, arrival: Any, ready_at: Any, polls: Any, clock: Any
+) -> dict[str, float]:
+    out: dict[str, float] = {}
+    t0 = clock()
+    r = client.modify(source, "a glass dolphin", strength="flex_2")
+    t_done = clock()
+    single = t_done - t0
+    out["first_submit_latency_ms"] = (arrival(r.task_uuid) - t0) * 1000
+    out["ready_to_disk_s"] = t_done - ready_at(r.task_uuid)
+    out["polls_per_20s_job"] = float(polls(r.task_uuid))
+    out["single_job_wall_s"] = single
+    t0 = clock()
+    runs = client.sweep(source, "a glass dolphin, sweep")
+    sweep = clock() - t0
+    uids = [x.task_uuid for x in runs.values()]
+    out["sweep9_wall_s"] = sweep
+    out["sweep9_over_single"] = sweep / single
+    out["sweep9_submit_spread_ms"] = (max(map(arrival, uids)) - min(map(arrival, uids))) * 1000
+    return out
+
+
+def _quick_latency(tmp: str, out: dict[str, float]) -> None:
+    """modify() -> submit arrival, with a URL source and with a (memoized) local file."""
     from lumakit.client import Client, PollPolicy
 
-    out: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp, LoopbackRunware(processing_s) as server:
-        client = Client("bench-key", base_url=server.url, cache_dir=Path(tmp) / "cache", progress=False)
-        # submit latency: several short jobs (first poll almost at once, so this part is quick)
-        quick = LoopbackRunware(0.0)
-        with quick:
-            fast = Client(
-                "bench-key",
-                base_url=quick.url,
-                cache_dir=Path(tmp) / "quick",
-                progress=False,
-                poll=PollPolicy(initial_delay=0.01),
-            )
-            fast.modify(SRC, "warm-up", strength="adhere_1")  # connection pool and loop thread up
-            lat = []
-            for i in range(7):
-                t0 = time.perf_counter()
-                r = fast.modify(SRC, f"prompt {i}", strength="flex_2")
-                lat.append(quick.arrivals[r.task_uuid] - t0)
-            out["submit_latency_ms"] = statistics.median(lat) * 1000
-            # a local file: hashed, probed (18 s check, pricing) and uploaded once, then memoized
-            clip = _tiny_clip(Path(tmp) / "clip.mp4")
+    with LoopbackRunware(0.0) as quick:
+        fast = Client(
+            "bench-key",
+            base_url=quick.url,
+            cache_dir=Path(tmp) / "quick",
+            progress=False,
+            poll=PollPolicy(0.01),
+        )
+        fast.modify(SRC, "warm-up", strength="adhere_1")  # connection pool and loop thread up
+        lat = []
+        for i in range(7):
             t0 = time.perf_counter()
-            r = fast.modify(str(clip), "first use of the file", strength="flex_2")
-            out["submit_latency_local_file_first_ms"] = (quick.arrivals[r.task_uuid] - t0) * 1000
-            lat = []
-            for i in range(5):
-                t0 = time.perf_counter()
-                r = fast.modify(str(clip), f"prompt {i}", strength="flex_2")
-                lat.append(quick.arrivals[r.task_uuid] - t0)
-            out["submit_latency_local_file_ms"] = statistics.median(lat) * 1000
-            fast.close()
-
-        # one 20 s job: polls spent, ready -> disk
+            r = fast.modify(SRC, f"prompt {i}", strength="flex_2")
+            lat.append(quick.arrivals[r.task_uuid] - t0)
+        out["submit_latency_ms"] = statistics.median(lat) * 1000
+        # a local file: hashed, probed (18 s check, pricing) and uploaded once, then memoized
+        clip = _tiny_clip(Path(tmp) / "clip.mp4")
         t0 = time.perf_counter()
-        r = client.modify(SRC, "a glass dolphin", strength="flex_2")
-        t_done = time.perf_counter()
-        single = t_done - t0
-        out["first_submit_latency_ms"] = (server.arrivals[r.task_uuid] - t0) * 1000
-        out["ready_to_disk_s"] = t_done - server.ready_at(r.task_uuid)
-        out["polls_per_20s_job"] = float(server.polls[r.task_uuid])
-        out["single_job_wall_s"] = single
+        r = fast.modify(str(clip), "first use of the file", strength="flex_2")
+        out["submit_latency_local_file_first_ms"] = (quick.arrivals[r.task_uuid] - t0) * 1000
+        lat = []
+        for i in range(5):
+            t0 = time.perf_counter()
+            r = fast.modify(str(clip), f"prompt {i}", strength="flex_2")
+            lat.append(quick.arrivals[r.task_uuid] - t0)
+        out["submit_latency_local_file_ms"] = statistics.median(lat) * 1000
+        fast.close()
 
-        # a nine-level sweep of the same jobs
-        t0 = time.perf_counter()
-        runs = client.sweep(SRC, "a glass dolphin, sweep")
-        sweep = time.perf_counter() - t0
-        uids = [x.task_uuid for x in runs.values()]
-        out["sweep9_wall_s"] = sweep
-        out["sweep9_over_single"] = sweep / single
-        out["sweep9_submit_spread_ms"] = (
-            max(server.arrivals[u] for u in uids) - min(server.arrivals[u] for u in uids)
-        ) * 1000
-        out["sweep9_max_polls"] = float(max(server.polls[u] for u in uids))
-        client.close()
+
+def main(processing_s: float = PROCESSING_S, server: str = "auto") -> dict[str, float]:
+    """Measure the figures above; returns them as ``{name: value}``.
+
+    ``server``: ``"local"`` (lumakit's LocalServer, 9 workers, simulated processing time), ``"loopback"``
+    (the tiny server in this file) or ``"auto"`` (local when importable).
+    """
+    from lumakit.client import Client
+
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        _quick_latency(tmp, out)
+        use_local = server == "local"
+        if server == "auto":
+            try:
+                import lumakit.local  # noqa: F401
+
+                use_local = True
+            except ImportError:
+                use_local = False
+        if use_local:
+            from lumakit.local import Latency, LocalServer
+
+            clip = _tiny_clip(Path(tmp) / "source.mp4")
+            with LocalServer(
+                Path(tmp) / "server", latency=Latency(processing_time=processing_s), workers=9
+            ) as srv:
+                probe = _LocalProbe(srv)
+                client = Client(
+                    backend="local", base_url=srv.url, cache_dir=Path(tmp) / "cache", progress=False
+                )
+                client.estimate(
+                    client.plan_sweep(str(clip), "warm-up", strengths=["adhere_1"])
+                )  # uploads once
+                polls: dict[str, int] = {}
+                orig = srv._task_getResponse
+
+                def counting(task: dict[str, Any], **kw: Any) -> dict[str, Any]:
+                    polls[task["taskUUID"]] = polls.get(task["taskUUID"], 0) + 1
+                    return orig(task, **kw)
+
+                srv._task_getResponse = counting  # type: ignore[method-assign]
+                out.update(
+                    _measure(client, str(clip), probe.arrival, probe.ready_at, polls.__getitem__, time.time)
+                )
+                out["server_is_local_backend"] = 1.0
+                client.close()
+                probe.close()
+        else:
+            with LoopbackRunware(processing_s) as srv:
+                client = Client("bench-key", base_url=srv.url, cache_dir=Path(tmp) / "cache", progress=False)
+                arrival, polls_of = srv.arrivals.__getitem__, srv.polls.__getitem__
+                out.update(_measure(client, SRC, arrival, srv.ready_at, polls_of, time.perf_counter))
+                out["server_is_local_backend"] = 0.0
+                client.close()
     return out
 
 
 if __name__ == "__main__":
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else PROCESSING_S
-    res = main(seconds)
+    res = main(seconds, sys.argv[2] if len(sys.argv) > 2 else "auto")
     for name, value in res.items():
         print(f"{name:36s} {value:10.3f}")
     print("targets: submit_latency_ms <= 50, ready_to_disk_s <= 3, polls_per_20s_job <= 15,")
