@@ -857,6 +857,9 @@ class AsyncClient:
         self, task_uuid: str, timeout: float | None, on_update: OnUpdate | None, *, immediate: bool
     ) -> Result:
         entry = self.cache.get(task_uuid)
+        if entry is None:  # a task sent from elsewhere (another cache dir, another tool): adopt it
+            self.cache.record(task_uuid, kind="unknown", key=None, backend=self.backend, wire=None)
+            self.cache.update(task_uuid, state="submitted", submitted=time.time())
         label = (entry.label if entry else None) or task_uuid[:8]
         progress = CallProgress(
             labels=[label], clock=self._clock, on_update=on_update, progress=self.progress, desc=label
@@ -1019,17 +1022,16 @@ class Client:
         self.close()
 
 
-for _name in (
-    "modify",
-    "sweep",
-    "generate",
-    "reframe",
-    "submit",
-    "wait",
-    "resume",
-    "estimate",
-    "plan_sweep",
-    "history",
-):
-    getattr(Client, _name).__doc__ = getattr(AsyncClient, _name).__doc__
-del _name
+def _mirror_signatures() -> None:
+    """Give each sync method its async twin's docstring and signature (for help() and notebook tooltips)."""
+    import inspect
+
+    names = ("modify", "sweep", "generate", "reframe", "submit", "wait", "resume", "estimate", "plan_sweep")
+    for name in names:
+        sync, twin = getattr(Client, name), getattr(AsyncClient, name)
+        sync.__doc__ = twin.__doc__
+        sync.__signature__ = inspect.signature(twin)  # type: ignore[attr-defined]
+    Client.history.__doc__ = AsyncClient.history.__doc__
+
+
+_mirror_signatures()

@@ -494,3 +494,67 @@ def test_local_backend_never_sees_the_real_key(tmp_path, monkeypatch):
     run(go())
     auth = {h["authorization"] for method, _, h, _ in fake.requests if method == "POST"}
     assert auth == {"Bearer local"}
+
+
+def test_wait_adopts_a_task_sent_from_another_cache_dir(tmp_path):
+    fake = FakeRunware(polls=2)
+
+    async def go():
+        async with make(fake, tmp_path / "one") as sender:
+            uid = await sender.submit(ModifyRequest(SRC, "a glass dolphin", strength="flex_1"))
+        async with make(fake, tmp_path / "two") as other:
+            r = await other.wait(uid)
+            return uid, r, other.history()
+
+    uid, r, history = run(go())
+    assert r.task_uuid == uid and r.path.is_file() and history[0].state == "done"
+
+
+def test_generate_and_reframe_send_their_own_wire(tmp_path):
+    fake = FakeRunware(polls=1)
+    image = tmp_path / "frame.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+
+    async def go():
+        async with make(fake, tmp_path) as client:
+            g = await client.generate("a lighthouse at dawn", image=str(image), resolution="540p")
+            f = await client.reframe(g, aspect_ratio="9:16")
+            return g, f
+
+    g, f = run(go())
+    gen, ref = fake.posts("videoInference")
+    (upload,) = fake.posts("mediaStorage")
+    assert upload["media"].startswith("data:image/png;base64,")
+    assert gen["inputs"]["frameImages"] == [{"image": next(iter(fake.uploads)), "frame": "first"}]
+    assert gen["resolution"] == "540p" and gen["duration"] == 5
+    assert ref["inputs"]["video"] == g.video_uuid and (ref["width"], ref["height"]) == (720, 1280)
+    assert ref["positivePrompt"] == "a lighthouse at dawn"  # a Result's prompt is reused for the new area
+    assert f.request.kind == "reframe"
+
+
+def test_upload_that_is_not_ready_yet_is_polled(tmp_path):
+    fake = FakeRunware(polls=1)
+    clip = make_clip(tmp_path / "clip.mp4", seconds=1.0, fps=12, w=64, h=36)
+    real = fake._task
+
+    def slow_upload(task, dry):
+        item, err = real(task, dry)
+        if task["taskType"] == "mediaStorage":
+            fake.pending_upload = (task["taskUUID"], item["mediaUUID"])
+            return {**item, "mediaUUID": "1"}, err
+        if task["taskType"] == "getResponse" and task["taskUUID"] == fake.pending_upload[0]:
+            return {
+                "taskType": "mediaStorage",
+                "taskUUID": task["taskUUID"],
+                "mediaUUID": fake.pending_upload[1],
+            }, None
+        return item, err
+
+    fake._task = slow_upload
+
+    async def go():
+        async with make(fake, tmp_path) as client:
+            return await client.modify(str(clip), "x", strength="flex_1")
+
+    r = run(go())
+    assert r.wire["inputs"]["video"] == fake.pending_upload[1] != "1"
