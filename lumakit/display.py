@@ -34,7 +34,7 @@ from typing import Any
 from . import media
 from .errors import RequestError
 
-__all__ = ["html_for", "show_video", "show_videos", "synced_player", "video_src"]
+__all__ = ["html_for", "save_page", "show_video", "show_videos", "synced_player", "video_src"]
 
 EMBED_BUDGET = 4_500_000  # bytes of base64 for all embedded clips of one call
 _MIME = {".mp4": "video/mp4", ".webm": "video/webm", ".mov": "video/quicktime", ".m4v": "video/mp4"}
@@ -318,3 +318,82 @@ def show_video(video: Any, *, title: str | None = None, **kwargs: Any) -> str | 
         )
     kwargs.setdefault("sync", False)
     return show_videos([items[0][1]], [title if title is not None else items[0][0]], **kwargs)
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font:14px system-ui,sans-serif;margin:24px;max-width:1400px}}{css}</style></head>
+<body><h1 style="font-size:20px">{title}</h1>
+<div id="lumakit-player">{fallback}</div>
+<script type="module">
+{esm}
+const state = {state};
+const handlers = {{}};
+const model = {{
+  get: (k) => state[k],
+  set: (k, v) => {{ state[k] = v; (handlers["change:" + k] || []).forEach((f) => f()); }},
+  on: (ev, f) => {{ (handlers[ev] = handlers[ev] || []).push(f); }},
+  save_changes: () => {{}},
+}};
+const el = document.getElementById("lumakit-player");
+el.replaceChildren();
+render({{ model, el }});
+</script></body></html>
+"""
+
+
+def save_page(
+    videos: Any,
+    path: str | os.PathLike[str],
+    *,
+    title: str = "lumakit",
+    sync: bool = True,
+    **options: Any,
+) -> Path:
+    """Write a standalone HTML page of these videos side by side (synced player when ``sync``).
+
+    Local clips are embedded as previews by default (``embed="auto"``), so the page is one portable file;
+    ``embed=False`` references the files by path relative to the current directory. Other options as in
+    :func:`show_videos`. Without JavaScript the page still shows the clips, unsynced. Returns the path.
+    """
+    import json
+
+    options.setdefault("embed", "auto")
+    embed = options.pop("embed")
+    _check_embed(embed)
+    items = _items(videos, options.pop("titles", None))
+    sources = _sources(
+        items,
+        embed,
+        options.pop("max_side", 480),
+        options.pop("codec", "h264"),
+        options.pop("embed_budget", EMBED_BUDGET),
+    )
+    cols = _columns(len(items), options.pop("columns", None))
+    w, h = _px("width", options.pop("width", None)), _px("height", options.pop("height", None))
+    loop, autoplay = bool(options.pop("loop", True)), bool(options.pop("autoplay", True))
+    if options:
+        raise RequestError(
+            next(iter(options)), None, message=f"unknown option(s) {sorted(options)} for save_page"
+        )
+    fallback = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay)
+    here = Path(__file__).parent / "_player"
+    esm = (here / "player.js").read_text().replace("export default { render };", "")
+    state = {"sources": sources, "columns": cols, "width": w, "height": h, "loop": loop, "autoplay": autoplay,
+             "playing": False, "current_time": 0.0, "rate": 1.0, "fps": 24.0}  # fmt: skip
+    page = _PAGE.format(
+        title=html.escape(title),
+        css=(here / "player.css").read_text(),
+        fallback=fallback,
+        esm=esm if sync else "function render() {}",
+        state=json.dumps(state).replace("</", "<\\/"),
+    )
+    if not sync:
+        page = page.replace("el.replaceChildren();\n", "")
+    out = Path(path).expanduser()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, out)
+    return out

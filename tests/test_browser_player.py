@@ -207,3 +207,35 @@ def test_synced_player_plays_and_seeks_together(lab: tuple[str, str]) -> None:
             assert max(s) - min(s) < 0.1, s
         finally:
             browser.close()
+
+
+def test_saved_page_plays_in_sync(tmp_path: Path) -> None:
+    """The standalone page of ``save_page`` runs the same player without Jupyter."""
+    from lumakit.display import save_page
+    from tests._clips import make_clip
+
+    codec = _codec()
+    clips = {f"c{i}": make_clip(tmp_path / f"c{i}.mp4", seconds=s, seed=i) for i, s in enumerate((3, 3, 2))}
+    page = save_page(clips, tmp_path / "page.html", autoplay=False, codec=codec)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            pg = browser.new_page()
+            pg.set_default_timeout(60_000)
+            pg.goto(page.as_uri())
+            pg.wait_for_function(
+                "() => { const v = document.querySelectorAll('.lk-player video');"
+                " return v.length === 3 && Array.from(v).every(x => x.readyState >= 2); }"
+            )
+            pg.locator(".lk-player .lk-play").click()
+            pg.wait_for_function(f"() => ({TIMES})().every(t => t > 0.5)")
+            s = pg.evaluate(TIMES)
+            assert max(s) - min(s) < 0.1, s
+            pg.locator(".lk-player .lk-play").click()
+            pg.evaluate(
+                "() => { const s = document.querySelector('.lk-player .lk-seek'); s.value = '1.7';"
+                " s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }"
+            )
+            pg.wait_for_function(f"() => ({TIMES})().every(t => Math.abs(t - 1.7) < 0.1)")
+        finally:
+            browser.close()

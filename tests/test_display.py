@@ -167,3 +167,18 @@ def test_import_does_not_pull_widgets() -> None:
     code = f"import sys, lumakit.display; print(sorted(m for m in {mods} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_save_page_is_a_standalone_synced_page(clips: list[Path], tmp_path: Path) -> None:
+    page = display.save_page(
+        {"a": clips[0], "b": clips[1]}, tmp_path / "out" / "index.html", title="demo <1>"
+    )
+    text = page.read_text()
+    assert text.startswith("<!doctype html>") and "demo &lt;1&gt;" in text
+    assert len(videos_in(text)) == 2  # the no-script fallback
+    assert "function render" in text and text.count("data:video/mp4;base64,") == 4  # fallback + player state
+    assert [p.name for p in page.parent.iterdir()] == ["index.html"]
+    plain = display.save_page(clips, tmp_path / "plain.html", sync=False, embed=False)
+    assert "function render(" in plain.read_text() and "c0.mp4" in plain.read_text()
+    with pytest.raises(RequestError, match="bogus"):
+        display.save_page(clips, tmp_path / "x.html", bogus=1)

@@ -222,7 +222,7 @@ function render({ model, el }) {
     if (Math.abs(t - clock()) > 0.01) seekAll(t);
   });
 
-  // test and debugging hook: the live <video> elements and the group state
+  // test and debugging hook: the live video elements and the group state
   root.lumakit = { videos: () => videos, seek: seekAll, play: setPlaying, leader: () => leader };
   build();
   return () => { cancelAnimationFrame(raf); for (const v of videos) v.pause(); };
