@@ -173,7 +173,7 @@ class LocalServer:
         """Bind 127.0.0.1 and serve on a daemon thread. Returns ``self``."""
         if self._httpd is not None:
             return self
-        httpd = ThreadingHTTPServer((HOST, self.requested_port), _Handler)
+        httpd = _HTTPServer((HOST, self.requested_port), _Handler)
         httpd.daemon_threads = True
         httpd.app = self  # type: ignore[attr-defined]
         self._httpd = httpd
@@ -659,6 +659,20 @@ def _remux(src: Path, dst: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- HTTP
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up mid-request is routine (keep-alive, a browser seek): log, don't print."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            log.debug("client %s went away: %s", client_address, exc)
+        else:
+            log.error("error while handling a request from %s", client_address, exc_info=True)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "lumakit-local/0.1"
