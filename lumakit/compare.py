@@ -315,8 +315,14 @@ def departure(source: Any, video: Any, *, n: int | None = None, max_side: int = 
 
     Every frame of ``video`` (or ``n`` evenly spaced ones) is compared with the source frame at the same
     relative time, both scaled by ffmpeg to the video's aspect with the longest side ``max_side``.
+    Results are memoized per (source, video, n, max_side), so a plot and a table of the same runs cost one
+    measurement.
     """
     s_info, v_info = media.probe(source), media.probe(video)
+    key = (_identity(s_info), _identity(v_info), n, max_side)
+    hit = _departures.get(key)
+    if hit is not None:
+        return hit
     size = _analysis_size(v_info, max_side)
     if n is None:
         t = (np.arange(v_info.n_frames) + 0.5) / v_info.fps
@@ -330,7 +336,22 @@ def departure(source: Any, video: Any, *, n: int | None = None, max_side: int = 
     s_frames = media.frames(s_info.path, s_t, size=size)
     mad = np.abs(v_frames.astype(np.int16) - s_frames.astype(np.int16)).mean(axis=(1, 2, 3)) / 255.0
     sim = np.concatenate([ssim(v_frames[k : k + 32], s_frames[k : k + 32]) for k in range(0, len(t), 32)])
-    return Departure(times=np.asarray(t, float), mad=mad, ssim=sim)
+    result = Departure(times=np.asarray(t, float), mad=mad, ssim=sim)
+    if len(_departures) >= 256:
+        _departures.pop(next(iter(_departures)))
+    _departures[key] = result
+    return result
+
+
+_departures: dict[tuple[Any, ...], Departure] = {}
+
+
+def _identity(info: media.VideoInfo) -> tuple[Any, ...]:
+    """Cache identity of a video: path, size and mtime for files (so an edited file is re-measured)."""
+    if isinstance(info.path, Path):
+        st = info.path.stat()
+        return (str(info.path.resolve()), st.st_size, st.st_mtime_ns)
+    return (info.path,)
 
 
 def departure_plot(

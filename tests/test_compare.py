@@ -137,6 +137,7 @@ def test_departure(clips: dict[str, Path]) -> None:
     same = compare.departure(clips["source"], clips["source"])
     assert len(same) == 24 and same.times[0] == pytest.approx(1 / 48)
     assert same.mean() == (0.0, 1.0) and same.mean().ssim == 1.0
+    assert compare.departure(clips["source"], clips["source"]) is same  # memoized: plot + table cost one
     other = compare.departure(clips["source"], clips["other"], n=5)
     assert len(other.times) == len(other.mad) == len(other.ssim) == 5
     assert 0.05 < other.mean().mad < 1 and other.mean().ssim < 0.98
