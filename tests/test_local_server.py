@@ -399,3 +399,19 @@ def test_serve_main_flags(tmp_path: Path) -> None:
         stop.set()
         t.join(10)
     assert serve_main(["--fault", "poll:999"]) == 2  # fmt: skip
+
+
+def test_local_never_imports_the_client(tmp_path: Path, clip: Path) -> None:
+    code = f"""
+import base64, sys, uuid, httpx
+from lumakit.local import LocalServer
+with LocalServer({str(tmp_path)!r}) as s:
+    media = base64.b64encode(open({str(clip)!r}, 'rb').read()).decode()
+    t = {{"taskType": "videoInference", "taskUUID": str(uuid.uuid4()), "model": "luma:ray@3.2",
+         "positivePrompt": "x", "inputs": {{"video": media}}, "deliveryMethod": "sync"}}
+    r = httpx.post(s.url, json=[t], headers={{"Authorization": "Bearer k"}}, timeout=60)
+    assert r.json()["data"][0]["status"] == "success", r.text
+print(sorted(m for m in ("lumakit.client", "moviepy", "matplotlib", "ipywidgets") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

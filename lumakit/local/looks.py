@@ -310,10 +310,13 @@ class Painter:
         if self.flicker is not None:
             y *= self.flicker[t % len(self.flicker)]
         if self.rim:
-            lum = x @ LUMA
-            edge = np.abs(np.diff(lum, axis=1, append=lum[:, -1:]))
-            edge += np.abs(np.diff(lum, axis=0, append=lum[-1:, :]))
-            y += (np.minimum(edge * 4.0, 1.0))[..., None] * self.accent
+            lum = x[..., 0] * LUMA[0] + x[..., 1] * LUMA[1] + x[..., 2] * LUMA[2]
+            edge = np.zeros_like(lum)
+            np.abs(lum[:, 1:] - lum[:, :-1], out=edge[:, :-1])
+            edge[:-1] += np.abs(lum[1:] - lum[:-1])
+            edge *= 4.0
+            np.minimum(edge, 1.0, out=edge)
+            y += edge[..., None] * self.accent
         y += (self.look.texture_amount * amount * self.texture(t))[..., None]
         if self.look.posterize:
             n = float(self.look.posterize)

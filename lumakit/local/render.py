@@ -60,6 +60,7 @@ AMOUNTS: dict[str, float] = {
 CONTROLS_ONLY_STRENGTH = "adhere_1"  # [ours] controls without a strength: Luma's own default level
 GENERATE_FPS = 24.0
 MAX_KEYFRAME_STEP = 8  # trajectorySparsity 1.0 anchors the motion every 8 frames
+WARP_REFRESH = 4  # the depthBlur displacement field turns slowly; its indices are rebuilt every 4 frames
 FACE_KEEP = 0.8  # face=True pulls the face region this much back toward the source
 LOOK_DEPARTURE = 0.2  # a full look moves pixels about this much (0..1 scale); weak looks are boosted to it
 REIMAGINE_SCENE = 0.7  # above amount 0.5 the prompt's own scene replaces this share of the excess
@@ -304,6 +305,18 @@ class _ModifyPainter:
         if self.scene_mix > 0:  # painted at half size, repeated up: the scene is smooth
             self.sky, self.layers = _scene(seed, self.painter, (w + 1) // 2, (h + 1) // 2)
 
+    def warp_index(self, t: int) -> np.ndarray:
+        """Flat gather indices of the (slowly turning) displacement field; refreshed every 4 frames."""
+        step = t // WARP_REFRESH
+        if getattr(self, "_warp_step", None) != step:
+            ph = 2 * math.pi * step * WARP_REFRESH / 96
+            c, s = np.float32(math.cos(ph)), np.float32(math.sin(ph))
+            xi = np.clip(self.xx + (self.n1 * c + self.n2 * s), 0, self.w - 1).astype(np.int32)
+            yi = np.clip(self.yy + (self.n2 * c - self.n1 * s), 0, self.h - 1).astype(np.int32)
+            self._warp = yi * np.int32(self.w) + xi
+            self._warp_step = step
+        return self._warp
+
     def motion_mask(self, real: np.ndarray) -> np.ndarray:
         lum = real[::4, ::4] @ LUMA
         prev = self.prev_lum if self.prev_lum is not None else lum
@@ -315,14 +328,13 @@ class _ModifyPainter:
     def frame(self, anchored: np.ndarray, real_u8: np.ndarray, t: int) -> np.ndarray:
         x = anchored.astype(np.float32) * np.float32(1 / 255)
         real = x if anchored is real_u8 else real_u8.astype(np.float32) * np.float32(1 / 255)
-        base = box_blur(x, self.blur_r)
+        soft = _shift_blur(x, 1) if (self.normals > 0 or self.blur_r in (1, 2)) else x
+        if self.blur_r <= 2:  # radius 2 as two radius-1 passes (a tent), sharing the first with normals
+            base = x if self.blur_r == 0 else soft if self.blur_r == 1 else _shift_blur(soft, 1)
+        else:
+            base = box_blur(x, self.blur_r)
         if self.warp_amp >= 0.5:
-            ph = 2 * math.pi * t / 96
-            dx = self.n1 * np.float32(math.cos(ph)) + self.n2 * np.float32(math.sin(ph))
-            dy = self.n2 * np.float32(math.cos(ph)) - self.n1 * np.float32(math.sin(ph))
-            xi = np.clip(self.xx + dx, 0, self.w - 1).astype(np.intp)
-            yi = np.clip(self.yy + dy, 0, self.h - 1).astype(np.intp)
-            base = base.reshape(-1, 3)[yi * self.w + xi]
+            base = base.reshape(-1, 3)[self.warp_index(t)]
         if self.pose is not None:
             m = self.motion_mask(real)
             if self.pose == "precise":
@@ -330,7 +342,7 @@ class _ModifyPainter:
             else:
                 base = base + m * (box_blur(base, self.coarse_r) - base)
         if self.normals > 0:
-            detail = x - _shift_blur(x, 1)
+            detail = x - soft
             base = base - np.float32(self.normals) * detail
             base *= 1.0 + np.float32(self.normals * 0.5) * np.roll(self.shade, t % self.w, axis=1)[..., None]
         delta = self.painter.apply(base, t, amount=1.0 + self.normals) - base
