@@ -415,3 +415,19 @@ print(sorted(m for m in ("lumakit.client", "moviepy", "matplotlib", "ipywidgets"
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "ctype", "codec"), [("WEBM", "video/webm", "vp9"), ("mov", "video/quicktime", "h264")]
+)
+def test_output_formats(server: LocalServer, uploaded: dict[str, Any], tmp_path: Path, fmt: str, ctype: str,
+                        codec: str) -> None:  # fmt: skip
+    task = edit(uploaded["mediaUUID"], outputType="URL", outputFormat=fmt, outputQuality=40)
+    assert post(server, [task]).status_code == 200
+    item, _ = wait(server, task["taskUUID"])
+    got = httpx.get(item["videoURL"])
+    assert got.status_code == 200 and got.headers["content-type"] == ctype
+    path = tmp_path / Path(item["videoURL"]).name
+    path.write_bytes(got.content)
+    info = __import__("lumakit.media", fromlist=["probe"]).probe(path)
+    assert (info.codec, info.width, info.height, info.n_frames) == (codec, 160, 90, 18)

@@ -361,6 +361,8 @@ class LocalServer:
             if job.task.get("includeCost"):
                 item["cost"] = price["cost"]
             item["lumakitLocal"] = {**meta, **_public(info)}
+            if (job.task.get("settings") or {}).get("hdr"):
+                item["lumakitLocal"]["hdr"] = "not rendered: the local preview is SDR"
             job.result = item
             job.status, job.progress = "success", 100
             self.store.put_task(
