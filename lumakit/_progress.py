@@ -15,6 +15,7 @@ from .results import TaskUpdate
 log = logging.getLogger("lumakit.client")
 
 OnUpdate = Callable[[TaskUpdate], Any]
+REDRAW_SECONDS = 0.5  # status-only redraws at most this often (every redraw is output in a notebook)
 _SHORT = {
     "processing": "proc",
     "downloading": "dl",
@@ -44,6 +45,7 @@ class CallProgress:
         self.status: dict[str, str] = dict.fromkeys(labels, "waiting")
         self.finished: set[str] = set()
         self.bar: Any = None
+        self._drawn = -1e9
         if progress:
             try:
                 from tqdm.auto import tqdm
@@ -94,18 +96,23 @@ class CallProgress:
         if u.progress is not None and u.status == "processing":
             text += f" {u.progress * 100:.0f}%"
         self.status[label] = text
+        final = u.status in ("done", "cached", "error", "interrupted")
+        now = self.clock()
+        refresh = final or now - self._drawn >= REDRAW_SECONDS
         try:
             if self.sweep:
-                if u.status in ("done", "cached", "error", "interrupted") and label not in self.finished:
+                if final and label not in self.finished:
                     self.finished.add(label)
                     self.bar.update(1)
-                self.bar.set_postfix_str(" ".join(f"{k}={v}" for k, v in self.status.items()), refresh=True)
+                postfix = " ".join(f"{k}={v}" for k, v in self.status.items())
             else:
                 target = 100 if u.status in ("done", "cached") else int((u.progress or 0) * 100)
                 if target > self.bar.n:
                     self.bar.update(target - self.bar.n)
-                cost = f" ${u.cost:.2f}" if u.cost is not None else ""
-                self.bar.set_postfix_str(f"{text}{cost}", refresh=True)
+                postfix = text + (f" ${u.cost:.2f}" if u.cost is not None else "")
+            self.bar.set_postfix_str(postfix, refresh=refresh)
+            if refresh:
+                self._drawn = now
         except Exception:  # a display glitch must not fail a paid job
             log.debug("progress bar update failed", exc_info=True)
 

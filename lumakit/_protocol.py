@@ -31,6 +31,7 @@ NOT_FOUND_CODES = frozenset(
 )
 AUTH_CODES = frozenset({"invalidApiKey", "missingApiKey", "unauthorized", "forbidden", "apiKeyRequired"})
 RETRIABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+UNREADABLE = "unreadable answer"  # the status of a poll whose answer was not JSON
 
 
 def body_of(content: bytes | str | None) -> dict[str, Any]:
@@ -134,6 +135,8 @@ def interpret_poll(status_code: int, body: Mapping[str, Any], task_uuid: str) ->
         status = str(item.get("status") or "").lower()
         if status in SUCCESS_STATUSES or (not status and item.get("videoURL")):
             return PollOutcome("success", item, progress=1.0, status=status or "success")
+    if errors and all(e.get("code") == "invalidResponse" for e in errors) and status_code < 400:
+        return PollOutcome("pending", status=UNREADABLE)  # a garbled 200: ask again
     if errors:
         err = errors[0]
         if is_not_found(err, status_code):

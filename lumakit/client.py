@@ -33,7 +33,7 @@ from . import _sync
 from ._polling import PollPolicy, RetryPolicy
 from ._pricing import Estimate, EstimateLine, price
 from ._progress import CallProgress, OnUpdate
-from ._protocol import PollOutcome, error_from, interpret_poll, items_for
+from ._protocol import UNREADABLE, PollOutcome, error_from, interpret_poll, items_for
 from ._transport import Clock, Secret, Sleep, Transport, read_body, redact
 from .cache import Cache, History, LedgerEntry, file_digest
 from .errors import APIError, BudgetError, LumakitError, MediaError, PollTimeout, RequestError, TaskFailed
@@ -605,7 +605,10 @@ class AsyncClient:
             progress.emit(job.label, "interrupted", task_uuid=task_uuid)
             raise
         except Exception as exc:
-            self.cache.update(task_uuid, state="error", error=redact(str(exc)), finished=time.time())
+            if isinstance(exc, APIError) and exc.code == "submitUnknown":  # resumable: it may exist
+                self.cache.update(task_uuid, state="interrupted", error=redact(str(exc)))
+            else:
+                self.cache.update(task_uuid, state="error", error=redact(str(exc)), finished=time.time())
             progress.emit(job.label, "error", task_uuid=task_uuid, message=redact(str(exc)))
             raise
         self.cache.update(task_uuid, state="submitted", submitted=time.time())
@@ -643,7 +646,8 @@ class AsyncClient:
             _, errors = items_for(body, task_uuid)
             if status < 300 and not errors:
                 return None
-            if status in (408, 500, 502, 503, 504):
+            garbled = status < 300 and all(e.get("code") == "invalidResponse" for e in errors)
+            if garbled or status in (408, 500, 502, 503, 504):
                 outcome = await self._probe(task_uuid, attempt)
                 if outcome.state != "not_found":
                     return outcome
@@ -665,8 +669,19 @@ class AsyncClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _probe(self, task_uuid: str, attempt: int) -> PollOutcome:
-        await self._sleep(self._http.retry.delay(attempt, rng=self._rng))
-        return await self._poll_once(task_uuid)
+        """Ask whether the service has a task after an ambiguous submit. Only a readable answer counts."""
+        policy = self._http.retry
+        for n in range(policy.max_attempts):
+            await self._sleep(policy.delay(attempt + n, rng=self._rng))
+            outcome = await self._poll_once(task_uuid)
+            if outcome.status != UNREADABLE:
+                return outcome
+        raise APIError(
+            "the submit's fate is unknown (the service's answers were unreadable); "
+            f"client.resume({task_uuid!r}) checks again before re-sending",
+            code="submitUnknown",
+            task_uuid=task_uuid,
+        )
 
     async def _poll_once(self, task_uuid: str) -> PollOutcome:
         status, body = await self._http.post(

@@ -84,3 +84,10 @@ def test_no_key_starts_the_shared_local_backend_and_says_so_once(tmp_path, clip,
     err = capsys.readouterr().err
     assert err.count("local previews, not Ray") == 1
     assert r.is_local
+
+
+def test_garbled_answers_are_ambiguous_not_fatal(tmp_path, clip):
+    plan = FaultPlan([("submit", "malformed"), ("poll", "malformed")])
+    with LocalServer(tmp_path / "server", faults=plan) as server, local_client(server, tmp_path) as client:
+        r = client.modify(str(clip), "a glass dolphin", strength="flex_2")
+    assert r.path.is_file() and server.stats["jobs_created"] == 1
