@@ -36,6 +36,10 @@ _EXPORTS: dict[str, str] = {
     # client and results
     "Client": "client",
     "AsyncClient": "client",
+    "PollPolicy": "client",
+    "RetryPolicy": "client",
+    "Estimate": "client",
+    "TaskUpdate": "results",
     "Result": "results",
     "ResultSet": "results",
     # looking
@@ -83,7 +87,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .client import AsyncClient, Client
+    from .client import AsyncClient, Client, Estimate, PollPolicy, RetryPolicy
     from .compare import departure, departure_plot, diff_grid, frame_grid, save_grid
     from .display import show_video, show_videos
     from .errors import (
@@ -98,5 +102,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TaskFailed,
     )
     from .request import STRENGTHS, Controls, GenerateRequest, ModifyRequest, ReframeRequest, Strength
-    from .results import Result, ResultSet
+    from .results import Result, ResultSet, TaskUpdate
     from .widgets import HistoryPanel, ModifyPanel, SweepPanel

@@ -10,6 +10,18 @@ function fmt(t) {
   return `${m}:${s.toFixed(2).padStart(5, "0")}`;
 }
 
+// Inline SVG icons: glyphs such as U+23EF need fonts that headless or minimal browsers lack.
+const ICONS = {
+  play: "M4 2.5v11l9-5.5z",
+  pause: "M4 2.5h3v11H4zM9 2.5h3v11H9z",
+  back: "M3 2.5h2v11H3zM13 2.5v11L6 8z",
+  fwd: "M11 2.5h2v11h-2zM3 2.5v11L10 8z",
+};
+
+function icon(name) {
+  return `<svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true"><path d="${ICONS[name]}" fill="currentColor"/></svg>`;
+}
+
 function render({ model, el }) {
   const root = document.createElement("div");
   root.className = "lk-player";
@@ -21,11 +33,13 @@ function render({ model, el }) {
   playBtn.className = "lk-play";
   playBtn.title = "play / pause every clip";
   const back = document.createElement("button");
-  back.textContent = "⏮";
+  back.innerHTML = icon("back");
   back.title = "one frame back";
+  back.setAttribute("aria-label", "one frame back");
   const fwd = document.createElement("button");
-  fwd.textContent = "⏭";
+  fwd.innerHTML = icon("fwd");
   fwd.title = "one frame forward";
+  fwd.setAttribute("aria-label", "one frame forward");
   const slider = document.createElement("input");
   slider.type = "range";
   slider.className = "lk-seek";
@@ -193,7 +207,8 @@ function render({ model, el }) {
   }
 
   function showState() {
-    playBtn.textContent = playing ? "⏸" : "▶";
+    playBtn.innerHTML = icon(playing ? "pause" : "play");
+    playBtn.setAttribute("aria-label", playing ? "pause" : "play");
     playBtn.setAttribute("aria-pressed", String(playing));
     speed.value = String(rate());
     tick(false);
