@@ -111,10 +111,11 @@ def grad_energy(frames: np.ndarray) -> np.ndarray:
     return np.abs(np.diff(lum, axis=2))[:, :-1, :] + np.abs(np.diff(lum, axis=1))[:, :, :-1]
 
 
+@pytest.mark.parametrize("prompt", [PROMPT, "a snowy winter scene"])
 def test_strength_departure_rises_over_all_nine(
-    server: LocalServer, media_uuid: str, source: np.ndarray, tmp_path: Path
+    server: LocalServer, media_uuid: str, source: np.ndarray, tmp_path: Path, prompt: str
 ) -> None:
-    results = run(server, [edit(media_uuid, strength=s) for s in STRENGTHS], tmp_path)
+    results = run(server, [edit(media_uuid, prompt, strength=s) for s in STRENGTHS], tmp_path)
     deps = []
     for frames, item in results:
         info = item["info"]

@@ -63,7 +63,7 @@ MAX_KEYFRAME_STEP = 8  # trajectorySparsity 1.0 anchors the motion every 8 frame
 WARP_REFRESH = 4  # the depthBlur displacement field turns slowly; its indices are rebuilt every 4 frames
 FACE_KEEP = 0.8  # face=True pulls the face region this much back toward the source
 LOOK_DEPARTURE = 0.2  # a full look moves pixels about this much (0..1 scale); weak looks are boosted to it
-REIMAGINE_SCENE = 0.7  # above amount 0.5 the prompt's own scene replaces this share of the excess
+REIMAGINE_SCENE = 0.2  # in the reimagine band the prompt's own scene makes up this share of the target
 
 
 def default_controls(strength: Strength) -> dict[str, Any]:
@@ -301,7 +301,7 @@ class _ModifyPainter:
         )  # fmt: skip
         self.prev_lum: np.ndarray | None = None
         self.gain: float | None = None
-        self.scene_mix = max(0.0, plan.amount - 0.5) * REIMAGINE_SCENE
+        self.scene_mix = REIMAGINE_SCENE if plan.strength.startswith("reimagine") else 0.0
         if self.scene_mix > 0:  # painted at half size, repeated up: the scene is smooth
             self.sky, self.layers = _scene(seed, self.painter, (w + 1) // 2, (h + 1) // 2)
 
@@ -348,11 +348,13 @@ class _ModifyPainter:
         delta = self.painter.apply(base, t, amount=1.0 + self.normals) - base
         if self.gain is None:  # normalise the look's strength once per job, on its first frame
             self.gain = float(np.clip(LOOK_DEPARTURE / max(float(np.abs(delta).mean()), 1e-3), 0.7, 2.5))
-        out = base + np.float32(self.plan.amount * self.gain) * delta
-        if self.scene_mix > 0:
+        target = base + np.float32(self.gain) * delta  # the full look, boosted to LOOK_DEPARTURE
+        np.clip(target, 0.0, 1.0, out=target)
+        if self.scene_mix > 0:  # reimagine: the prompt's own scene shows through the target
             scene = _scene_frame(self.sky, self.layers, t / 96.0, 1.0)
             scene = np.repeat(np.repeat(scene, 2, axis=0), 2, axis=1)[: self.h, : self.w]
-            out += np.float32(self.scene_mix) * (scene - out)
+            target += np.float32(self.scene_mix) * (scene - target)
+        out = base + np.float32(self.plan.amount) * (target - base)  # strength: how far toward the target
         if self.face is not None:
             out += self.face * (real - out)
         return _to_u8(out)
