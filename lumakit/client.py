@@ -128,7 +128,8 @@ class AsyncClient:
       concurrency: jobs in flight at once (a nine-level sweep goes out in one wave by default).
       poll: the polling cadence (:class:`PollPolicy`).
       timeout: seconds to wait for one task (default ``poll.timeout``, 20 min).
-      progress: show a tqdm bar per call.
+      progress: show a tqdm bar per call (not when the call has an ``on_update`` callback: that
+        callback, e.g. a panel, shows progress its own way).
       transport: an ``httpx`` async transport (tests pass ``httpx.MockTransport``).
       retry: retries of polls, uploads and downloads (:class:`RetryPolicy`).
     """
@@ -523,7 +524,7 @@ class AsyncClient:
             labels=[j.label for j in jobs],
             clock=self._clock,
             on_update=on_update,
-            progress=self.progress,
+            progress=self.progress and on_update is None,
             desc=desc,
         )
         try:
@@ -877,7 +878,11 @@ class AsyncClient:
             self.cache.update(task_uuid, state="submitted", submitted=time.time())
         label = (entry.label if entry else None) or task_uuid[:8]
         progress = CallProgress(
-            labels=[label], clock=self._clock, on_update=on_update, progress=self.progress, desc=label
+            labels=[label],
+            clock=self._clock,
+            on_update=on_update,
+            progress=self.progress and on_update is None,
+            desc=label,
         )
         try:
             if entry is not None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _clips import make_clip
 
 from lumakit import cli
-from tests._clips import make_clip
 
 COMMANDS = ("demo", "modify", "sweep", "grid", "serve", "history")
 

@@ -35,10 +35,9 @@ def make(fake: FakeRunware, tmp_path: Path, clock: FakeClock | None = None, **kw
         base_url=fake.base_url,
         cache_dir=tmp_path / "cache",
         transport=fake.transport(),
-        progress=False,
         _sleep=clock.sleep,
         _clock=clock,
-        **kw,
+        **{"progress": False, **kw},
     )
 
 
@@ -558,3 +557,20 @@ def test_upload_that_is_not_ready_yet_is_polled(tmp_path):
 
     r = run(go())
     assert r.wire["inputs"]["video"] == fake.pending_upload[1] != "1"
+
+
+def test_a_tqdm_bar_unless_the_caller_shows_progress_itself(tmp_path, capsys):
+    """A notebook call draws a tqdm bar; a panel passing ``on_update`` draws its own, so no second bar."""
+    fake = FakeRunware(polls=1)
+
+    async def go():
+        async with make(fake, tmp_path, progress=True) as client:
+            await client.modify(SRC, "a glass dolphin", strength="flex_1")
+            first = capsys.readouterr().err
+            updates = []
+            await client.modify(SRC, "a glass dolphin", strength="flex_2", on_update=updates.append)
+            return first, capsys.readouterr().err, updates
+
+    with_bar, with_callback, updates = run(go())
+    assert "modify:" in with_bar and "100%" in with_bar and "done $0.54" in with_bar
+    assert with_callback == "" and updates[-1].status == "done"
