@@ -78,6 +78,7 @@ def main() -> dict[str, float]:
     """Measure and print; returns ``{name: rendered frames per second / clip fps}`` (wall and CPU time)."""
     n = FPS * SECONDS
     results: dict[str, float] = {}
+    render._tune_malloc()  # as every render does (see its docstring)
     with tempfile.TemporaryDirectory() as tmp:
         src = _clip(Path(tmp) / "src.mp4")
         plain = ModifyRequest(video="https://example.org/x.mp4", prompt=PROMPT, strength="flex_2")

@@ -79,6 +79,34 @@ def default_controls(strength: Strength) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+_malloc_tuned = False
+
+
+def _tune_malloc() -> None:
+    """Keep freed frame-sized buffers in the heap (glibc only, once per process).
+
+    Each frame allocates and frees a few dozen frame-sized float arrays. With glibc's defaults they go back
+    to the OS and are page-faulted in again every frame, which costs about a third of the render time. Raising
+    the mmap threshold to 32 MB and the trim threshold to 128 MB keeps them; the process may hold up to
+    128 MB of free heap in return. Elsewhere (macOS, Windows, musl) this does nothing.
+    """
+    global _malloc_tuned
+    if _malloc_tuned:
+        return
+    _malloc_tuned = True
+    try:
+        import ctypes
+        import sys
+
+        if not sys.platform.startswith("linux"):
+            return
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 * 1024 * 1024)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 128 * 1024 * 1024)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
 def _shift_blur(x: np.ndarray, r: int) -> np.ndarray:
     """Box blur as a sum of 2r+1 shifted copies per axis, edges replicated; keeps C order (fast later ops)."""
     h, w = x.shape[:2]
@@ -370,6 +398,7 @@ def render_modify(
     codec: str = "h264",
 ) -> dict[str, Any]:
     """Render an edit of ``video`` to ``out``; returns what it did (plan, look, size) for ``lumakitLocal``."""
+    _tune_malloc()
     info = media.probe(video)
     plan = plan_edit(request, video)
     seed = _seed(request.prompt, media.content_digest(video))
@@ -452,6 +481,7 @@ def render_generate(
 ) -> dict[str, Any]:
     """Text-to-video (a procedural scene in the prompt's look) or image-to-video (the given frames,
     cross-faded with a slow zoom), at the requested size and duration, 24 fps."""
+    _tune_malloc()
     w, h = request.size or OUTPUT_SIZES[("16:9", request.resolution or DEFAULT_RESOLUTION)]
     n = round(request.duration * GENERATE_FPS)
     look = look_for(request.prompt)
@@ -542,6 +572,7 @@ def render_reframe(
 ) -> dict[str, Any]:
     """Extend the source to a new aspect ratio: the source unstretched where ``sourcePosition`` puts it
     (centred by default), the new area mirrored from it, blurred and painted in the prompt's look."""
+    _tune_malloc()
     info = media.probe(video)
     w, h = request.size
     x0, y0, sw, sh = reframe_geometry(info.width, info.height, w, h, request.source_position)
@@ -578,6 +609,7 @@ def render(
     codec: str = "h264",
 ) -> dict[str, Any]:
     """Render any request. ``inputs``: ``{"video": path}`` or ``{"images": [(path, frame), ...]}``."""
+    _tune_malloc()
     kw: dict[str, Any] = {"progress": progress, "quality": quality, "codec": codec}
     if isinstance(request, ModifyRequest):
         return render_modify(request, inputs["video"], out, **kw)
