@@ -431,3 +431,31 @@ def test_output_formats(server: LocalServer, uploaded: dict[str, Any], tmp_path:
     path.write_bytes(got.content)
     info = __import__("lumakit.media", fromlist=["probe"]).probe(path)
     assert (info.codec, info.width, info.height, info.n_frames) == (codec, 160, 90, 18)
+
+
+def test_shared_server_is_one_per_process_in_the_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lumakit.local import server as server_module
+
+    monkeypatch.setenv("LUMAKIT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(server_module, "_shared", None)
+    first = server_module.shared_server()
+    try:
+        assert server_module.shared_server() is first and first.running
+        assert first.data_dir == (tmp_path / "local-backend").resolve()
+        assert httpx.get(f"{first.base_url}/health").json()["backend"] == "local-preview"
+    finally:
+        first.stop()
+        monkeypatch.setattr(server_module, "_shared", None)
+
+
+def test_a_task_running_at_shutdown_reports_an_error_after_restart(tmp_path: Path) -> None:
+    from lumakit.local.store import Store
+
+    task_uuid = uid()
+    Store(tmp_path).put_task(task_uuid, {"taskType": "videoInference", "status": "processing"})
+    with LocalServer(tmp_path) as server:
+        r = post(server, [{"taskType": "getResponse", "taskUUID": task_uuid}])
+        err = r.json()["errors"][0]
+        assert err["code"] == "taskInterrupted" and err["taskUUID"] == task_uuid

@@ -495,8 +495,8 @@ def render_generate(
         anchors.append((idx, _cover(img, int(w * 1.1) + 2, int(h * 1.1) + 2).astype(np.float32) / 255))
     anchors.sort(key=lambda a: a[0])
     loop = bool(request.loop)
-    if not anchors:
-        sky, layers = _scene(seed, painter, w, h)
+    if not anchors:  # the scene is smooth: painted at half size and repeated up; texture stays full size
+        sky, layers = _scene(seed, painter, (w + 1) // 2, (h + 1) // 2)
     rng = np.random.default_rng(seed)
     pan_dir = float(rng.choice([-1.0, 1.0]))
 
@@ -513,7 +513,9 @@ def render_generate(
                 styled = painter.apply(frame, t)
                 y = frame + np.float32(amount) * (styled - frame)
             else:
-                y = painter.apply(_scene_frame(sky, layers, u, pan_dir), t, amount=0.6)
+                scene = _scene_frame(sky, layers, u, pan_dir)
+                scene = np.repeat(np.repeat(scene, 2, axis=0), 2, axis=1)[:h, :w]
+                y = painter.apply(scene, t, amount=0.6)
             yield _to_u8(y)
             if progress is not None:
                 progress((t + 1) / n)
