@@ -459,3 +459,11 @@ def test_a_task_running_at_shutdown_reports_an_error_after_restart(tmp_path: Pat
         r = post(server, [{"taskType": "getResponse", "taskUUID": task_uuid}])
         err = r.json()["errors"][0]
         assert err["code"] == "taskInterrupted" and err["taskUUID"] == task_uuid
+
+
+def test_task_uuids_are_echoed_exactly(server: LocalServer, uploaded: dict[str, Any]) -> None:
+    task = edit(uploaded["mediaUUID"])
+    task["taskUUID"] = task["taskUUID"].upper()
+    assert post(server, [task]).json()["data"][0]["taskUUID"] == task["taskUUID"]
+    item, _ = wait(server, task["taskUUID"])
+    assert item["taskUUID"] == task["taskUUID"] and item["status"] == "success"

@@ -266,7 +266,7 @@ class LocalServer:
             request = parse_task(task)
         except RequestError as e:
             raise TaskError.from_request_error(e) from None
-        uid = task["taskUUID"].lower()
+        uid = task["taskUUID"]
         with self._lock:
             if not dry_run and (uid in self.jobs or self.store.get_task(uid)):
                 raise TaskError(
@@ -420,7 +420,7 @@ class LocalServer:
     def _task_getResponse(self, task: dict[str, Any], *, dry_run: bool) -> dict[str, Any]:
         with self._lock:
             self.stats["polls"] += 1
-        uid = str(task.get("taskUUID") or "").lower()
+        uid = str(task.get("taskUUID") or "")
         job = self.jobs.get(uid)
         if job is not None:
             item = self._poll_item(job)
@@ -451,7 +451,7 @@ class LocalServer:
         return item
 
     def _task_getTaskDetails(self, task: dict[str, Any], *, dry_run: bool) -> dict[str, Any]:
-        uid = str(task.get("taskUUID") or "").lower()
+        uid = str(task.get("taskUUID") or "")
         rec = self.store.get_task(uid)
         if rec is None:
             raise TaskError("taskFailedOrNotFound", f"no task with taskUUID {uid!r}", "taskUUID", status=404)
@@ -623,7 +623,7 @@ def _task_uuid(task: dict[str, Any]) -> str:
     uid = task.get("taskUUID")
     if not isinstance(uid, str) or not _UUID.match(uid):
         raise TaskError("invalidTaskUUID", "taskUUID must be a UUID v4 string", "taskUUID")
-    return uid.lower()
+    return uid
 
 
 def _decode_b64(value: str, parameter: str, code: str) -> bytes:
