@@ -16,7 +16,6 @@ Cells the tests look at carry a metadata tag:
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -239,30 +238,7 @@ def _html(cell: Any) -> str:
     return "\n".join(str(out.get("data", {}).get("text/html", "")) for out in cell.get("outputs", []))
 
 
-# TEMPORARY while the other rooms land: remove before the issue closes.
-_PIECES = {
-    "lumakit.client": "Client",
-    "lumakit.local": "shared_server",
-    "lumakit.compare": "departure_plot",
-    "lumakit.widgets": "HistoryPanel",
-}
-
-
-def _missing() -> list[str]:
-    missing = []
-    for module, name in _PIECES.items():
-        try:
-            getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            missing.append(f"{module}.{name}")
-    return missing
-
-
-_MISSING = _missing()
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(bool(_MISSING), reason=f"not built yet: {_MISSING}")
 @pytest.mark.parametrize("name", EXPECTED)
 def test_notebook_runs(name: str, runner: _Runner) -> None:
     nb, seconds = runner.result(name)
