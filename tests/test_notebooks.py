@@ -11,7 +11,7 @@ Cells the tests look at carry a metadata tag:
 - ``test:figure``: an ``image/png`` output (a matplotlib figure);
 - ``test:widget``: an ipywidgets view;
 - ``test:error``: the expected error text, printed after catching it;
-- ``test:backend``, ``test:wire``, ``test:auto``, ``test:cached``: the text listed in ``TEXT_CHECKS``.
+- ``test:backend``, ``test:python``, ``test:wire``, ``test:auto``, ``test:cached``: text in ``TEXT_CHECKS``.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ KNOWN_TAGS = {
     "test:wire",
     "test:auto",
     "test:cached",
+    "test:python",
 }
 
 # test:error cells: the text each notebook's caught error must print.
@@ -65,7 +66,13 @@ ERROR_TEXT = {
 # Other tagged cells: text that must appear in their output.
 TEXT_CHECKS = {
     "test:backend": ["backend: local"],
-    "test:wire": ['"model": "luma:ray@3.2"', '"strength": "flex_2"', '"deliveryMethod": "async"'],
+    "test:wire": [
+        '"model": "luma:ray@3.2"',
+        '"video": "https://runware.ai/docs/assets/source-performer',
+        '"settings": {\n    "edit": {\n      "strength": "flex_2"',
+        '"deliveryMethod": "async"',
+    ],
+    "test:python": [sys.executable],  # the kernel runs this very interpreter
     "test:auto": ['"strength":'],
     "test:cached": ["new requests sent: 0", "all from cache   : True", "cost of re-run   : 0"],
 }
