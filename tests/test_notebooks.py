@@ -11,7 +11,8 @@ Cells the tests look at carry a metadata tag:
 - ``test:figure``: an ``image/png`` output (a matplotlib figure);
 - ``test:widget``: an ipywidgets view;
 - ``test:error``: the expected error text, printed after catching it;
-- ``test:backend``, ``test:python``, ``test:wire``, ``test:auto``, ``test:cached``: text in ``TEXT_CHECKS``.
+- ``test:backend``, ``test:python``, ``test:wire``, ``test:auto``, ``test:cached``, ``test:timeout``: the text
+  listed in ``TEXT_CHECKS``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ KNOWN_TAGS = {
     "test:auto",
     "test:cached",
     "test:python",
+    "test:timeout",
 }
 
 # test:error cells: the text each notebook's caught error must print.
@@ -73,6 +75,7 @@ TEXT_CHECKS = {
         '"deliveryMethod": "async"',
     ],
     "test:python": [sys.executable],  # the kernel runs this very interpreter
+    "test:timeout": ["PollTimeout: task", "client.resume("],
     "test:auto": ['"strength":'],
     "test:cached": ["new requests sent: 0", "all from cache   : True", "cost of re-run   : 0"],
 }
@@ -139,7 +142,7 @@ def test_tagged_cells_cover_the_promises() -> None:
         assert "test:figure" in tags[name], name
     for name in ERROR_TEXT:
         assert "test:error" in tags[name], name
-    assert "test:cached" in tags["09_history_and_costs"]
+    assert {"test:cached", "test:timeout"} <= tags["09_history_and_costs"]
     assert "test:auto" in tags["04_auto_controls"]
     for name in ("02_strength_dial", "03_per_signal_controls", "09_history_and_costs"):
         assert "test:widget" in tags[name], name
