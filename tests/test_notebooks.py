@@ -3,16 +3,17 @@
 Every notebook is executed with nbclient in a fresh kernel of *this* interpreter (a kernelspec written into a
 temporary folder, so a stray user-level ``python3`` kernelspec cannot pick another Python), with its own
 ``LUMAKIT_CACHE_DIR`` and no Runware key, from the ``notebooks/`` folder (so ``../assets/...`` resolves as it
-does in JupyterLab). The selected notebooks run two at a time; each test waits for its own.
+does in JupyterLab). A few also run on the client's Runware path, against the local server standing in for
+Runware. The selected notebooks run two at a time; each test waits for its own.
 
 Cells the tests look at carry a metadata tag:
 
 - ``test:video``: a ``<video`` element in its HTML output (a result, or the synced player's HTML fallback);
 - ``test:figure``: an ``image/png`` output (a matplotlib figure);
 - ``test:widget``: an ipywidgets view;
-- ``test:error``: the expected error text, printed after catching it;
-- ``test:backend``, ``test:python``, ``test:wire``, ``test:auto``, ``test:cached``, ``test:timeout``: the text
-  listed in ``TEXT_CHECKS``.
+- ``test:error``: the expected error text (``ERROR_TEXT``), printed after catching it;
+- ``test:backend``: ``backend: local`` (or ``runware``);
+- ``test:python``, ``test:wire``, ``test:auto``, ``test:cached``, ``test:timeout``: text in ``TEXT_CHECKS``.
 """
 
 from __future__ import annotations
@@ -67,7 +68,6 @@ ERROR_TEXT = {
 
 # Other tagged cells: text that must appear in their output.
 TEXT_CHECKS = {
-    "test:backend": ["backend: local"],
     "test:wire": [
         '"model": "luma:ray@3.2"',
         '"video": "https://runware.ai/docs/assets/source-performer',
@@ -171,17 +171,26 @@ def _kernel_manager(kernel_dir: Path) -> Any:
     return AsyncKernelManager(kernel_name="lumakit-test", kernel_spec_manager=ksm)
 
 
-def _kernel_env(cache_dir: Path) -> dict[str, str]:
+# The Runware path, rehearsed: the local server stands in for api.runware.ai and the client is told it is
+# Runware (a key, a base URL, LUMAKIT_BACKEND=runware). A notebook that only works on the local backend fails.
+RUNWARE_MODE = ("01_the_request", "09_history_and_costs")
+FAKE_KEY = "sk-notebook-test-Zq7Kx9"  # must never show up in any output
+
+
+def _kernel_env(cache_dir: Path, runware_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()}
     for name in ("RUNWARE_API_KEY", "RUNWARE_BASE_URL", "LUMAKIT_MAX_COST"):
         env.pop(name, None)
-    env["LUMAKIT_BACKEND"] = "local"
     env["LUMAKIT_CACHE_DIR"] = str(cache_dir)
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # as in JupyterLab, not the tests' Agg
+    if runware_url is None:
+        env["LUMAKIT_BACKEND"] = "local"
+    else:
+        env.update(LUMAKIT_BACKEND="runware", RUNWARE_BASE_URL=runware_url, RUNWARE_API_KEY=FAKE_KEY)
     return env
 
 
-def _execute(name: str, work: Path) -> tuple[Any, float]:
+def _execute(name: str, work: Path, runware_url: str | None) -> tuple[Any, float]:
     from nbclient import NotebookClient
 
     nb = _read(name)
@@ -194,34 +203,49 @@ def _execute(name: str, work: Path) -> tuple[Any, float]:
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     start = time.perf_counter()
-    client.execute(env=_kernel_env(work / "cache"))
+    client.execute(env=_kernel_env(work / "cache", runware_url))
     return nb, time.perf_counter() - start
 
 
 class _Runner:
     """Runs the notebooks selected in this session two at a time, in the order the tests will ask for them."""
 
-    def __init__(self, names: list[str], base: Path) -> None:
+    def __init__(self, jobs: list[tuple[str, str]], base: Path) -> None:
+        self._server = None
+        url = None
+        if any(mode == "runware" for _, mode in jobs):
+            from lumakit.local import LocalServer
+
+            self._server = LocalServer(base / "stand-in-runware").start()
+            url = self._server.url
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="notebook")
-        self._futures: dict[str, Future[tuple[Any, float]]] = {
-            n: self._pool.submit(_execute, n, base / n) for n in names
+        self._futures: dict[tuple[str, str], Future[tuple[Any, float]]] = {
+            (name, mode): self._pool.submit(
+                _execute, name, base / f"{name}-{mode}", url if mode == "runware" else None
+            )
+            for name, mode in jobs
         }
 
-    def result(self, name: str) -> tuple[Any, float]:
-        return self._futures[name].result()
+    def result(self, name: str, mode: str) -> tuple[Any, float]:
+        return self._futures[(name, mode)].result()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._server is not None:
+            self._server.stop()
+
+
+_MODES = {"test_notebook_runs": "local", "test_notebook_runs_on_the_runware_path": "runware"}
 
 
 @pytest.fixture(scope="session")
 def runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    selected = [
-        item.callspec.params["name"]
+    jobs = [
+        (item.callspec.params["name"], _MODES[item.originalname])
         for item in request.session.items
-        if getattr(item, "originalname", None) == "test_notebook_runs" and hasattr(item, "callspec")
+        if getattr(item, "originalname", None) in _MODES and hasattr(item, "callspec")
     ]
-    r = _Runner(selected, tmp_path_factory.mktemp("notebooks"))
+    r = _Runner(jobs, tmp_path_factory.mktemp("notebooks"))
     yield r
     r.close()
 
@@ -248,11 +272,7 @@ def _html(cell: Any) -> str:
     return "\n".join(str(out.get("data", {}).get("text/html", "")) for out in cell.get("outputs", []))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", EXPECTED)
-def test_notebook_runs(name: str, runner: _Runner) -> None:
-    nb, seconds = runner.result(name)
-    print(f"{name}: executed in {seconds:.1f} s")
+def _check(name: str, nb: Any, backend: str) -> None:
     checked = 0
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -260,6 +280,7 @@ def test_notebook_runs(name: str, runner: _Runner) -> None:
         where = f"{name} cell {i}:\n{cell.source}"
         text = _outputs_text(cell)
         assert "Traceback" not in text, where
+        assert FAKE_KEY not in text + _html(cell), f"{where}\nthe API key is in the output"
         for tag in _tags(cell):
             checked += 1
             if tag == "test:video":
@@ -271,7 +292,27 @@ def test_notebook_runs(name: str, runner: _Runner) -> None:
             elif tag == "test:error":
                 for expected in ERROR_TEXT[name]:
                     assert expected in text, f"{where}\nexpected {expected!r} in:\n{text}"
+            elif tag == "test:backend":
+                assert f"backend: {backend}" in text, f"{where}\nexpected backend {backend!r} in:\n{text}"
             else:
                 for expected in TEXT_CHECKS[tag]:
                     assert expected in text, f"{where}\nexpected {expected!r} in:\n{text}"
     assert checked, f"{name}: no tagged cells were checked"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPECTED)
+def test_notebook_runs(name: str, runner: _Runner) -> None:
+    """Top to bottom on the embedded local backend, no key: what a newcomer gets."""
+    nb, seconds = runner.result(name, "local")
+    print(f"{name}: executed in {seconds:.1f} s")
+    _check(name, nb, "local")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", RUNWARE_MODE)
+def test_notebook_runs_on_the_runware_path(name: str, runner: _Runner) -> None:
+    """Unchanged with a key: the client takes its Runware path (the local server plays Runware)."""
+    nb, seconds = runner.result(name, "runware")
+    print(f"{name} (runware path): executed in {seconds:.1f} s")
+    _check(name, nb, "runware")
