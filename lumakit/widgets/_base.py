@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import io
+import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import ipywidgets as W
+import traitlets as T
 
 from ..errors import APIError, LumakitError, PollTimeout, RequestError
-from ._run import StopWaiting
+from ._run import Job, StopWaiting, launch
 from .knobs import escape
 
 ERROR_STYLE = "color:#b00020;font-weight:600"
@@ -109,6 +111,112 @@ class PanelBase(W.VBox):
         super().close()
 
 
+class Launch(NamedTuple):
+    """What a panel's run sends: ``client.<method>(*args, **kwargs)``, shown as ``description``."""
+
+    description: str
+    method: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+class JobPanel(PanelBase):
+    """A panel that runs one client call at a time as a :class:`Job`, with a "stop waiting" button.
+
+    A subclass sets ``status_line`` (an HTML widget) and provides ``_launch()`` (validate, reset the
+    per-run display, say what to call), ``_busy_messages()``, ``_show_result``, ``_show_stopped`` and,
+    if a failure needs more than the error line, ``_show_failed``.
+    """
+
+    running = T.Bool(False)
+    job: Job | None = None
+    status_line: W.HTML
+    stopping_text = ""  # shown in the status line when "stop waiting" is clicked ('' leaves it as is)
+
+    def run(self, timeout: float | None = None) -> Any:
+        """Run and block until the result is in (raises what went wrong)."""
+        job = self._start(blocking=True, raise_invalid=True)
+        assert job is not None
+        job.wait(timeout)
+        return job.result(0)
+
+    async def generate(self) -> Any:
+        """Generate without blocking the loop: ``r = await panel.generate()`` in a notebook cell."""
+        job = self._start(blocking=False, raise_invalid=True)
+        assert job is not None
+        return await job
+
+    def stop(self) -> None:
+        """Stop waiting (the "stop waiting" button). The task keeps running and billing on the service."""
+        if self.job is not None and not self.job.done():
+            if self.stopping_text:
+                self.status_line.value = self.stopping_text
+            self.job.stop()
+
+    # -- hooks ------------------------------------------------------------------------------------------
+    def _launch(self) -> Launch:
+        """Validate (raise :class:`RequestError`), reset the per-run display and say what to call."""
+        raise NotImplementedError
+
+    def _busy_messages(self) -> tuple[str, str]:
+        """``(shown in the panel, raised)`` when a run is asked for while one is running."""
+        raise NotImplementedError
+
+    def _show_result(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def _show_stopped(self) -> None:
+        raise NotImplementedError
+
+    def _show_failed(self, exc: BaseException) -> None:
+        """Anything a failure shows besides the status line and the error (nothing by default)."""
+
+    # -- machinery --------------------------------------------------------------------------------------
+    def _start(self, *, blocking: bool, raise_invalid: bool = False) -> Job | None:
+        if self.running:
+            shown, raised = self._busy_messages()
+            self.show_error(shown)
+            if raise_invalid:
+                raise RuntimeError(raised)
+            return None
+        self.clear_error()
+        try:
+            call = self._launch()
+        except RequestError as exc:
+            self.show_error(exc)
+            self.status_line.value = "nothing was sent"
+            if raise_invalid:
+                raise
+            return None
+        job = Job(call.description)
+        job.add_done_callback(self._finish)
+        self.job = job
+        self._began = time.monotonic()
+        self.running = True
+        try:
+            launch(job, self.client, call.method, *call.args, blocking=blocking, **call.kwargs)
+        except Exception:
+            self.running = False
+            raise
+        return job
+
+    def _finish(self, job: Job) -> None:
+        try:
+            exc = job.exception
+            if exc is None:
+                self._show_result(job.value)
+            elif isinstance(exc, (StopWaiting, KeyboardInterrupt)) or job.stopped:
+                self._show_stopped()
+            else:
+                self._show_failed(exc)
+                self.status_line.value = "failed"
+                self.show_error(exc)
+        except Exception as exc:  # a failure while showing the result is shown, not lost
+            self.show_error(exc)
+        finally:
+            self.running = False
+
+
 class PlainOutputs:
     """What a panel's slot shows: its finished results as ordinary rich outputs (or nothing yet)."""
 
@@ -167,4 +275,13 @@ def walk(widget: Any) -> list[W.Widget]:
     return list(seen.values())
 
 
-__all__ = ["PanelBase", "PlainOutputs", "PollTimeout", "describe_error", "figure_png", "walk"]
+__all__ = [
+    "JobPanel",
+    "Launch",
+    "PanelBase",
+    "PlainOutputs",
+    "PollTimeout",
+    "describe_error",
+    "figure_png",
+    "walk",
+]

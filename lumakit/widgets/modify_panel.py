@@ -19,15 +19,15 @@ import traitlets as T
 
 from ..errors import RequestError
 from ..request import Controls, ModifyRequest, Strength, classify_source
-from ._base import OK_STYLE, PanelBase, PlainOutputs, describe_error, figure_png
-from ._run import Job, StopWaiting, launch
+from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
+from ._run import Job
 from .knobs import DEFAULT_STRENGTH, ControlsKnob, EditKnobs, escape
 
 PREVIEW_TASK_UUID = "00000000-0000-4000-8000-000000000000"  # stands in for the UUID minted at submit time
 _NO_CHAIN = "(type a path or URL)"
 
 
-class ModifyPanel(PanelBase):
+class ModifyPanel(JobPanel):
     """A Modify Video panel: pick a source, set the knobs, read the request, generate, compare.
 
     Args:
@@ -40,7 +40,6 @@ class ModifyPanel(PanelBase):
 
     source = T.Any(None, help="path, URL, video UUID or Result to edit")
     result = T.Any(None, help="the last finished Result")
-    running = T.Bool(False)
     task_uuid = T.Unicode(None, allow_none=True, help="the task being waited for, once submitted")
 
     def __init__(
@@ -233,6 +232,8 @@ class ModifyPanel(PanelBase):
         return f"<b>Modify Video</b> <span style='color:#777'>backend: {escape(self.backend)}{note}</span>"
 
     # -- running -----------------------------------------------------------------------------------------
+    stopping_text = "stopping the wait…"
+
     def start(self) -> Job | None:
         """What the Generate button does: validate, then run in the background (the kernel stays free).
 
@@ -243,56 +244,19 @@ class ModifyPanel(PanelBase):
 
     def run(self, timeout: float | None = None) -> Any:
         """Generate and block until the result is in; returns the ``Result`` (raises what went wrong)."""
-        job = self._start(blocking=True, raise_invalid=True)
-        assert job is not None
-        job.wait(timeout)
-        return job.result(0)
+        return super().run(timeout)
 
-    async def generate(self) -> Any:
-        """Generate without blocking the loop: ``r = await panel.generate()`` in a notebook cell."""
-        job = self._start(blocking=False, raise_invalid=True)
-        assert job is not None
-        return await job
+    def _busy_messages(self) -> tuple[str, str]:
+        task = f" (task {self.task_uuid})" if self.task_uuid else ""
+        msg = f"already running{task}: wait, or stop waiting"
+        return msg, msg
 
-    def stop(self) -> None:
-        """Stop waiting (the "stop waiting" button). The task keeps running and billing on the service."""
-        if self.job is not None and not self.job.done():
-            self.status_line.value = "stopping the wait…"
-            self.job.stop()
-
-    def _start(self, *, blocking: bool, raise_invalid: bool = False) -> Job | None:
-        if self.running:
-            task = f" (task {self.task_uuid})" if self.task_uuid else ""
-            msg = f"already running{task}: wait, or stop waiting"
-            self.show_error(msg)
-            if raise_invalid:
-                raise RuntimeError(msg)
-            return None
-        self.clear_error()
-        try:
-            req = self.request()
-        except RequestError as exc:
-            self.show_error(exc)
-            self.status_line.value = "nothing was sent"
-            if raise_invalid:
-                raise
-            return None
-        options = self.knobs.edit_options()
-        source = self.source
-        job = Job(f"modify {req.strength or ('auto' if req.auto_controls else 'controls')}")
-        job.add_done_callback(self._finish)
-        self.job = job
+    def _launch(self) -> Launch:
+        req = self.request()
         self.task_uuid = None
-        self._began = time.monotonic()
-        self.running = True
-
-        try:
-            launch(job, self.client, "modify", source, self.prompt, blocking=blocking,
-                   on_update=self._on_update, **options)  # fmt: skip
-        except Exception:
-            self.running = False
-            raise
-        return job
+        kwargs = {"on_update": self._on_update, **self.knobs.edit_options()}
+        description = f"modify {req.strength or ('auto' if req.auto_controls else 'controls')}"
+        return Launch(description, "modify", (self.source, self.prompt), kwargs)
 
     @T.observe("running")
     def _on_running(self, change: dict[str, Any]) -> None:
@@ -320,21 +284,8 @@ class ModifyPanel(PanelBase):
         if update.cost is not None:
             self.cost_label.value = f"${update.cost:.2f}"
 
-    def _finish(self, job: Job) -> None:
-        try:
-            exc = job.exception
-            if exc is None:
-                self._show_result(job.value)
-            elif isinstance(exc, (StopWaiting, KeyboardInterrupt)) or job.stopped:
-                self._show_stopped()
-            else:
-                self.progress.bar_style = "danger"
-                self.status_line.value = "failed"
-                self.show_error(exc)
-        except Exception as exc:  # a failure while showing the result is shown, not lost
-            self.show_error(exc)
-        finally:
-            self.running = False
+    def _show_failed(self, exc: BaseException) -> None:
+        self.progress.bar_style = "danger"
 
     def _show_stopped(self) -> None:
         self.progress.bar_style = "warning"

@@ -17,8 +17,8 @@ import traitlets as T
 
 from ..errors import RequestError
 from ..request import BANDS, ONE_PER_BAND, STRENGTHS, Controls, ModifyRequest, Strength, band_levels
-from ._base import OK_STYLE, PanelBase, PlainOutputs, describe_error, figure_png
-from ._run import Job, StopWaiting, launch
+from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
+from ._run import Job
 from .knobs import ControlsKnob, escape
 from .modify_panel import PREVIEW_TASK_UUID
 
@@ -26,7 +26,7 @@ PRESETS: dict[str, tuple[str, ...]] = {"one per band": ONE_PER_BAND, "all nine":
 CUSTOM = "custom"
 
 
-class SweepPanel(PanelBase):
+class SweepPanel(JobPanel):
     """Run one edit at several strength levels together and compare them side by side.
 
     Args:
@@ -39,7 +39,6 @@ class SweepPanel(PanelBase):
     source = T.Any(None)
     levels = T.Tuple(help="strength levels to run, in dial order")
     results = T.Any(None, help="the last ResultSet (label -> Result)")
-    running = T.Bool(False)
 
     def __init__(
         self,
@@ -225,35 +224,13 @@ class SweepPanel(PanelBase):
 
     def run(self, timeout: float | None = None) -> Any:
         """Run the sweep and block until it ends; returns the ResultSet (in dial order)."""
-        job = self._start(blocking=True, raise_invalid=True)
-        assert job is not None
-        job.wait(timeout)
-        return job.result(0)
+        return super().run(timeout)
 
-    async def generate(self) -> Any:
-        job = self._start(blocking=False, raise_invalid=True)
-        assert job is not None
-        return await job
+    def _busy_messages(self) -> tuple[str, str]:
+        return "a sweep is already running: wait, or stop waiting", "a sweep is already running"
 
-    def stop(self) -> None:
-        if self.job is not None and not self.job.done():
-            self.job.stop()
-
-    def _start(self, *, blocking: bool, raise_invalid: bool = False) -> Job | None:
-        if self.running:
-            self.show_error("a sweep is already running: wait, or stop waiting")
-            if raise_invalid:
-                raise RuntimeError("a sweep is already running")
-            return None
-        self.clear_error()
-        try:
-            self.requests()
-        except RequestError as exc:
-            self.show_error(exc)
-            self.status_line.value = "nothing was sent"
-            if raise_invalid:
-                raise
-            return None
+    def _launch(self) -> Launch:
+        self.requests()
         levels = list(self.levels)
         self.rows = {
             level: (W.FloatProgress(value=0, min=0, max=1, layout=W.Layout(width="160px")), W.HTML(""))
@@ -264,20 +241,10 @@ class SweepPanel(PanelBase):
             for level, (bar, text) in self.rows.items()
         ]
         self.task_uuids: dict[str, str] = {}
-        job = Job(f"sweep {','.join(levels)}")
-        job.add_done_callback(self._finish)
-        self.job = job
-        self._began = time.monotonic()
-        self.running = True
         options: dict[str, Any] = {"strengths": levels, "on_update": self._on_update}
         if self.controls.value is not None:
             options["controls"] = self.controls.value
-        try:
-            launch(job, self.client, "sweep", self.source, self.prompt, blocking=blocking, **options)
-        except Exception:
-            self.running = False
-            raise
-        return job
+        return Launch(f"sweep {','.join(levels)}", "sweep", (self.source, self.prompt), options)
 
     @T.observe("running")
     def _on_running(self, change: dict[str, Any]) -> None:
@@ -302,29 +269,19 @@ class SweepPanel(PanelBase):
         cost = f" ${update.cost:.2f}" if update.cost is not None else ""
         text.value = f"{escape(update.status)} {update.elapsed:.1f} s{cost}"
 
-    def _finish(self, job: Job) -> None:
-        try:
-            exc = job.exception
-            if exc is None:
-                self._show_results(job.value)
-            elif isinstance(exc, (StopWaiting, KeyboardInterrupt)) or job.stopped:
-                uuids = ", ".join(f"{k}: <code>{escape(v)}</code>" for k, v in self.task_uuids.items())
-                self.status_line.value = (
-                    f"stopped waiting. The jobs still run on the service and are billed; "
-                    f"<code>client.resume(task_uuid)</code> picks each up. {uuids}"
-                )
-            else:
-                partial = getattr(exc, "partial", None)
-                if partial:
-                    self._show_results(partial)
-                self.status_line.value = "failed"
-                self.show_error(exc)
-        except Exception as exc:
-            self.show_error(exc)
-        finally:
-            self.running = False
+    def _show_stopped(self) -> None:
+        uuids = ", ".join(f"{k}: <code>{escape(v)}</code>" for k, v in self.task_uuids.items())
+        self.status_line.value = (
+            f"stopped waiting. The jobs still run on the service and are billed; "
+            f"<code>client.resume(task_uuid)</code> picks each up. {uuids}"
+        )
 
-    def _show_results(self, results: Any) -> None:
+    def _show_failed(self, exc: BaseException) -> None:
+        partial = getattr(exc, "partial", None)
+        if partial:
+            self._show_result(partial)
+
+    def _show_result(self, results: Any) -> None:
         from .. import compare, display
 
         self.results = results
