@@ -114,6 +114,7 @@ def test_notebook_is_stored_without_outputs(name: str) -> None:
     for i, cell in enumerate(nb.cells):
         where = f"{path.name} cell {i}"
         assert set(_tags(cell)) <= KNOWN_TAGS, f"{where}: unknown tags {_tags(cell)}"
+        assert "execution" not in cell.metadata, f"{where} has saved execution timings"
         if cell.cell_type == "code":
             assert cell.outputs == [], f"{where} has saved outputs"
             assert cell.execution_count is None, f"{where} has an execution count"
