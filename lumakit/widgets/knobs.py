@@ -30,7 +30,35 @@ _SLIDER_WIDTH = 460  # px, the whole strength slider row including its descripti
 _READOUT_WIDTH = 90  # px, roughly what the readout of "reimagine_3" takes
 
 
-class StrengthKnob(W.VBox):
+class _BoxedSlider(T.HasTraits):
+    """A value set by a slider with a "use" box in front: ``None`` unticks the box and greys the slider,
+    which stays where it was, so ticking again restores it. The class has ``value``, ``disabled``,
+    ``use`` (the box) and ``slider``; ``_from_slider`` turns the slider's value into ``value``."""
+
+    _syncing = False
+    _from_slider: Any = None
+
+    @T.observe("value", "disabled")
+    def _on_value(self, change: dict[str, Any]) -> None:
+        self._sync_widgets()
+
+    def _from_widgets(self, change: dict[str, Any]) -> None:
+        if not self._syncing:
+            self.value = self._from_slider(self.slider.value) if self.use.value else None
+
+    def _sync_widgets(self) -> None:
+        with _guard(self):
+            self._sync()
+
+    def _sync(self) -> None:
+        if self.value is not None:
+            self.slider.value = self.value
+        self.use.value = self.value is not None
+        self.use.disabled = self.disabled
+        self.slider.disabled = self.disabled or self.value is None
+
+
+class StrengthKnob(_BoxedSlider, W.VBox):
     """The nine-level strength dial with its three bands labelled underneath, and a "use strength" box.
 
     ``value`` is a strength string (``"adhere_1"`` … ``"reimagine_3"``) or ``None`` when the box is unticked;
@@ -39,7 +67,7 @@ class StrengthKnob(W.VBox):
 
     value = T.Unicode(None, allow_none=True, help="strength level, or None to leave it out")
     disabled = T.Bool(False, help="greyed out (autoControls is on)")
-    _syncing = False
+    _from_slider = staticmethod(str)
 
     def __init__(self, value: str | Strength | None = DEFAULT_STRENGTH, **kwargs: Any) -> None:
         start = str(Strength.coerce(value)) if value is not None else DEFAULT_STRENGTH
@@ -64,24 +92,8 @@ class StrengthKnob(W.VBox):
         v = proposal["value"]
         return None if v is None else str(Strength.coerce(v))
 
-    @T.observe("value", "disabled")
-    def _on_value(self, change: dict[str, Any]) -> None:
-        self._sync_widgets()
-
-    def _from_widgets(self, change: dict[str, Any]) -> None:
-        if not self._syncing:
-            self.value = self.slider.value if self.use.value else None
-
-    def _sync_widgets(self) -> None:
-        with _guard(self):
-            self._sync()
-
     def _sync(self) -> None:
-        if self.value is not None:
-            self.slider.value = self.value
-        self.use.value = self.value is not None
-        self.use.disabled = self.disabled
-        self.slider.disabled = self.disabled or self.value is None
+        super()._sync()
         self.bands.value = self._bands_html(grey=self.slider.disabled)
 
     @staticmethod
@@ -95,12 +107,12 @@ class StrengthKnob(W.VBox):
         )
 
 
-class UnitControl(W.HBox):
+class UnitControl(_BoxedSlider, W.HBox):
     """A 0–1 control with an on/off box: ``value`` is a float, or ``None`` when off (left out)."""
 
     value = T.Float(None, allow_none=True)
     disabled = T.Bool(False)
-    _syncing = False
+    _from_slider = staticmethod(float)
 
     def __init__(self, name: str, value: float | None = None, **kwargs: Any) -> None:
         self.name = name
@@ -120,25 +132,6 @@ class UnitControl(W.HBox):
         if v is None:
             return None
         return getattr(Controls(**{self.name: v}), self.name)  # the request's own check and error
-
-    @T.observe("value", "disabled")
-    def _on_value(self, change: dict[str, Any]) -> None:
-        self._sync_widgets()
-
-    def _from_widgets(self, change: dict[str, Any]) -> None:
-        if not self._syncing:
-            self.value = float(self.slider.value) if self.use.value else None
-
-    def _sync_widgets(self) -> None:
-        with _guard(self):
-            self._sync()
-
-    def _sync(self) -> None:
-        if self.value is not None:
-            self.slider.value = self.value
-        self.use.value = self.value is not None
-        self.use.disabled = self.disabled
-        self.slider.disabled = self.disabled or self.value is None
 
 
 class ControlsKnob(W.VBox):
