@@ -408,10 +408,8 @@ def render_modify(
     def gen() -> Iterator[np.ndarray]:
         for t, (anchored, real) in enumerate(_trajectory(media.iter_frames(video), info.n_frames, k)):
             yield painter.frame(anchored, real, t)
-            if progress is not None:
-                progress((t + 1) / info.n_frames)
 
-    media.write_video(out, gen(), info.fps, quality=quality, codec=codec)
+    _write(out, gen(), info.fps, info.n_frames, progress=progress, quality=quality, codec=codec)
     return {**plan.summary(), "keyframeStep": k, "look": painter.painter.look.summary()}
 
 
@@ -517,10 +515,8 @@ def render_generate(
                 scene = np.repeat(np.repeat(scene, 2, axis=0), 2, axis=1)[:h, :w]
                 y = painter.apply(scene, t, amount=0.6)
             yield _to_u8(y)
-            if progress is not None:
-                progress((t + 1) / n)
 
-    media.write_video(out, gen(), GENERATE_FPS, quality=quality, codec=codec)
+    _write(out, gen(), GENERATE_FPS, n, progress=progress, quality=quality, codec=codec)
     return {"look": look.summary(), "frames": n, "anchors": [a[0] for a in anchors]}
 
 
@@ -594,11 +590,30 @@ def render_reframe(
             ext = painter.apply(box_blur(canvas, blur_r), t, amount=0.8)
             ext = canvas + np.float32(0.75) * (ext - canvas)
             yield _to_u8(canvas + alpha * (ext - canvas))
-            if progress is not None:
-                progress((t + 1) / info.n_frames)
 
-    media.write_video(out, gen(), info.fps, quality=quality, codec=codec)
+    _write(out, gen(), info.fps, info.n_frames, progress=progress, quality=quality, codec=codec)
     return {"sourceBox": {"x": x0, "y": y0, "width": sw, "height": sh}, "look": painter.look.summary()}
+
+
+def _write(
+    out: Path | str,
+    frames: Iterator[np.ndarray],
+    fps: float,
+    n_frames: int,
+    *,
+    progress: Progress | None,
+    quality: int | None,
+    codec: str,
+) -> None:
+    """Encode ``frames`` to ``out``, calling ``progress(done / n_frames)`` as each frame is taken."""
+
+    def counted() -> Iterator[np.ndarray]:
+        for t, frame in enumerate(frames, 1):
+            yield frame
+            if progress is not None:
+                progress(t / n_frames)
+
+    media.write_video(out, counted(), fps, quality=quality, codec=codec)
 
 
 def render(
