@@ -1,7 +1,7 @@
 """A scripted in-memory Runware for ``httpx.MockTransport``: records every request, answers per the spec.
 
     fake = FakeRunware(polls=2)
-    client = AsyncClient("sk-test", base_url=fake.base_url, cache_dir=tmp, transport=fake.transport(), ...)
+    client = make_client(fake, tmp_path)   # an AsyncClient wired to it, on a FakeClock, no progress bar
     fake.script("videoInference", httpx.ReadError("reset"), after_accept=True)   # faults, one per request
 
 Tasks finish after ``polls`` getResponse calls. Files are served at ``/files/<uuid>.mp4``.
@@ -247,3 +247,33 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += seconds
         await asyncio.sleep(0)
+
+
+KEY = "sk-test-SECRET-0123456789"  # a made-up key: tests look for it where it must never show
+SRC = "https://example.org/clip.mp4"
+
+
+def make_client(
+    fake: FakeRunware,
+    tmp_path: Path,
+    clock: FakeClock | None = None,
+    *,
+    real_time: bool = False,
+    sync: bool = False,
+    key: str | None = KEY,
+    **kw: Any,
+) -> Any:
+    """A client talking to ``fake``, with its cache in ``tmp_path / "cache"`` and no progress bar.
+
+    Time is a :class:`FakeClock` (``clock``, or a fresh one), so polling waits take no real time;
+    ``real_time=True`` keeps the real sleep and clock (for tests that interrupt or cancel a wait).
+    ``sync=True`` gives a ``Client`` instead of an ``AsyncClient``; ``kw`` goes to the client.
+    """
+    from lumakit.client import AsyncClient, Client
+
+    if not real_time:
+        clock = clock if clock is not None else FakeClock()
+        kw = {"_sleep": clock.sleep, "_clock": clock, **kw}
+    kw.setdefault("progress", False)
+    cls = Client if sync else AsyncClient
+    return cls(key, base_url=fake.base_url, cache_dir=tmp_path / "cache", transport=fake.transport(), **kw)

@@ -10,28 +10,11 @@ import threading
 import httpx
 import pytest
 from _clips import make_clip
-from _fake_runware import BrokenStream, FakeClock, FakeRunware, video_bytes
+from _fake_runware import SRC, BrokenStream, FakeRunware, make_client, video_bytes
 
 from lumakit.cache import Cache, default_cache_dir
-from lumakit.client import AsyncClient, RetryPolicy
+from lumakit.client import RetryPolicy
 from lumakit.errors import APIError, RequestError
-
-KEY = "sk-test-SECRET-0123456789"
-SRC = "https://example.org/clip.mp4"
-
-
-def make(fake, tmp_path, **kw) -> AsyncClient:
-    clock = FakeClock()
-    return AsyncClient(
-        KEY,
-        base_url=fake.base_url,
-        cache_dir=tmp_path / "cache",
-        transport=fake.transport(),
-        progress=False,
-        _sleep=clock.sleep,
-        _clock=clock,
-        **kw,
-    )
 
 
 def result_files(tmp_path):
@@ -46,7 +29,7 @@ def test_a_killed_download_leaves_no_entry_and_the_next_call_downloads_again(tmp
     )
 
     async def go():
-        async with make(fake, tmp_path, retry=RetryPolicy(max_attempts=2)) as client:
+        async with make_client(fake, tmp_path, retry=RetryPolicy(max_attempts=2)) as client:
             with pytest.raises(APIError):
                 await client.modify(SRC, "a glass dolphin", strength="flex_1")
             files_after_kill = result_files(tmp_path)
@@ -81,7 +64,7 @@ def test_a_download_cancelled_midway_leaves_no_file(tmp_path):
     )
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             task = asyncio.create_task(client.modify(SRC, "a glass dolphin", strength="flex_1"))
             await asyncio.wait_for(started.wait(), 5)
             task.cancel()
@@ -101,7 +84,7 @@ def test_same_content_under_another_name_is_a_hit_and_an_edited_file_is_not(tmp_
     b.write_bytes(a.read_bytes())
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             r1 = await client.modify(str(a), "x", strength="flex_1")
             r2 = await client.modify(str(b), "x", strength="flex_1")
             make_clip(a, seconds=1.0, fps=12, w=64, h=36, seed=2)  # edit the file in place
@@ -123,7 +106,7 @@ def test_ledger_records_every_state_and_never_the_key(tmp_path):
             seen.append(Cache(tmp_path / "cache").get(update.task_uuid).state)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             r = await client.modify(SRC, "a glass dolphin", strength="flex_1", label="first", on_update=watch)
             return r, client.history()
 

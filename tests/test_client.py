@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import httpx
 import pytest
 from _clips import make_clip
-from _fake_runware import FakeClock, FakeRunware
+from _fake_runware import KEY, SRC, FakeClock, FakeRunware, make_client
 
-from lumakit.client import AsyncClient, PollPolicy
+from lumakit.client import PollPolicy
 from lumakit.errors import APIError, PollTimeout, RateLimitError, TaskFailed
 from lumakit.request import Controls, ModifyRequest
-
-KEY = "sk-test-SECRET-0123456789"
-SRC = "https://example.org/clip.mp4"
 
 SPEC_8 = json.loads(
     """[{"taskType": "videoInference", "taskUUID": "3f0c2d9e-8b1a-4c5e-9f7d-2a6b1c0e4d11",
@@ -28,19 +24,6 @@ SPEC_8 = json.loads(
 )
 
 
-def make(fake: FakeRunware, tmp_path: Path, clock: FakeClock | None = None, **kw) -> AsyncClient:
-    clock = clock or FakeClock()
-    return AsyncClient(
-        KEY,
-        base_url=fake.base_url,
-        cache_dir=tmp_path / "cache",
-        transport=fake.transport(),
-        _sleep=clock.sleep,
-        _clock=clock,
-        **{"progress": False, **kw},
-    )
-
-
 def run(coro):
     return asyncio.run(coro)
 
@@ -49,7 +32,7 @@ def test_spec_example_is_what_the_transport_receives(tmp_path):
     fake = FakeRunware()
 
     async def go():
-        client = make(fake, tmp_path)
+        client = make_client(fake, tmp_path)
         req = ModifyRequest(
             video=SRC,
             prompt=SPEC_8[0]["positivePrompt"],
@@ -76,7 +59,7 @@ def test_async_submit_polls_to_success_and_downloads(tmp_path):
     updates = []
 
     async def go():
-        async with make(fake, tmp_path, clock) as client:
+        async with make_client(fake, tmp_path, clock) as client:
             return await client.modify(SRC, "a glass dolphin", strength="flex_2", on_update=updates.append)
 
     r = run(go())
@@ -102,7 +85,7 @@ def test_task_error_in_either_form_raises_task_failed(tmp_path, form):
     fake.fail_form = form
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             with pytest.raises(TaskFailed) as info:
                 await client.modify(SRC, "a glass dolphin", strength="flex_2")
             return info.value, client.history()
@@ -121,7 +104,7 @@ def test_429_on_poll_honours_retry_after(tmp_path):
     clock = FakeClock()
 
     async def go():
-        async with make(fake, tmp_path, clock) as client:
+        async with make_client(fake, tmp_path, clock) as client:
             return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
 
     r = run(go())
@@ -136,7 +119,7 @@ def test_429_that_never_ends_raises_rate_limit_error(tmp_path):
         fake.script("getResponse", httpx.Response(429, headers={"Retry-After": "3"}, json={"errors": []}))
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             with pytest.raises(RateLimitError) as info:
                 await client.modify(SRC, "a glass dolphin", strength="adhere_1")
             return info.value
@@ -151,7 +134,7 @@ def test_500_on_poll_then_success(tmp_path):
     fake.script("getResponse", httpx.Response(503, json={"errors": [{"message": "busy"}]}))
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
 
     assert run(go()).path.is_file()
@@ -163,7 +146,7 @@ def test_500_on_submit_polls_before_resending(tmp_path):
     fake.script("videoInference", httpx.Response(502, text="bad gateway"))  # not accepted
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
 
     r = run(go())
@@ -178,7 +161,7 @@ def test_connection_reset_after_accept_is_not_sent_twice(tmp_path):
     fake.script("videoInference", httpx.ReadError("connection reset by peer"), after_accept=True)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
 
     r = run(go())
@@ -192,7 +175,7 @@ def test_connection_reset_before_accept_resends_the_same_uuid(tmp_path):
     fake.script("videoInference", httpx.RemoteProtocolError("server disconnected"))
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
 
     r = run(go())
@@ -206,7 +189,7 @@ def test_read_timeout_on_submit_probes_first(tmp_path):
     fake.script("videoInference", httpx.ReadTimeout("timed out"), after_accept=True)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
 
     run(go())
@@ -233,7 +216,7 @@ def test_validation_error_on_submit_is_not_retried(tmp_path):
     )
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             with pytest.raises(APIError) as info:
                 await client.modify(SRC, "a glass dolphin", strength="adhere_1")
             return info.value, client.history()
@@ -252,7 +235,7 @@ def test_poll_timeout_then_resume(tmp_path):
     clock = FakeClock()
 
     async def go():
-        async with make(fake, tmp_path, clock, poll=PollPolicy(timeout=10)) as client:
+        async with make_client(fake, tmp_path, clock, poll=PollPolicy(timeout=10)) as client:
             with pytest.raises(PollTimeout) as info:
                 await client.modify(SRC, "a glass dolphin", strength="adhere_1")
             err = info.value
@@ -273,7 +256,7 @@ def test_resume_from_a_fresh_client_on_the_same_cache_dir(tmp_path):
     fake = FakeRunware(polls=50)
 
     async def first():
-        async with make(fake, tmp_path, poll=PollPolicy(timeout=5)) as client:
+        async with make_client(fake, tmp_path, poll=PollPolicy(timeout=5)) as client:
             with pytest.raises(PollTimeout) as info:
                 await client.modify(SRC, "a glass dolphin", strength="adhere_1")
             return info.value.task_uuid
@@ -282,7 +265,7 @@ def test_resume_from_a_fresh_client_on_the_same_cache_dir(tmp_path):
     fake.tasks[uid].done_after = fake.tasks[uid].polls + 2
 
     async def second():  # "kernel restart": a new client object, same cache dir
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             r = await client.resume(uid)
             again = await client.modify(SRC, "a glass dolphin", strength="adhere_1")
             return r, again, client.history()
@@ -300,7 +283,7 @@ def test_resume_resends_a_task_that_never_reached_the_service(tmp_path):
         fake.script("videoInference", httpx.ConnectError("refused"))
 
     async def first():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             with pytest.raises(APIError):
                 await client.modify(SRC, "a glass dolphin", strength="adhere_1")
             return client.history()[0]
@@ -313,7 +296,7 @@ def test_resume_resends_a_task_that_never_reached_the_service(tmp_path):
     Cache(tmp_path / "cache").update(entry.task_uuid, state="pending", error=None)
 
     async def second():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             return await client.resume(entry.task_uuid)
 
     r = run(second())
@@ -324,7 +307,7 @@ def test_cache_hit_makes_zero_requests_and_force_bypasses(tmp_path):
     fake = FakeRunware(polls=1)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             a = await client.modify(SRC, "a glass dolphin", strength="flex_1")
             n = fake.http_requests
             b = await client.modify(SRC, "a glass dolphin", strength="flex_1")
@@ -343,7 +326,7 @@ def test_a_result_chains_as_the_next_source(tmp_path):
     fake = FakeRunware(polls=1)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             r = await client.modify(SRC, "a glass dolphin", strength="flex_1")
             r2 = await client.modify(r, "now at night", strength="adhere_1")
             return r, r2
@@ -360,7 +343,7 @@ def test_local_file_is_uploaded_once_per_content(tmp_path):
     copy.write_bytes(clip.read_bytes())
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             a = await client.modify(str(clip), "a glass dolphin", strength="flex_1")
             b = await client.modify(str(copy), "a glass dolphin", strength="flex_2")
             return a, b
@@ -378,7 +361,7 @@ def test_sweep_is_ordered_and_concurrent(tmp_path):
     fake = FakeRunware(polls=3)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             return await client.sweep(SRC, "a glass dolphin")
 
     runs = run(go())
@@ -402,7 +385,7 @@ def test_sweep_concurrency_is_bounded(tmp_path):
     fake = FakeRunware(polls=3)
 
     async def go():
-        async with make(fake, tmp_path, concurrency=2) as client:
+        async with make_client(fake, tmp_path, concurrency=2) as client:
             return await client.sweep(SRC, "a glass dolphin", strengths=["adhere_1", "flex_1", "reimagine_1"])
 
     runs = run(go())
@@ -415,7 +398,7 @@ def test_sweep_with_a_failure_keeps_the_others(tmp_path):
     fake.script("videoInference", httpx.Response(400, json={"errors": [{"code": "bad", "message": "nope"}]}))
 
     async def go():
-        async with make(fake, tmp_path, concurrency=1) as client:
+        async with make_client(fake, tmp_path, concurrency=1) as client:
             with pytest.raises(APIError) as info:
                 await client.sweep(SRC, "a glass dolphin", strengths=["adhere_1", "flex_1"])
             n = len(fake.posts("videoInference"))
@@ -432,7 +415,7 @@ def test_sweep_variants_label_their_runs(tmp_path):
     fake = FakeRunware(polls=1)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             return await client.sweep(
                 SRC,
                 "a glass dolphin",
@@ -451,19 +434,8 @@ def test_sweep_variants_label_their_runs(tmp_path):
 def test_local_backend_results_are_marked_local(tmp_path):
     fake = FakeRunware(polls=1, local=True)
 
-    clock = FakeClock()
-
     async def go():
-        client = AsyncClient(
-            base_url=fake.base_url,
-            backend="local",
-            cache_dir=tmp_path / "cache",
-            transport=fake.transport(),
-            progress=False,
-            _sleep=clock.sleep,
-            _clock=clock,
-        )
-        async with client:
+        async with make_client(fake, tmp_path, key=None, backend="local") as client:
             return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
 
     r = run(go())
@@ -475,19 +447,9 @@ def test_local_backend_results_are_marked_local(tmp_path):
 def test_local_backend_never_sees_the_real_key(tmp_path, monkeypatch):
     monkeypatch.setenv("RUNWARE_API_KEY", KEY)
     fake = FakeRunware(polls=1, local=True)
-    clock = FakeClock()
 
     async def go():
-        client = AsyncClient(
-            base_url=fake.base_url,
-            backend="local",
-            cache_dir=tmp_path / "cache",
-            transport=fake.transport(),
-            progress=False,
-            _sleep=clock.sleep,
-            _clock=clock,
-        )
-        async with client:
+        async with make_client(fake, tmp_path, key=None, backend="local") as client:
             return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
 
     run(go())
@@ -499,9 +461,9 @@ def test_wait_adopts_a_task_sent_from_another_cache_dir(tmp_path):
     fake = FakeRunware(polls=2)
 
     async def go():
-        async with make(fake, tmp_path / "one") as sender:
+        async with make_client(fake, tmp_path / "one") as sender:
             uid = await sender.submit(ModifyRequest(SRC, "a glass dolphin", strength="flex_1"))
-        async with make(fake, tmp_path / "two") as other:
+        async with make_client(fake, tmp_path / "two") as other:
             r = await other.wait(uid)
             return uid, r, other.history()
 
@@ -515,7 +477,7 @@ def test_generate_and_reframe_send_their_own_wire(tmp_path):
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             g = await client.generate("a lighthouse at dawn", image=str(image), resolution="540p")
             f = await client.reframe(g, aspect_ratio="9:16")
             return g, f
@@ -552,7 +514,7 @@ def test_upload_that_is_not_ready_yet_is_polled(tmp_path):
     fake._task = slow_upload
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             return await client.modify(str(clip), "x", strength="flex_1")
 
     r = run(go())
@@ -564,7 +526,7 @@ def test_a_tqdm_bar_unless_the_caller_shows_progress_itself(tmp_path, capsys):
     fake = FakeRunware(polls=1)
 
     async def go():
-        async with make(fake, tmp_path, progress=True) as client:
+        async with make_client(fake, tmp_path, progress=True) as client:
             await client.modify(SRC, "a glass dolphin", strength="flex_1")
             first = capsys.readouterr().err
             updates = []

@@ -7,28 +7,10 @@ import asyncio
 import httpx
 import pytest
 from _clips import make_clip
-from _fake_runware import FakeClock, FakeRunware
+from _fake_runware import SRC, FakeRunware, make_client
 
-from lumakit.client import AsyncClient
 from lumakit.errors import BudgetError, MediaError
 from lumakit.request import GenerateRequest, ModifyRequest, ReframeRequest
-
-KEY = "sk-test-SECRET-0123456789"
-SRC = "https://example.org/clip.mp4"
-
-
-def make(fake, tmp_path, **kw) -> AsyncClient:
-    clock = FakeClock()
-    return AsyncClient(
-        KEY,
-        base_url=fake.base_url,
-        cache_dir=tmp_path / "cache",
-        transport=fake.transport(),
-        progress=False,
-        _sleep=clock.sleep,
-        _clock=clock,
-        **kw,
-    )
 
 
 def run(coro):
@@ -39,7 +21,7 @@ def test_budget_error_before_any_request(tmp_path):
     fake = FakeRunware()
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             with pytest.raises(BudgetError) as info:
                 await client.modify(SRC, "a glass dolphin", strength="flex_2", max_cost=0.5)
             return info.value, client.history()
@@ -56,7 +38,7 @@ def test_max_cost_from_the_environment(tmp_path, monkeypatch):
     fake = FakeRunware(polls=1)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             with pytest.raises(BudgetError):
                 await client.modify(SRC, "a glass dolphin", strength="flex_2")
             return await client.modify(SRC, "a glass dolphin", strength="flex_2", resolution="360p")
@@ -69,7 +51,7 @@ def test_a_sweep_counts_every_job_and_cached_jobs_cost_nothing(tmp_path):
     fake = FakeRunware(polls=1)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             with pytest.raises(BudgetError) as info:
                 await client.sweep(SRC, "a glass dolphin", max_cost=5.0)  # 9 x 1.08
             sent_before = fake.http_requests
@@ -101,7 +83,7 @@ def test_edits_are_priced_by_source_length_blocks(tmp_path):
     fake.script("videoInference", httpx.Response(500, text="no dry runs today"))
 
     async def go():
-        async with make(
+        async with make_client(
             fake, tmp_path, retry=__import__("lumakit").client.RetryPolicy(max_attempts=2)
         ) as client:
             return await client.estimate(reqs)
@@ -129,7 +111,7 @@ def test_estimate_uses_a_dry_run_when_the_service_offers_it(tmp_path):
     fake = FakeRunware(cost=0.77)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             return await client.estimate(client.plan_sweep(SRC, "x", strengths=["adhere_1", "flex_3"]))
 
     est = run(go())
@@ -144,7 +126,7 @@ def test_estimate_on_the_local_backend_says_local_tariff(tmp_path):
     fake = FakeRunware(cost=0.5, local=True)
 
     async def go():
-        async with make(fake, tmp_path, backend="local") as client:
+        async with make_client(fake, tmp_path, backend="local") as client:
             return await client.estimate(ModifyRequest(SRC, "x", strength="flex_1"))
 
     est = run(go())
@@ -156,7 +138,7 @@ def test_sources_over_18_seconds_are_refused_before_sending(tmp_path):
     clip = make_clip(tmp_path / "long.mp4", seconds=19.0, fps=2, w=32, h=18)
 
     async def go():
-        async with make(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path) as client:
             with pytest.raises(MediaError) as info:
                 await client.modify(str(clip), "x", strength="flex_1")
             return info.value

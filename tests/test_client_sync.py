@@ -7,30 +7,14 @@ import asyncio
 import threading
 
 import pytest
-from _fake_runware import FakeClock, FakeRunware
+from _fake_runware import KEY, SRC, FakeClock, FakeRunware, make_client
 
 from lumakit.client import Client, PollPolicy
-
-KEY = "sk-test-SECRET-0123456789"
-SRC = "https://example.org/clip.mp4"
-
-
-def make(fake: FakeRunware, tmp_path, clock: FakeClock | None = None, **kw) -> Client:
-    if clock is not None:
-        kw.update(_sleep=clock.sleep, _clock=clock)
-    return Client(
-        KEY,
-        base_url=fake.base_url,
-        cache_dir=tmp_path / "cache",
-        transport=fake.transport(),
-        progress=False,
-        **kw,
-    )
 
 
 def test_sync_client_inside_a_running_event_loop(tmp_path):
     fake = FakeRunware(polls=2)
-    client = make(fake, tmp_path, FakeClock())
+    client = make_client(fake, tmp_path, sync=True)
 
     async def notebook_cell():
         asyncio.get_running_loop()  # we are inside a running loop, as in Jupyter
@@ -63,7 +47,8 @@ def test_sync_client_with_progress_bar_and_history(tmp_path, capsys):
 
 def test_keyboard_interrupt_marks_the_task_interrupted_and_resume_finishes_it(tmp_path):
     fake = FakeRunware(polls=10_000)
-    client = make(fake, tmp_path, poll=PollPolicy(initial_delay=0.01, interval=0.01, max_interval=0.02))
+    poll = PollPolicy(initial_delay=0.01, interval=0.01, max_interval=0.02)
+    client = make_client(fake, tmp_path, real_time=True, sync=True, poll=poll)
     timer = threading.Timer(0.4, _thread.interrupt_main)  # what a Jupyter "interrupt kernel" does
     timer.start()
     try:
@@ -75,7 +60,8 @@ def test_keyboard_interrupt_marks_the_task_interrupted_and_resume_finishes_it(tm
     assert entry.state == "interrupted"
     task = fake.tasks[entry.task_uuid]
     task.done_after = task.polls + 1
-    fresh = make(fake, tmp_path)  # a restarted kernel: a new client on the same cache dir
+    # a restarted kernel: a new client on the same cache dir
+    fresh = make_client(fake, tmp_path, real_time=True, sync=True)
     r = fresh.resume(entry.task_uuid)
     assert r.task_uuid == entry.task_uuid and r.path.is_file()
     assert len(fake.posts("videoInference")) == 1
@@ -84,19 +70,12 @@ def test_keyboard_interrupt_marks_the_task_interrupted_and_resume_finishes_it(tm
 
 
 def test_cancelling_an_async_call_leaves_it_resumable(tmp_path):
-    from lumakit.client import AsyncClient
 
     fake = FakeRunware(polls=10_000)
 
     async def go():
-        client = AsyncClient(
-            KEY,
-            base_url=fake.base_url,
-            cache_dir=tmp_path / "cache",
-            transport=fake.transport(),
-            progress=False,
-            poll=PollPolicy(initial_delay=0.005, interval=0.005, max_interval=0.01),
-        )
+        poll = PollPolicy(initial_delay=0.005, interval=0.005, max_interval=0.01)
+        client = make_client(fake, tmp_path, real_time=True, poll=poll)
         task = asyncio.create_task(client.modify(SRC, "a glass dolphin", strength="flex_2"))
         while len(fake.posts("getResponse")) < 3:
             await asyncio.sleep(0.005)

@@ -9,14 +9,13 @@ import pickle
 import httpx
 import pytest
 from _clips import make_clip
-from _fake_runware import FakeClock, FakeRunware
+from _fake_runware import FakeRunware, make_client
 
 from lumakit._transport import RedactingFilter, Secret, redact
-from lumakit.client import AsyncClient, Client
+from lumakit.client import Client
 from lumakit.errors import AuthenticationError, BudgetError
 
 KEY = "sk-live-TOPSECRET-5f3a9c1e77"
-SRC = "https://example.org/clip.mp4"
 
 
 def test_the_key_never_appears_anywhere(tmp_path, caplog):
@@ -30,19 +29,10 @@ def test_the_key_never_appears_anywhere(tmp_path, caplog):
             401, json={"errors": [{"code": "invalidApiKey", "message": f"key {KEY} is not valid"}]}
         ),
     )
-    clock = FakeClock()
     shown: list[str] = []
 
     async def go():
-        client = AsyncClient(
-            KEY,
-            base_url=fake.base_url,
-            cache_dir=tmp_path / "cache",
-            transport=fake.transport(),
-            progress=False,
-            _sleep=clock.sleep,
-            _clock=clock,
-        )
+        client = make_client(fake, tmp_path, key=KEY)
         shown.append(repr(client))
         with pytest.raises(AuthenticationError) as info:
             await client.modify(str(clip), "a glass dolphin", strength="flex_1")
