@@ -118,6 +118,13 @@ class Job:
         else:
             self._resolve(value)
 
+    def _settle_future(self, f: asyncio.Future[Any] | concurrent.futures.Future[Any]) -> None:
+        """Finish from an asyncio task or a concurrent future: its value, its error, or StopWaiting."""
+        if f.cancelled():
+            self._resolve(exc=StopWaiting("stopped waiting"))
+        else:
+            self._resolve(None if f.exception() else f.result(), f.exception())
+
     # -- starting ---------------------------------------------------------------------------------------
 
     def start_coroutine(self, make: Callable[[], Any], *, private_loop: bool) -> Job:
@@ -126,27 +133,13 @@ class Job:
         if loop is not None:
             task = loop.create_task(make())
             self._cancel = task.cancel
-
-            def settle(t: asyncio.Task[Any]) -> None:
-                if t.cancelled():
-                    self._resolve(exc=StopWaiting("stopped waiting"))
-                else:
-                    self._resolve(None if t.exception() else t.result(), t.exception())
-
-            task.add_done_callback(settle)
+            task.add_done_callback(self._settle_future)
             return self
         from .. import _sync
 
         cfut = asyncio.run_coroutine_threadsafe(make(), _sync.loop())
         self._cancel = cfut.cancel
-
-        def chain(f: concurrent.futures.Future[Any]) -> None:
-            if f.cancelled():
-                self._resolve(exc=StopWaiting("stopped waiting"))
-            else:
-                self._resolve(None if f.exception() else f.result(), f.exception())
-
-        cfut.add_done_callback(chain)
+        cfut.add_done_callback(self._settle_future)
         return self
 
     def start_thread(self, fn: Callable[[], Any]) -> Job:
