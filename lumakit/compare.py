@@ -107,14 +107,48 @@ def _time_labels(infos: Sequence[media.VideoInfo], fractions: np.ndarray) -> lis
 # --------------------------------------------------------------------------------------------- figures
 
 
+def _inline_png() -> None:
+    """Let a bare ``Figure`` show as a PNG in IPython, as ``%matplotlib inline`` would, without pyplot.
+
+    The figures here are made with the object API (no global pyplot state), which IPython only knows how to
+    draw once an inline backend registered a formatter; register the same one, once, when in a kernel.
+    """
+    import sys
+
+    if "IPython" not in sys.modules:  # not in IPython: nothing to render into
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        formatter.lookup_by_type(Figure)
+    except KeyError:
+        from IPython.core.pylabtools import print_figure
+
+        formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+
+
+def _new_figure(**kwargs: Any) -> Figure:
+    from matplotlib.figure import Figure
+
+    _inline_png()
+    return Figure(**kwargs)
+
+
 def _figure(
     rows: int, cols: int, cell: tuple[int, int], *, extra_w: float = 0.0
 ) -> tuple[Figure, np.ndarray]:
-    from matplotlib.figure import Figure
 
     cw, ch = cell[0] / _DPI, cell[1] / _DPI
     left, top = 1.3, 0.35
-    fig = Figure(figsize=(left + cols * cw * 1.02 + extra_w + 0.1, top + rows * ch * 1.04 + 0.1), dpi=_DPI)
+    fig = _new_figure(
+        figsize=(left + cols * cw * 1.02 + extra_w + 0.1, top + rows * ch * 1.04 + 0.1), dpi=_DPI
+    )
     w, h = fig.get_size_inches()
     axes = fig.subplots(
         rows,
@@ -367,13 +401,11 @@ def departure_plot(
     ``metric`` is ``"mad"`` (mean absolute difference, higher = further) or ``"ssim"`` (lower = further).
     ``videos`` may map labels to precomputed :class:`Departure` objects as well as to videos.
     """
-    from matplotlib.figure import Figure
-
     if metric not in ("mad", "ssim"):
         raise RequestError("metric", metric, ["mad", "ssim"])
     rows = _rows(videos, titles) if not isinstance(videos, Departure) else [("video", videos)]
     deps = [(label, v if isinstance(v, Departure) else departure(source, v, n=n)) for label, v in rows]
-    fig = Figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
+    fig = _new_figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, max(1.2, 0.35 * len(deps))]})
     colors = [f"C{i % 10}" for i in range(len(deps))]
     name = {"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}[metric]

@@ -177,3 +177,18 @@ def test_headless_and_no_pyplot_state(clips: dict[str, Path]) -> None:
     env = {"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.split() == ["False", "matplotlib.figure"]
+
+
+def test_figures_show_as_png_in_a_fresh_ipython_shell(clips: dict[str, Path]) -> None:
+    """A grid as the last line of a cell renders as an image without `%matplotlib inline` or pyplot."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        fig = compare.frame_grid({"a": clips["source"]}, n=2)
+        data, _ = shell.display_formatter.format(fig)
+        assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+        plot = compare.departure_plot(clips["source"], {"b": clips["other"]}, n=3)
+        assert "image/png" in shell.display_formatter.format(plot)[0]
+    finally:
+        InteractiveShell.clear_instance()
