@@ -60,6 +60,11 @@ class PollPolicy:
         if self.jitter >= 1:
             raise RequestError("jitter", self.jitter, "a number from 0 to below 1")
 
+    @classmethod
+    def local(cls) -> PollPolicy:
+        """The cadence for the embedded local backend: its previews take seconds, and polls cost nothing."""
+        return cls(initial_delay=0.5, interval=0.25, factor=1.5, max_interval=1.0)
+
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
         """The delay before each poll, forever (the caller stops at the timeout)."""
         rng = rng or random.Random()

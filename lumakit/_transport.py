@@ -55,9 +55,10 @@ class Secret:
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, *, placeholder: bool = False) -> None:
         self._value = value
-        register_secret(value)
+        if not placeholder:  # a stand-in such as "local" is no secret: scrubbing it would mangle text
+            register_secret(value)
 
     def reveal(self) -> str:
         return self._value

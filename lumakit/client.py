@@ -47,6 +47,8 @@ T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.runware.ai/v1"  # [doc]
 BACKENDS = ("runware", "local")
+LOCAL_KEY = "local"  # what the local backend is sent instead of a key
+NO_KEY = "none"  # a custom base URL without a key (a proxy that adds its own)
 DEFAULT_REFRAME_PROMPT = "Extend the scene naturally beyond the frame, matching its content, light and style"
 NOT_FOUND_PATIENCE = 3  # consecutive "not found" polls of an acknowledged task before giving up [ours]
 _announced = False
@@ -168,7 +170,7 @@ class AsyncClient:
                 self._upload_namespace = f"local:{getattr(server, 'data_dir', base_url)}"
                 _announce_local(base_url)
             url = base_url
-            key = api_key or "local"  # the local backend takes any key; the real one stays at home
+            key = api_key or LOCAL_KEY  # the local backend takes any key; the real one stays at home
         else:
             url = url or DEFAULT_BASE_URL
             if not key:
@@ -179,7 +181,7 @@ class AsyncClient:
                         "a Runware API key: pass api_key= or set RUNWARE_API_KEY (or use backend='local')",
                         message="backend 'runware' needs an API key",
                     )
-                key = "none"
+                key = NO_KEY
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise RequestError("concurrency", concurrency, "an integer >= 1")
         if timeout is not None and (
@@ -188,12 +190,12 @@ class AsyncClient:
             raise RequestError("timeout", timeout, "seconds > 0, or None for poll.timeout")
         self.backend: str = backend
         self.base_url: str = str(url)
-        self._key = Secret(str(key))
+        self._key = Secret(str(key), placeholder=key in (LOCAL_KEY, NO_KEY))
         self._upload_namespace = self._upload_namespace or f"{backend}:{self.base_url}"
         self.cache = Cache(cache_dir)
         self.max_cost = _check_max_cost(max_cost) if max_cost is not None else _env_max_cost()
         self.concurrency = concurrency
-        self.poll = poll or PollPolicy()
+        self.poll = poll or (PollPolicy.local() if backend == "local" else PollPolicy())
         self.timeout = float(timeout) if timeout is not None else None
         self.progress = progress
         self._sleep: Sleep = _sleep or asyncio.sleep

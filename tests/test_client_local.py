@@ -91,3 +91,14 @@ def test_garbled_answers_are_ambiguous_not_fatal(tmp_path, clip):
     with LocalServer(tmp_path / "server", faults=plan) as server, local_client(server, tmp_path) as client:
         r = client.modify(str(clip), "a glass dolphin", strength="flex_2")
     assert r.path.is_file() and server.stats["jobs_created"] == 1
+
+
+def test_the_default_local_client_polls_briskly_and_keeps_its_answers_intact(tmp_path, clip):
+    """No key: the shared local backend, a quick cadence, and 'local' is not scrubbed out of the answers."""
+    with Client(cache_dir=tmp_path / "cache", progress=False) as client:
+        assert client.backend == "local" and client.aio.poll == PollPolicy.local()
+        assert client.aio.poll.initial_delay < PollPolicy().initial_delay
+        r = client.modify(str(clip), "a glass dolphin", strength="adhere_1")
+    local = r.extra["lumakitLocal"]
+    assert local["backend"] == "local-preview" and "***" not in repr(r.extra)
+    assert local["note"] == "local preview renderer, not Ray"
