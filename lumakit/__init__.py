@@ -23,6 +23,9 @@ _EXPORTS: dict[str, str] = {
     "GenerateRequest": "request",
     "ReframeRequest": "request",
     "STRENGTHS": "request",
+    "BANDS": "request",
+    "ONE_PER_BAND": "request",
+    "band_levels": "request",
     # errors
     "LumakitError": "errors",
     "RequestError": "errors",
@@ -101,6 +104,16 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RequestError,
         TaskFailed,
     )
-    from .request import STRENGTHS, Controls, GenerateRequest, ModifyRequest, ReframeRequest, Strength
+    from .request import (
+        BANDS,
+        ONE_PER_BAND,
+        STRENGTHS,
+        Controls,
+        GenerateRequest,
+        ModifyRequest,
+        ReframeRequest,
+        Strength,
+        band_levels,
+    )
     from .results import Result, ResultSet, TaskUpdate
     from .widgets import HistoryPanel, ModifyPanel, SweepPanel

@@ -182,3 +182,12 @@ def test_save_page_is_a_standalone_synced_page(clips: list[Path], tmp_path: Path
     assert "function render(" in plain.read_text() and "c0.mp4" in plain.read_text()
     with pytest.raises(RequestError, match="bogus"):
         display.save_page(clips, tmp_path / "x.html", bogus=1)
+
+
+def test_synced_player_has_a_stable_plain_repr(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "a.mp4", seconds=0.5, fps=12)
+    player = display.synced_player({"source": clip, "flex_2": clip})
+    assert repr(player) == "SyncedPlayer(2 clips: source, flex_2)"
+    bundle = player._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "0x" not in data["text/plain"] and "<video" in data["text/html"]

@@ -37,6 +37,10 @@ class SyncedPlayer(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._fallback_html = fallback_html
 
+    def __repr__(self) -> str:
+        titles = [s.get("title") or f"clip {i + 1}" for i, s in enumerate(self.sources)]
+        return f"SyncedPlayer({len(titles)} clips: {', '.join(titles)})"
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The widget view, plus static side-by-side HTML for front ends without widgets."""
         bundle = super()._repr_mimebundle_(**kwargs)
