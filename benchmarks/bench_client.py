@@ -210,7 +210,7 @@ def main(processing_s: float = PROCESSING_S, server: str = "auto") -> dict[str, 
     ``server``: ``"local"`` (lumakit's LocalServer, 9 workers, simulated processing time), ``"loopback"``
     (the tiny server in this file) or ``"auto"`` (local when importable).
     """
-    from lumakit.client import Client
+    from lumakit.client import Client, PollPolicy
 
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -231,8 +231,12 @@ def main(processing_s: float = PROCESSING_S, server: str = "auto") -> dict[str, 
                 Path(tmp) / "server", latency=Latency(processing_time=processing_s), workers=9
             ) as srv:
                 probe = _LocalProbe(srv)
-                client = Client(
-                    backend="local", base_url=srv.url, cache_dir=Path(tmp) / "cache", progress=False
+                client = Client(  # Runware's cadence, not the brisk local one: the targets are about Runware
+                    backend="local",
+                    base_url=srv.url,
+                    cache_dir=Path(tmp) / "cache",
+                    progress=False,
+                    poll=PollPolicy(),
                 )
                 client.estimate(
                     client.plan_sweep(str(clip), "warm-up", strengths=["adhere_1"])
@@ -248,6 +252,12 @@ def main(processing_s: float = PROCESSING_S, server: str = "auto") -> dict[str, 
                 out.update(
                     _measure(client, str(clip), probe.arrival, probe.ready_at, polls.__getitem__, time.time)
                 )
+                # re-running the sweep cell: every job is a cache hit, nothing goes over the wire
+                before = srv.stats["requests"]
+                t0 = time.perf_counter()
+                client.sweep(str(clip), "a glass dolphin, sweep")
+                out["cached_sweep9_rerun_s"] = time.perf_counter() - t0
+                out["cached_sweep9_rerun_requests"] = float(srv.stats["requests"] - before)
                 out["server_is_local_backend"] = 1.0
                 client.close()
                 probe.close()
@@ -267,4 +277,4 @@ if __name__ == "__main__":
     for name, value in res.items():
         print(f"{name:36s} {value:10.3f}")
     print("targets: submit_latency_ms <= 50, ready_to_disk_s <= 3, polls_per_20s_job <= 15,")
-    print("         sweep9_over_single <= 1.3")
+    print("         sweep9_over_single <= 1.3, cached_sweep9_rerun_requests == 0")
