@@ -393,6 +393,15 @@ class AsyncClient:
     ) -> ResultSet:
         """Run one edit at several strengths (or ``variants``) concurrently; an ordered ``label -> Result``.
 
+        ``strengths`` (default: all nine) labels each run by its level. ``variants`` maps your own labels to
+        per-run options instead, e.g. one strength under three control settings::
+
+            client.sweep(src, prompt, strength="flex_2", variants={
+                "loose": {"controls": {"depth_blur": 0.8}}, "tight": {"controls": {"depth_blur": 0.1}}})
+
+        Keyword ``options`` (``strength``, ``controls``, output options) apply to every run unless a variant
+        sets its own; a variant may also carry its own ``prompt``.
+
         The whole sweep is priced first (every job counts; cached jobs cost 0). If some jobs fail, the
         others still finish (and are cached); the first error is raised with ``.partial`` (a ResultSet of
         the successes) and ``.failures`` (label -> exception).

@@ -536,3 +536,24 @@ def test_a_tqdm_bar_unless_the_caller_shows_progress_itself(tmp_path, capsys):
     with_bar, with_callback, updates = run(go())
     assert "modify:" in with_bar and "100%" in with_bar and "done $0.54" in with_bar
     assert with_callback == "" and updates[-1].status == "done"
+
+
+def test_variants_share_sweep_wide_options_unless_they_set_their_own(tmp_path):
+    """One strength under several control settings, as the sweep docstring shows; nothing is sent."""
+    fake = FakeRunware()
+    client = make_client(fake, tmp_path)
+    plans = client.plan_sweep(
+        SRC,
+        "a glass dolphin",
+        strength="flex_2",
+        variants={
+            "loose": {"controls": {"depth_blur": 0.8}},
+            "tight": {"controls": {"depth_blur": 0.1}},
+            "own": {"strength": "adhere_1", "prompt": "a stone dolphin"},
+        },
+    )
+    assert list(plans) == ["loose", "tight", "own"]
+    assert plans["loose"].edit == {"strength": "flex_2", "controls": {"depthBlur": 0.8}}
+    assert plans["tight"].edit == {"strength": "flex_2", "controls": {"depthBlur": 0.1}}
+    assert plans["own"].edit == {"strength": "adhere_1"} and plans["own"].prompt == "a stone dolphin"
+    assert fake.requests == []
