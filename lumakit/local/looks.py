@@ -215,6 +215,12 @@ class Painter:
         self.accent = np.array(look.accent, np.float32)
         self._texture_frames = self._textures(rng, yy, xx)
         self._light_mul, self._light_add = self._light_fields(rng, yy, xx)
+        # full-size (H, W, 3) copies: same-shape ops are ~10x faster than broadcasting over the channels
+        self._bias_full = np.ascontiguousarray(np.broadcast_to(self.bias, (height, width, 3)))
+        self._light_mul3 = (
+            None if self._light_mul is None else np.repeat(self._light_mul[..., None], 3, axis=2)
+        )
+        self._scaled: dict[float, list[np.ndarray]] = {}
         self.rim = "rim" in look.lights or "glow" in look.lights
         self.flicker = (
             1.0 + 0.07 * np.sin(np.arange(4096) * 0.9 + rng.uniform(0, 6)) * rng.uniform(0.5, 1.0, 4096)
@@ -299,13 +305,26 @@ class Painter:
         """The texture field at frame ``t`` (float32 (H, W), roughly in [-1, 1])."""
         return self._texture_frames[t % len(self._texture_frames)]
 
+    def _scaled_texture(self, t: int, amount: float) -> np.ndarray:
+        """``texture_amount * amount * texture(t)``, cached per amount (a job uses one or two)."""
+        key = float(amount)
+        frames = self._scaled.get(key)
+        if frames is None:
+            k = self.look.texture_amount * amount
+            frames = self._scaled[key] = [k * f for f in self._texture_frames]
+        return frames[t % len(frames)]
+
     def apply(self, x: np.ndarray, t: int, *, amount: float = 1.0) -> np.ndarray:
-        """The look applied to a float32 (H, W, 3) frame in [0, 1]; ``amount`` scales texture and lights."""
+        """The look applied to a float32 (H, W, 3) frame in [0, 1]; ``amount`` scales texture and lights.
+
+        Every full-frame step is a contiguous same-shape op or a per-channel (strided) op: broadcasting an
+        (H, W) or (3,) operand over the channel axis is about ten times slower in numpy.
+        """
         h, w = self.h, self.w
         y = (x.reshape(-1, 3) @ self.matrix).reshape(h, w, 3)
-        y += self.bias
+        y += self._bias_full
         if self._light_mul is not None:
-            y *= self._light_mul[..., None]
+            y *= self._light_mul3
             y += self._light_add
         if self.flicker is not None:
             y *= self.flicker[t % len(self.flicker)]
@@ -316,10 +335,16 @@ class Painter:
             edge[:-1] += np.abs(lum[1:] - lum[:-1])
             edge *= 4.0
             np.minimum(edge, 1.0, out=edge)
-            y += edge[..., None] * self.accent
-        y += (self.look.texture_amount * amount * self.texture(t))[..., None]
+            for c in range(3):
+                y[..., c] += edge * self.accent[c]
+        tex = self._scaled_texture(t, amount)
+        for c in range(3):
+            y[..., c] += tex
         if self.look.posterize:
-            n = float(self.look.posterize)
-            y = np.floor(y * n + 0.5) / n
+            n = np.float32(self.look.posterize)
+            y *= n
+            y += np.float32(0.5)
+            np.floor(y, out=y)
+            y /= n
         np.clip(y, 0.0, 1.0, out=y)
         return y
