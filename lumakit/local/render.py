@@ -133,13 +133,13 @@ def _shift_blur(x: np.ndarray, r: int) -> np.ndarray:
 
 
 def _mul_planes(y: np.ndarray, m: np.ndarray) -> None:
-    """``y *= m[..., None]`` for (H, W, 3) ``y`` and (H, W) ``m``, a channel at a time (several times faster)."""
+    """``y *= m[..., None]`` for (H, W, 3) ``y`` and (H, W) ``m``, a channel at a time (several x faster)."""
     for c in range(y.shape[2]):
         y[..., c] *= m
 
 
 def _take_rgb(img: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``img.reshape(-1, 3)[idx]`` reshaped to ``idx.shape + (3,)``: whole pixels gathered as 12-byte items."""
+    """``img.reshape(-1, 3)[idx]`` shaped ``idx.shape + (3,)``: whole pixels gathered as 12-byte items."""
     c = img.shape[-1]
     flat = np.ascontiguousarray(img).view(np.dtype((np.void, 4 * c))).reshape(-1)
     return np.take(flat, idx).view(np.float32).reshape(*idx.shape, c)
@@ -346,9 +346,11 @@ class _ModifyPainter:
         fb = plan.face_box
         self.face = (
             _ellipse(h, w, (fb["x"] + fb["width"] / 2) * w, (fb["y"] + fb["height"] / 2) * h,
-                     fb["width"] * w / 2, fb["height"] * h / 2)[..., None].repeat(3, 2) * np.float32(FACE_KEEP)
+                     fb["width"] * w / 2, fb["height"] * h / 2)[..., None] * np.float32(FACE_KEEP)
             if fb else None
         )  # fmt: skip
+        if self.face is not None:  # full (H, W, 3): same-shape ops are much faster than channel broadcasts
+            self.face = self.face.repeat(3, axis=2)
         self.prev_lum: np.ndarray | None = None
         self.gain: float | None = None
         self.scene_mix = REIMAGINE_SCENE if plan.strength.startswith("reimagine") else 0.0
