@@ -140,9 +140,26 @@ def _mul_planes(y: np.ndarray, m: np.ndarray) -> None:
 
 def _take_rgb(img: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """``img.reshape(-1, 3)[idx]`` shaped ``idx.shape + (3,)``: whole pixels gathered as 12-byte items."""
-    c = img.shape[-1]
-    flat = np.ascontiguousarray(img).view(np.dtype((np.void, 4 * c))).reshape(-1)
-    return np.take(flat, idx).view(np.float32).reshape(*idx.shape, c)
+    return _take_pixels(img, idx)
+
+
+def _gather2d(img: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``img[rows][:, cols]`` as a C-contiguous array, gathering whole pixels in one pass.
+
+    (Chained fancy indexing returns a column-major result, which makes every later full-frame op several
+    times slower.)
+    """
+    w = img.shape[1]
+    idx = (np.asarray(rows, np.intp)[:, None] * w + np.asarray(cols, np.intp)[None, :]).reshape(-1)
+    return _take_pixels(img, idx).reshape(len(rows), len(cols), *img.shape[2:])
+
+
+def _take_pixels(img: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``img.reshape(h * w, ...)[idx]`` for any dtype, pixels moved as opaque items."""
+    px = img.shape[2:]
+    item = img.dtype.itemsize * int(np.prod(px, dtype=np.intp))
+    flat = np.ascontiguousarray(img).view(np.dtype((np.void, item))).reshape(-1)
+    return np.take(flat, idx).view(img.dtype).reshape(*idx.shape, *px)
 
 
 def _box_blur_small(x: np.ndarray, r: int) -> tuple[np.ndarray, int]:
@@ -163,7 +180,24 @@ def box_blur(x: np.ndarray, r: int) -> np.ndarray:
         return _shift_blur(x, r)
     h, w = x.shape[:2]
     small, f = _box_blur_small(x, r)
-    return np.repeat(np.repeat(small, f, axis=0), f, axis=1)[:h, :w]
+    return upsample(small, f, h, w)
+
+
+def upsample(small: np.ndarray, f: int, h: int, w: int) -> np.ndarray:
+    """Repeat each pixel of (h', w'[, C]) ``small`` into an ``f`` x ``f`` block, cropped to (h, w).
+
+    Same values as ``np.repeat(np.repeat(small, f, 0), f, 1)[:h, :w]``, about twice as fast: pixels are
+    repeated along the row as opaque items, then each row is copied ``f`` times.
+    """
+    small = np.ascontiguousarray(small)
+    hs, ws = small.shape[:2]
+    px = small.shape[2:]
+    item = small.dtype.itemsize * int(np.prod(px, dtype=np.intp))
+    wide = np.repeat(small.view(np.dtype((np.void, item))).reshape(hs, ws), f, axis=1)
+    out = np.empty((hs, f, ws * f * item), np.uint8)
+    out[...] = wide.view(np.uint8).reshape(hs, 1, ws * f * item)
+    out = out.view(small.dtype).reshape(hs * f, ws * f, *px)
+    return out if (hs * f, ws * f) == (h, w) else out[:h, :w]
 
 
 def _seed(*parts: object) -> int:
@@ -385,8 +419,7 @@ class _ModifyPainter:
         prev = self.prev_lum if self.prev_lum is not None else lum
         self.prev_lum = lum
         d = box_blur(np.abs(lum - prev), self.motion_r)
-        d = np.repeat(np.repeat(np.clip(d * 14.0, 0.0, 1.0), 4, axis=0), 4, axis=1)
-        return d[: self.h, : self.w]
+        return upsample(np.clip(d * 14.0, 0.0, 1.0), 4, self.h, self.w)
 
     def frame(self, anchored: np.ndarray, real_u8: np.ndarray, t: int) -> np.ndarray:
         x = anchored.astype(np.float32) * np.float32(1 / 255)
@@ -422,7 +455,7 @@ class _ModifyPainter:
         np.clip(target, 0.0, 1.0, out=target)
         if self.scene_mix > 0:  # reimagine: the prompt's own scene shows through the target
             scene = _scene_frame(self.sky, self.layers, t / 96.0, 1.0)
-            scene = np.repeat(np.repeat(scene, 2, axis=0), 2, axis=1)[: self.h, : self.w]
+            scene = upsample(scene, 2, self.h, self.w)
             target += np.float32(self.scene_mix) * (scene - target)
         out = base + np.float32(self.plan.amount) * (target - base)  # strength: how far toward the target
         if self.face is not None:
@@ -492,7 +525,9 @@ def _scene(
         alpha = np.clip((rows - height[None, :]) * h / 3.0, 0, 1)[..., None].astype(np.float32)
         color = np.clip(bottom * (0.7 - 0.2 * i) + rng.uniform(-0.1, 0.1, 3), 0, 1).astype(np.float32)
         shade = (1 - 0.35 * (rows[..., None] - base)).astype(np.float32)
-        layers.append((alpha, color * shade))
+        # stored full (h, ., 3): same-shape ops are much faster than broadcasting over rows or channels
+        full = np.broadcast_to(color * shade, (h, round(ww / 1.5), 3))  # the frame width _scene_frame uses
+        layers.append((alpha.repeat(3, axis=2), np.ascontiguousarray(full)))
     return sky, layers
 
 
@@ -506,7 +541,7 @@ def _scene_frame(sky: np.ndarray, layers: list[tuple[np.ndarray, ...]], u: float
     y = sky[:, int(span * (0.5 + 0.45 * pan * (u - 0.5))) :][:, :w].copy()
     for i, (alpha, color) in enumerate(layers):
         off = int(span * (0.5 + pan * (0.15 + 0.15 * i) * (u - 0.5)))
-        y += alpha[:, off : off + w] * (color - y)  # colour is (h, 1, 3): one shade per row
+        y += alpha[:, off : off + w] * (color - y)  # colour: one shade per row
     return y
 
 
@@ -554,7 +589,7 @@ def render_generate(
                 y = frame + np.float32(amount) * (styled - frame)
             else:
                 scene = _scene_frame(sky, layers, u, pan_dir)
-                scene = np.repeat(np.repeat(scene, 2, axis=0), 2, axis=1)[:h, :w]
+                scene = upsample(scene, 2, h, w)
                 y = painter.apply(scene, t, amount=0.6)
             yield _to_u8(y)
 
@@ -572,7 +607,7 @@ def _anchored_frame(anchors: list[tuple[int, np.ndarray]], t: int, u: float, w: 
         x0, y0 = (cw - ww) / 2, (ch - wh) / 2
         cols = np.clip((x0 + np.arange(w) * (ww / w)).astype(np.intp), 0, cw - 1)
         rows = np.clip((y0 + np.arange(h) * (wh / h)).astype(np.intp), 0, ch - 1)
-        return img[rows][:, cols]
+        return _gather2d(img, rows, cols)
 
     before = [a for a in anchors if a[0] <= t]
     after = [a for a in anchors if a[0] > t]
@@ -622,13 +657,14 @@ def render_reframe(
     dist = np.maximum(np.maximum(x0 - xx, xx - (x0 + sw - 1)), np.maximum(y0 - yy, yy - (y0 + sh - 1)))
     feather = max(4.0, 0.03 * max(w, h))
     alpha = np.clip(dist / feather, 0.0, 1.0).astype(np.float32)[..., None]  # 0 on the source itself
+    alpha = alpha.repeat(3, axis=2)  # full (H, W, 3): same-shape ops are much faster than channel broadcasts
     painter = Painter(look_for(request.prompt), w, h)
     blur_r = max(2, round(0.02 * max(w, h)))
     size = None if (sw, sh) == (info.width, info.height) else (sw, sh)
 
     def gen() -> Iterator[np.ndarray]:
         for t, f in enumerate(media.iter_frames(video, size=size)):
-            canvas = f[rows][:, cols].astype(np.float32) * np.float32(1 / 255)
+            canvas = _gather2d(f, rows, cols).astype(np.float32) * np.float32(1 / 255)
             ext = painter.apply(box_blur(canvas, blur_r), t, amount=0.8)
             ext = canvas + np.float32(0.75) * (ext - canvas)
             yield _to_u8(canvas + alpha * (ext - canvas))
