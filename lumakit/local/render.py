@@ -386,6 +386,9 @@ class _ModifyPainter:
             self.xx = np.arange(w, dtype=np.float32)[None, :]
             self.yy = np.arange(h, dtype=np.float32)[:, None]
         self.shade = (0.6 * value_noise(h, w, max(3.0, side / 90), rng)).astype(np.float32)
+        if self.normals > 0:  # the shading factor, (H, 2W, 3): frame t multiplies by a W-wide window of it
+            fac = 1.0 + np.float32(self.normals * 0.5) * self.shade
+            self.shade_fac = np.concatenate([fac, fac], axis=1)[..., None].repeat(3, axis=2)
         self.motion_r = max(1, round(0.02 * side / 4))
         self.coarse_r = max(2, round(0.012 * side))
         fb = plan.face_box
@@ -458,7 +461,8 @@ class _ModifyPainter:
         if self.normals > 0:
             detail = x - soft
             base = base - np.float32(self.normals) * detail
-            _mul_planes(base, 1.0 + np.float32(self.normals * 0.5) * np.roll(self.shade, t % self.w, axis=1))
+            s = t % self.w  # the shading drifts sideways: np.roll(fac, s, axis=1), as a window
+            base *= self.shade_fac[:, self.w - s : 2 * self.w - s]
         delta = self.painter.apply(base, t, amount=1.0 + self.normals) - base
         if self.gain is None:  # normalise the look's strength once per job, on its first frame
             self.gain = float(np.clip(LOOK_DEPARTURE / max(float(np.abs(delta).mean()), 1e-3), 0.7, 2.5))
