@@ -364,3 +364,38 @@ def test_reframe_extends_without_stretching(
     assert (ci["info"].width, ci["info"].height) == (320, 180)
     assert ci["lumakitLocal"]["sourceBox"] == {"x": 0, "y": 0, "width": 160, "height": 90}
     assert np.abs(co[:, :90, :160] - source).mean() < 3.0
+
+
+def _slice_blur(x: np.ndarray, r: int) -> np.ndarray:
+    """The renderer's box blur written the plain way: shifted slices per axis, edges replicated."""
+    for axis in (0, 1):
+        n = x.shape[axis]
+        rr = min(r, n - 1)
+        if rr < 1:
+            continue
+        acc = x.copy()
+        for k in range(1, rr + 1):
+            acc += np.take(x, np.maximum(np.arange(n) - k, 0), axis=axis)
+            acc += np.take(x, np.minimum(np.arange(n) + k, n - 1), axis=axis)
+        x = acc * np.float32(1.0 / (2 * rr + 1))
+    return x
+
+
+@pytest.mark.parametrize("shape", [(90, 160, 3), (7, 5, 3), (9, 2), (1, 6, 3)])
+def test_fast_frame_helpers_render_exactly_what_plain_numpy_does(shape: tuple[int, ...]) -> None:
+    from lumakit.local import render
+
+    rng = np.random.default_rng(len(shape) * 31 + shape[0])
+    x = rng.random(shape, dtype=np.float32)
+    for r in (1, 2, 4):
+        assert np.array_equal(render._shift_blur(x, r), _slice_blur(x, r)), r
+    for f in (2, 4):
+        want = np.repeat(np.repeat(x, f, axis=0), f, axis=1)
+        assert np.array_equal(render.upsample(x, f, *want.shape[:2]), want)
+        assert np.array_equal(render.upsample(x, f, want.shape[0] - 1, want.shape[1] - 1), want[:-1, :-1])
+    rows = rng.integers(0, shape[0], 11)
+    cols = rng.integers(0, shape[1], 13)
+    got = render._gather2d(x, rows, cols)
+    assert got.flags.c_contiguous and np.array_equal(got, x[rows][:, cols])
+    u8 = (x * 255).astype(np.uint8)
+    assert np.array_equal(render._gather2d(u8, rows, cols), u8[rows][:, cols])

@@ -133,12 +133,12 @@ def _shift_blur(x: np.ndarray, r: int) -> np.ndarray:
         for k in range(1, rr + 1):
             fa[k * c :] += fs[: -k * c]
             fa[: -k * c] += fs[k * c :]
-        for j in [*range(min(rr, w)), *range(max(rr, w - rr), w)]:  # the edge columns, done exactly
-            col = src[:, j].copy()
+        for cols in (np.arange(rr), np.arange(max(rr, w - rr), w)):  # the edge columns, done exactly
+            strip = src[:, cols]
             for k in range(1, rr + 1):
-                col += src[:, max(j - k, 0)]
-                col += src[:, min(j + k, w - 1)]
-            acc[:, j] = col
+                strip += src[:, np.maximum(cols - k, 0)]
+                strip += src[:, np.minimum(cols + k, w - 1)]
+            acc[:, cols] = strip
         acc *= np.float32(1.0 / (2 * rr + 1))
     return acc
 
