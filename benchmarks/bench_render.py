@@ -6,8 +6,9 @@ Prints frames rendered per second divided by the clip's fps (>= 1.0 means faster
 wall-clock second and per CPU second (the CPU figure is the honest one on a shared, busy machine), for:
 the per-frame pipeline alone (frames already decoded), with default and with every control turned up, and
 end to end (decode + render + H.264 encode, as the server does it). Numpy's elementwise work is
-single-threaded; BLAS is pinned to one thread below so the figure is per core (ffmpeg runs in its own
-processes end to end).
+single-threaded and the renderer keeps its matrix products below BLAS's threading threshold, so the render
+uses one core (the BLAS pin below is a second guard that only works when numpy is not imported yet, e.g.
+not under ``run_all.py``); ffmpeg's own threads count in the CPU figure end to end.
 
 The last line is a verdict: PASS when every case renders at least :data:`TARGET` times real time per CPU
 second (the issue's "at least real time for 640x360 on one core"), else FAIL naming the slowest case.
@@ -82,6 +83,7 @@ def main() -> dict[str, float]:
     """Measure and print; returns ``{name: rendered frames per second / clip fps}`` (wall and CPU time)."""
     n = FPS * SECONDS
     results: dict[str, float] = {}
+    load0 = os.getloadavg()[0]
     render._tune_malloc()  # as every render does (see its docstring)
     with tempfile.TemporaryDirectory() as tmp:
         src = _clip(Path(tmp) / "src.mp4")
@@ -113,7 +115,9 @@ def main() -> dict[str, float]:
         results[f"{name} [wall]"] = n / t.wall / FPS
         results[f"{name} [cpu]"] = n / t.cpu / FPS
         print(f"  {name:<52} {n / t.wall / FPS:7.2f}x {n / t.cpu / FPS:9.2f}x")
-    print(f"  load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    load1 = os.getloadavg()[0]
+    cores = os.cpu_count()
+    print(f"  machine load (1-min average): {load0:.1f} at the start, {load1:.1f} at the end, {cores} cores")
     worst = min(timers, key=lambda k: results[f"{k} [cpu]"])
     ratio = results[f"{worst} [cpu]"]
     verdict = "PASS" if ratio >= TARGET else "FAIL"

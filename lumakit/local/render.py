@@ -429,7 +429,7 @@ class _ModifyPainter:
         return idx
 
     def motion_mask(self, real: np.ndarray) -> np.ndarray:
-        lum = real[::4, ::4] @ LUMA
+        lum = real[::4, ::4] @ LUMA  # a stack of small products: BLAS stays on this thread
         prev = self.prev_lum if self.prev_lum is not None else lum
         self.prev_lum = lum
         d = box_blur(np.abs(lum - prev), self.motion_r)
