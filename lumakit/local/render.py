@@ -269,8 +269,28 @@ class SourceStats:
     face: dict[str, Any]
 
 
+_SOURCE_STATS: dict[str, SourceStats] = {}  # content digest -> stats: a sweep over one clip measures it once
+_SOURCE_STATS_MAX = 64
+
+
 def measure_source(video: Path | str) -> SourceStats:
-    """Motion energy (mean |frame-to-frame difference| per frame) and edge density, on small frames."""
+    """Motion energy (mean |frame-to-frame difference| per frame) and edge density, on small frames.
+
+    Remembered per file content (it costs a second decode of the clip), so sweeps over one source pay once.
+    """
+    src = media.source_path(video)
+    key = None if isinstance(src, str) else media.content_digest(src)
+    hit = _SOURCE_STATS.get(key) if key else None
+    if hit is None:
+        hit = _measure_source(video)
+        if key:
+            if len(_SOURCE_STATS) >= _SOURCE_STATS_MAX:
+                _SOURCE_STATS.pop(next(iter(_SOURCE_STATS)), None)
+            _SOURCE_STATS[key] = hit
+    return SourceStats(motion=hit.motion, edges=hit.edges, face=dict(hit.face))
+
+
+def _measure_source(video: Path | str) -> SourceStats:
     info = media.probe(video)
     w = 160
     h = max(2, round(w * info.height / info.width / 2) * 2)
