@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,6 +272,7 @@ class SourceStats:
 
 _SOURCE_STATS: dict[str, SourceStats] = {}  # content digest -> stats: a sweep over one clip measures it once
 _SOURCE_STATS_MAX = 64
+_SOURCE_STATS_LOCK = threading.Lock()
 
 
 def measure_source(video: Path | str) -> SourceStats:
@@ -284,9 +286,10 @@ def measure_source(video: Path | str) -> SourceStats:
     if hit is None:
         hit = _measure_source(video)
         if key:
-            if len(_SOURCE_STATS) >= _SOURCE_STATS_MAX:
-                _SOURCE_STATS.pop(next(iter(_SOURCE_STATS)), None)
-            _SOURCE_STATS[key] = hit
+            with _SOURCE_STATS_LOCK:  # server workers render in threads
+                while len(_SOURCE_STATS) >= _SOURCE_STATS_MAX:
+                    _SOURCE_STATS.pop(next(iter(_SOURCE_STATS)))
+                _SOURCE_STATS[key] = hit
     return SourceStats(motion=hit.motion, edges=hit.edges, face=dict(hit.face))
 
 
