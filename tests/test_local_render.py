@@ -399,3 +399,24 @@ def test_fast_frame_helpers_render_exactly_what_plain_numpy_does(shape: tuple[in
     assert got.flags.c_contiguous and np.array_equal(got, x[rows][:, cols])
     u8 = (x * 255).astype(np.uint8)
     assert np.array_equal(render._gather2d(u8, rows, cols), u8[rows][:, cols])
+
+
+def test_source_measurement_is_remembered_per_content(
+    clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lumakit.local import render
+
+    render._SOURCE_STATS.clear()
+    calls: list[object] = []
+    real_frames = media.frames
+    monkeypatch.setattr(media, "frames", lambda *a, **k: calls.append(a) or real_frames(*a, **k))
+    first = render.measure_source(clip)
+    first.face["x"] = -1.0  # what a caller does with its copy does not leak into the next answer
+    copy = tmp_path / "same.mp4"
+    copy.write_bytes(clip.read_bytes())
+    again = render.measure_source(copy)  # same bytes, another path: measured once
+    assert len(calls) == 1
+    assert (again.motion, again.edges) == (first.motion, first.edges) and again.face["x"] != -1.0
+    other = make_clip(tmp_path / "other.mp4", seconds=0.5, fps=12, seed=5)
+    render.measure_source(other)
+    assert len(calls) == 2
