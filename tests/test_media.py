@@ -227,3 +227,13 @@ def test_preview_small_cached(clip: Path, tmp_path: Path, monkeypatch: pytest.Mo
     # never upscaled; webm on request
     small = media.preview(clip, max_side=1000, codec="vp9")
     assert small.suffix == ".webm" and media.probe(small).size == (160, 90)
+
+
+def test_write_video_preset_trades_size_and_is_checked(tmp_path: Path) -> None:
+    frames = pattern(24, 160, 90, seed=3)
+    fast = media.write_video(tmp_path / "fast.mp4", frames, 12, preset="ultrafast")
+    default = media.write_video(tmp_path / "default.mp4", frames, 12)
+    assert media.probe(fast).n_frames == media.probe(default).n_frames == 24
+    assert fast.stat().st_size != default.stat().st_size  # a different encode, same frames
+    with pytest.raises(RequestError, match="preset"):
+        media.write_video(tmp_path / "bad.mp4", frames, 12, preset="warp")

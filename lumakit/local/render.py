@@ -60,6 +60,7 @@ AMOUNTS: dict[str, float] = {
 }
 CONTROLS_ONLY_STRENGTH = "adhere_1"  # [ours] controls without a strength: Luma's own default level
 GENERATE_FPS = 24.0
+ENCODE_PRESET = "ultrafast"  # x264 preset of rendered results (previews: speed over file size)
 MAX_KEYFRAME_STEP = 8  # trajectorySparsity 1.0 anchors the motion every 8 frames
 WARP_REFRESH = 4  # the depthBlur displacement field turns slowly; its indices are rebuilt every 4 frames
 FACE_KEEP = 0.8  # face=True pulls the face region this much back toward the source
@@ -729,7 +730,8 @@ def _write(
             if progress is not None:
                 progress(t / n_frames)
 
-    media.write_video(out, counted(), fps, quality=quality, codec=codec)
+    # a preview is re-encoded small for display anyway: trade file size for half the encode time
+    media.write_video(out, counted(), fps, quality=quality, codec=codec, preset=ENCODE_PRESET)
 
 
 def render(
