@@ -11,6 +11,7 @@ constants block below, each a one-line change.
 
 from __future__ import annotations
 
+import abc
 import difflib
 import enum
 import functools
@@ -485,19 +486,20 @@ def _finish_task(task: dict[str, Any], output: OutputOptions, delivery: bool) ->
     return task
 
 
-class _RequestBase:
-    """What every request shares: a ``kind``, ``to_task()``, ``canonical_key()`` and a readable summary."""
+class _RequestBase(abc.ABC):
+    """What every request shares: a ``kind``, ``to_task()``, ``sources()`` and ``canonical_key()``."""
 
     kind: str
 
+    @abc.abstractmethod
     def to_task(
         self, *, task_uuid: str | None = None, media: Mapping[str, str] | None = None, delivery: bool = True
     ) -> dict[str, Any]:
-        raise NotImplementedError
+        """The exact wire dict of this request."""
 
+    @abc.abstractmethod
     def sources(self) -> list[Source]:
         """Every source of this request (video and images), in wire order."""
-        raise NotImplementedError
 
     def canonical_key(self, digests: Mapping[str, str] | None = None) -> str:
         """A stable hash of what the request asks for, for caching.
