@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import LumakitError, RequestError
+from .errors import LumakitError, MediaError, RequestError
 
 REPO_ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_PROMPT = "Transform only the dolphin into a creature of glass and neon light, the ocean left natural"
@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }[args.command]
     try:
         return command(args)
-    except RequestError as exc:
+    except (RequestError, MediaError) as exc:  # bad input: a wrong value, or a file that is not a video
         print(f"lumakit {args.command}: {exc}", file=sys.stderr)
         return 2
     except LumakitError as exc:

@@ -87,7 +87,7 @@ def test_grid_names_rows_by_label(clip: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert png.read_bytes().startswith(b"\x89PNG")
     bad = run_cli("grid", str(tmp_path / "missing.mp4"), "--out", str(png))
-    assert bad.returncode != 0 and "missing.mp4" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "missing.mp4" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_serve_prints_its_url_and_answers_the_spec_example(clip: Path) -> None:
