@@ -10,34 +10,40 @@ Every job: validate -> cache lookup (zero requests on a hit) -> price check (``m
 entry with a fresh task UUID -> upload local files (once per content) -> submit (async delivery; never
 blindly re-sent) -> poll ``getResponse`` with backoff -> download atomically into the cache. ``Client`` runs
 the same coroutines on a private event loop thread, so it also works inside Jupyter's running loop.
+
+This module keeps the public classes and each task's life in the ledger; the steps live in private modules:
+``_jobs`` (prepare, cache lookup), ``_budget`` (``max_cost``, dry runs), ``_uploads``, ``_submit`` (post and
+poll, never re-sending blindly) and ``_downloads`` (into the cache, and the Result of a ledger entry).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import mimetypes
 import os
 import random
 import sys
 import time
 from collections.abc import Awaitable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
 from . import _sync
+from ._budget import check_budget, check_max_cost, dry_run, env_max_cost, table_estimate
+from ._downloads import Downloader
+from ._jobs import Job, as_plans, has_placeholders, prepare_many, request_from_wire
 from ._polling import PollPolicy, RetryPolicy
-from ._pricing import Estimate, EstimateLine, price
+from ._pricing import Estimate, EstimateLine
 from ._progress import CallProgress, OnUpdate
-from ._protocol import UNREADABLE, PollOutcome, error_from, interpret_poll, items_for
-from ._transport import Clock, Secret, Sleep, Transport, read_body, redact
-from .cache import Cache, History, LedgerEntry, file_digest
-from .errors import APIError, BudgetError, LumakitError, MediaError, PollTimeout, RequestError, TaskFailed
-from .request import MAX_SOURCE_SECONDS, STRENGTHS, Request, Strength, build, new_task_uuid, parse_task
+from ._protocol import PollOutcome
+from ._submit import Submitter
+from ._transport import Clock, Secret, Sleep, Transport, redact
+from ._uploads import Uploader
+from .cache import Cache, History
+from .errors import APIError, LumakitError, PollTimeout, RequestError, TaskFailed
+from .request import STRENGTHS, Request, Strength, build, new_task_uuid
 from .results import Result, ResultSet
 
 __all__ = ["AsyncClient", "Client", "Estimate", "PollPolicy", "RetryPolicy"]
@@ -54,24 +60,6 @@ NOT_FOUND_PATIENCE = 3  # consecutive "not found" polls of an acknowledged task 
 _announced = False
 
 
-def _env_max_cost() -> float | None:
-    raw = os.environ.get("LUMAKIT_MAX_COST")
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise RequestError("LUMAKIT_MAX_COST", raw, "a number of USD, e.g. 5 or 2.50") from None
-
-
-def _check_max_cost(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise RequestError("max_cost", value, "a number of USD >= 0, or None for no limit")
-    return float(value)
-
-
 def _announce_local(url: str) -> None:
     global _announced
     if _announced:
@@ -82,40 +70,6 @@ def _announce_local(url: str) -> None:
     )
     log.info(msg)
     print(msg, file=sys.stderr)
-
-
-def _data_uri(path: str) -> str:
-    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    with open(path, "rb") as fh:
-        return f"data:{mime};base64," + base64.b64encode(fh.read()).decode("ascii")
-
-
-def _ext_for(wire: Mapping[str, Any] | None, url: str | None) -> str:
-    fmt = (wire or {}).get("outputFormat")
-    if fmt:
-        return str(fmt).lower()
-    if url:
-        suffix = Path(httpx.URL(url).path).suffix.lstrip(".").lower()
-        if suffix in ("mp4", "webm", "mov"):
-            return suffix
-    return "mp4"
-
-
-def _placeholders(wire: Mapping[str, Any] | None) -> bool:
-    """True when a wire dict still has a local file that was never uploaded."""
-    return "<upload " in repr(wire)
-
-
-@dataclass
-class _Job:
-    request: Request
-    label: str
-    key: str
-    digests: dict[str, str]
-    source_seconds: float | None
-    hit: LedgerEntry | None = None
-    adopt: LedgerEntry | None = None
-    media_cached: set[str] = field(default_factory=set)
 
 
 class AsyncClient:
@@ -193,7 +147,7 @@ class AsyncClient:
         self._key = Secret(str(key), placeholder=key in (LOCAL_KEY, NO_KEY))
         self._upload_namespace = self._upload_namespace or f"{backend}:{self.base_url}"
         self.cache = Cache(cache_dir)
-        self.max_cost = _check_max_cost(max_cost) if max_cost is not None else _env_max_cost()
+        self.max_cost = check_max_cost(max_cost) if max_cost is not None else env_max_cost()
         self.concurrency = concurrency
         self.poll = poll or (PollPolicy.local() if backend == "local" else PollPolicy())
         self.timeout = float(timeout) if timeout is not None else None
@@ -204,8 +158,12 @@ class AsyncClient:
             self.base_url, self._key, transport=transport, retry=retry, sleep=self._sleep, clock=self._clock
         )
         self._sem = asyncio.Semaphore(concurrency)
-        self._upload_locks: dict[str, asyncio.Lock] = {}
         self._rng = random.Random()
+        self._uploads = Uploader(
+            self._http, self.cache, self._upload_namespace, clock=self._clock, sleep=self._sleep
+        )
+        self._submitter = Submitter(self._http, sleep=self._sleep, rng=self._rng)
+        self._downloads = Downloader(self._http, self.cache, self.backend)
 
     def __repr__(self) -> str:
         return (
@@ -262,13 +220,13 @@ class AsyncClient:
     async def estimate(self, work: Request | Iterable[Request] | Mapping[str, Request]) -> Estimate:
         """Price work before it runs. Asks the service for a dry run (``X-Runware-Dry-Run: 1``), and falls
         back to the spec's price table when it cannot; cached jobs cost 0. Nothing is run or billed."""
-        jobs = await self._prepare_many(_as_plans(work), force=False)
-        table = self._table_estimate(jobs)
+        jobs = await prepare_many(as_plans(work), self.cache, self.backend, force=False)
+        table = table_estimate(jobs)
         todo = [j for j in jobs if j.hit is None]
         if not todo:
             return table
         try:
-            priced = await self._dry_run(todo)
+            priced = await dry_run(todo, self._http, self._uploads)
         except (LumakitError, httpx.HTTPError) as exc:
             log.info("dry run failed (%s); using the price table", redact(str(exc)))
             priced = {}
@@ -415,8 +373,8 @@ class AsyncClient:
         self, request: Request, *, label: str | None = None, max_cost: float | None = None
     ) -> str:
         """Send one request without waiting (no cache lookup); returns its task UUID for :meth:`wait`."""
-        (job,) = await self._prepare_many({label or request.kind: request}, force=True)
-        self._check_budget([job], max_cost)
+        (job,) = await prepare_many({label or request.kind: request}, self.cache, self.backend, force=True)
+        check_budget([job], max_cost, self.max_cost)
         progress = CallProgress(
             labels=[job.label], clock=self._clock, on_update=None, progress=False, desc=""
         )
@@ -443,69 +401,7 @@ class AsyncClient:
         """Every task in the ledger, newest first (a list of :class:`~lumakit.cache.LedgerEntry`)."""
         return self.cache.history(limit)
 
-    # ---- preparing --------------------------------------------------------------------------------------
-    async def _prepare_many(self, plans: Mapping[str, Request], force: bool) -> list[_Job]:
-        return list(await asyncio.gather(*(self._prepare(r, label, force) for label, r in plans.items())))
-
-    async def _prepare(self, request: Request, label: str, force: bool) -> _Job:
-        digests: dict[str, str] = {}
-        for src in request.sources():
-            if src.kind == "path":
-                digests[src.value] = await asyncio.to_thread(file_digest, src.value)
-        key = request.canonical_key(digests)
-        seconds = None
-        video = getattr(request, "video", None)
-        if video is not None and video.local_path and Path(video.local_path).is_file():
-            seconds = await asyncio.to_thread(_source_seconds, video.local_path)
-        job = _Job(request, label, key, digests, seconds)
-        if not force:
-            job.hit = self.cache.lookup(key, self.backend)
-            if job.hit is None:
-                job.adopt = self.cache.open_task(key, self.backend)
-        return job
-
-    def _table_estimate(self, jobs: list[_Job]) -> Estimate:
-        lines, notes = [], []
-        for job in jobs:
-            amount, detail = price(job.request, job.source_seconds)
-            if job.source_seconds is None and job.request.kind in ("modify", "reframe"):
-                notes.append("URL/UUID sources are priced as one 5 s block (their length is not known here)")
-            lines.append(
-                EstimateLine(
-                    job.label, job.request.kind, 0.0 if job.hit else round(amount, 4), detail, bool(job.hit)
-                )
-            )
-        return Estimate.combine(lines, "price table", notes)
-
-    def _check_budget(self, jobs: list[_Job], max_cost: float | None) -> None:
-        limit = _check_max_cost(max_cost) if max_cost is not None else self.max_cost
-        if limit is None:
-            return
-        est = self._table_estimate(jobs)
-        if est.total > limit + 1e-9:
-            err = BudgetError(est.total, limit, detail="\n" + repr(est) + "\n")
-            err.breakdown = est  # type: ignore[attr-defined]
-            raise err
-
-    async def _dry_run(self, jobs: list[_Job]) -> dict[str, float]:
-        tasks, labels = [], {}
-        for job in jobs:
-            media = await self._upload_sources(job, None)
-            uid = new_task_uuid()
-            tasks.append(job.request.to_task(task_uuid=uid, media=media))
-            labels[uid] = job.label
-        status, body = await self._http.post(tasks, dry_run=True, what="dry run")
-        priced: dict[str, float] = {}
-        for uid, label in labels.items():
-            data, errors = items_for(body, uid)
-            if errors and status >= 400 and not any(e.get("taskUUID") for e in errors):
-                raise error_from(errors[0], status)
-            cost = next((d.get("cost") for d in data if isinstance(d.get("cost"), (int, float))), None)
-            if cost is not None:
-                priced[label] = float(cost)
-        return priced
-
-    # ---- running ----------------------------------------------------------------------------------------
+    # ---- running: a task's life in the ledger (submit, wait, follow) ------------------------------------
     async def _run_single(
         self,
         request: Request,
@@ -529,8 +425,8 @@ class AsyncClient:
         on_update: OnUpdate | None,
         desc: str,
     ) -> ResultSet:
-        jobs = await self._prepare_many(plans, force)
-        self._check_budget(jobs, max_cost)
+        jobs = await prepare_many(plans, self.cache, self.backend, force)
+        check_budget(jobs, max_cost, self.max_cost)
         progress = CallProgress(
             labels=[j.label for j in jobs],
             clock=self._clock,
@@ -568,20 +464,20 @@ class AsyncClient:
             raise first
         return ResultSet(results)
 
-    async def _run_job(self, job: _Job, timeout: float | None, progress: CallProgress) -> Result:
+    async def _run_job(self, job: Job, timeout: float | None, progress: CallProgress) -> Result:
         if job.hit is not None:
             progress.emit(job.label, "cached", task_uuid=job.hit.task_uuid, progress=1.0, cost=job.hit.cost)
-            return self._result_from_entry(job.hit, cached=True, request=job.request)
+            return self._downloads.result(job.hit, cached=True, request=job.request)
         async with self._sem:
             if job.adopt is not None:  # the same request already finished but its download did not
                 try:
-                    return await self._download(job.adopt, progress, job.label, request=job.request)
+                    return await self._downloads.fetch(job.adopt, progress, job.label, request=job.request)
                 except APIError as exc:
                     log.info("could not finish task %s (%s); sending a new one", job.adopt.task_uuid, exc)
             task_uuid, outcome = await self._submit(job, progress)
             return await self._wait(task_uuid, timeout, progress, job.label, job.request, first=outcome)
 
-    async def _submit(self, job: _Job, progress: CallProgress) -> tuple[str, PollOutcome | None]:
+    async def _submit(self, job: Job, progress: CallProgress) -> tuple[str, PollOutcome | None]:
         """Mint the UUID, record it, upload, POST. Returns the UUID and, after an ambiguous failure, what the
         probe poll said."""
         task_uuid = new_task_uuid()
@@ -594,24 +490,22 @@ class AsyncClient:
             label=None if job.label == job.request.kind else job.label,
         )
         try:
-            media = await self._upload_sources(job, progress, task_uuid)
+            media = await self._uploads.sources(job, progress, task_uuid)
             wire = job.request.to_task(task_uuid=task_uuid, media=media)
             self.cache.update(task_uuid, wire=wire)
             progress.emit(job.label, "submitting", task_uuid=task_uuid)
             try:
-                outcome = await self._post_task(task_uuid, wire)
+                outcome = await self._submitter.post(task_uuid, wire)
             except APIError as exc:
                 stale = [p for p in job.media_cached if str(exc.parameter or "").startswith("inputs")]
                 if not stale or exc.status_code is None or exc.status_code >= 500:
                     raise
                 log.info("a cached upload was refused (%s); uploading again", exc.code)
-                for path in stale:
-                    self.cache.forget_upload(self._upload_namespace, job.digests[path])
-                job.media_cached.clear()
-                media = await self._upload_sources(job, progress, task_uuid)
+                self._uploads.forget(job, stale)
+                media = await self._uploads.sources(job, progress, task_uuid)
                 wire = job.request.to_task(task_uuid=task_uuid, media=media)
                 self.cache.update(task_uuid, wire=wire)
-                outcome = await self._post_task(task_uuid, wire)
+                outcome = await self._submitter.post(task_uuid, wire)
         except (asyncio.CancelledError, KeyboardInterrupt):
             self.cache.update(task_uuid, state="interrupted", error="interrupted while submitting")
             progress.emit(job.label, "interrupted", task_uuid=task_uuid)
@@ -626,126 +520,6 @@ class AsyncClient:
         self.cache.update(task_uuid, state="submitted", submitted=time.time())
         progress.emit(job.label, "submitted", task_uuid=task_uuid)
         return task_uuid, outcome
-
-    async def _post_task(self, task_uuid: str, wire: Mapping[str, Any]) -> PollOutcome | None:
-        """POST a task; never blindly re-sent. After an ambiguous failure (connection dropped, read timeout,
-        5xx) the same UUID is polled first, and re-sent (same UUID) only on a definite "not found"."""
-        policy = self._http.retry
-        for attempt in range(1, policy.max_attempts + 1):
-            last = attempt == policy.max_attempts
-            try:
-                resp = await self._http.post_once([wire])
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # the request never left: sending it again is safe
-                if last:
-                    raise APIError(f"could not reach {self.base_url}: {exc}", code="networkError") from exc
-                await self._sleep(policy.delay(attempt, rng=self._rng))
-                continue
-            except httpx.TransportError as exc:
-                log.info("submit of %s: %s; polling it before any re-send", task_uuid, type(exc).__name__)
-                outcome = await self._probe(task_uuid, attempt)
-                if outcome.state != "not_found":
-                    return outcome
-                if last:
-                    raise APIError(
-                        f"submit failed {attempt} times ({type(exc).__name__})",
-                        code="networkError",
-                        task_uuid=task_uuid,
-                    ) from exc
-                continue
-            status = resp.status_code
-            body = read_body(resp)
-            _, errors = items_for(body, task_uuid)
-            if status < 300 and not errors:
-                return None
-            garbled = status < 300 and all(e.get("code") == "invalidResponse" for e in errors)
-            if garbled or status in (408, 500, 502, 503, 504):
-                outcome = await self._probe(task_uuid, attempt)
-                if outcome.state != "not_found":
-                    return outcome
-                if last:
-                    err = errors[0] if errors else {"message": f"submit: HTTP {status}"}
-                    raise error_from(err, status, task_uuid=task_uuid)
-                continue
-            if status == 429:  # a definite refusal (queue full): the same task may go again
-                from ._polling import parse_retry_after
-
-                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                if last:
-                    err = errors[0] if errors else {"message": "the queue is full (HTTP 429)"}
-                    raise error_from(err, status, task_uuid=task_uuid, retry_after=retry_after)
-                await self._sleep(policy.delay(attempt, retry_after, rng=self._rng))
-                continue
-            err = errors[0] if errors else {"message": f"submit refused: HTTP {status}"}
-            raise error_from(err, status, task_uuid=task_uuid)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _probe(self, task_uuid: str, attempt: int) -> PollOutcome:
-        """Ask whether the service has a task after an ambiguous submit. Only a readable answer counts."""
-        policy = self._http.retry
-        for n in range(policy.max_attempts):
-            await self._sleep(policy.delay(attempt + n, rng=self._rng))
-            outcome = await self._poll_once(task_uuid)
-            if outcome.status != UNREADABLE:
-                return outcome
-        raise APIError(
-            "the submit's fate is unknown (the service's answers were unreadable); "
-            f"client.resume({task_uuid!r}) checks again before re-sending",
-            code="submitUnknown",
-            task_uuid=task_uuid,
-        )
-
-    async def _poll_once(self, task_uuid: str) -> PollOutcome:
-        status, body = await self._http.post(
-            [{"taskType": "getResponse", "taskUUID": task_uuid}], what=f"poll {task_uuid[:8]}"
-        )
-        return interpret_poll(status, body, task_uuid)
-
-    async def _upload_sources(
-        self, job: _Job, progress: CallProgress | None, task_uuid: str | None = None
-    ) -> dict[str, str]:
-        media: dict[str, str] = {}
-        for src in job.request.sources():
-            if src.kind != "path":
-                continue
-            digest = job.digests[src.value]
-            lock = self._upload_locks.setdefault(digest, asyncio.Lock())
-            async with lock:
-                hit = self.cache.upload_for(self._upload_namespace, digest)
-                if hit is not None:
-                    media[src.value] = hit[0]
-                    job.media_cached.add(src.value)
-                    continue
-                if progress is not None:
-                    progress.emit(job.label, "uploading", task_uuid=task_uuid, message=Path(src.value).name)
-                media_uuid, media_url = await self._upload(src.value)
-                self.cache.remember_upload(self._upload_namespace, digest, media_uuid, media_url)
-                media[src.value] = media_uuid
-        return media
-
-    async def _upload(self, path: str) -> tuple[str, str | None]:
-        """mediaStorage upload of a local file (data URI); polls while the service says ``mediaUUID: "1"``."""
-        upload_uuid = new_task_uuid()
-        data = await asyncio.to_thread(_data_uri, path)
-        task = {"taskType": "mediaStorage", "taskUUID": upload_uuid, "operation": "upload", "media": data}
-        status, body = await self._http.post([task], what=f"upload {Path(path).name}")
-        start = self._clock()
-        while True:
-            items, errors = items_for(body, upload_uuid)
-            if errors:
-                raise error_from(errors[0], status, task_uuid=upload_uuid)
-            item = items[0] if items else {}
-            media_uuid = item.get("mediaUUID") or item.get("imageUUID")
-            if media_uuid and media_uuid != "1":
-                return str(media_uuid), item.get("mediaURL") or item.get("imageURL")
-            if status >= 400 or self._clock() - start > 120:
-                raise APIError(
-                    f"upload of {Path(path).name} gave no mediaUUID", code="uploadFailed", status_code=status
-                )
-            await self._sleep(1.0)
-            status, body = await self._http.post(
-                [{"taskType": "getResponse", "taskUUID": upload_uuid}], what="upload status"
-            )
 
     async def _wait(
         self,
@@ -781,7 +555,7 @@ class AsyncClient:
                 delay = 0.0 if immediate else next(delays)
                 immediate = False
                 await self._sleep(min(delay, budget - waited))
-                outcome = await self._poll_once(task_uuid)
+                outcome = await self._submitter.poll(task_uuid)
                 last_status = outcome.status
                 if outcome.state == "not_found":
                     entry = self.cache.get(task_uuid)
@@ -789,10 +563,10 @@ class AsyncClient:
                         entry is not None
                         and entry.submitted is None
                         and entry.wire
-                        and not _placeholders(entry.wire)
+                        and not has_placeholders(entry.wire)
                     ):
                         log.info("task %s never reached the service; sending it (same UUID)", task_uuid)
-                        again = await self._post_task(task_uuid, entry.wire)
+                        again = await self._submitter.post(task_uuid, entry.wire)
                         self.cache.update(task_uuid, state="submitted", submitted=time.time())
                         outcome = again
                         continue
@@ -852,33 +626,7 @@ class AsyncClient:
         )
         entry = self.cache.get(task_uuid)
         assert entry is not None
-        return await self._download(entry, progress, label, request=request)
-
-    async def _download(
-        self, entry: LedgerEntry, progress: CallProgress, label: str, request: Any = None
-    ) -> Result:
-        task_uuid = entry.task_uuid
-        assert entry.video_url
-        dest = self.cache.result_path(
-            entry.key or task_uuid, self.backend, _ext_for(entry.wire, entry.video_url)
-        )
-        progress.emit(label, "downloading", task_uuid=task_uuid, cost=entry.cost)
-        try:
-            size = await self._http.download(entry.video_url, dest)
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            self.cache.update(task_uuid, state="interrupted", error="download interrupted")
-            progress.emit(label, "interrupted", task_uuid=task_uuid)
-            raise
-        except Exception as exc:
-            self.cache.update(task_uuid, state="interrupted", error=f"download failed: {redact(str(exc))}")
-            progress.emit(label, "error", task_uuid=task_uuid, message=redact(str(exc)))
-            raise
-        extra = {**entry.extra, "size": size}
-        self.cache.update(task_uuid, state="done", finished=time.time(), result_path=str(dest), extra=extra)
-        done = self.cache.get(task_uuid)
-        assert done is not None
-        progress.emit(label, "done", task_uuid=task_uuid, progress=1.0, cost=done.cost)
-        return self._result_from_entry(done, cached=False, request=request)
+        return await self._downloads.fetch(entry, progress, label, request=request)
 
     async def _follow(
         self, task_uuid: str, timeout: float | None, on_update: OnUpdate | None, *, immediate: bool
@@ -899,78 +647,18 @@ class AsyncClient:
             if entry is not None:
                 if entry.state == "done" and entry.result_path and Path(entry.result_path).is_file():
                     progress.emit(label, "cached", task_uuid=task_uuid, progress=1.0, cost=entry.cost)
-                    return self._result_from_entry(entry, cached=True)
+                    return self._downloads.result(entry, cached=True)
                 if entry.state == "error":
                     raise TaskFailed(entry.error or "the task failed", task_uuid=task_uuid)
                 if entry.video_url:
                     try:
-                        return await self._download(entry, progress, label)
+                        return await self._downloads.fetch(entry, progress, label)
                     except APIError as exc:
                         log.info("stored URL failed (%s); polling for a fresh one", exc)
-            request = _request_from_wire(entry.wire) if entry else None
+            request = request_from_wire(entry.wire) if entry else None
             return await self._wait(task_uuid, timeout, progress, label, request, immediate=immediate)
         finally:
             progress.close()
-
-    def _result_from_entry(self, entry: LedgerEntry, *, cached: bool, request: Any = None) -> Result:
-        extra = dict(entry.extra)
-        extra["label"] = entry.label
-        extra["wire"] = entry.wire
-        local = extra.get("lumakitLocal")
-        if isinstance(local, Mapping) and local.get("costIsEstimate"):
-            extra["cost_is_estimate"] = True
-        backend = "local" if (self.backend == "local" or local) else entry.backend or self.backend
-        return Result(
-            path=Path(entry.result_path or ""),
-            video_url=entry.video_url,
-            video_uuid=entry.video_uuid,
-            task_uuid=entry.task_uuid,
-            cost=entry.cost,
-            seconds=entry.seconds,
-            request=request if request is not None else _request_from_wire(entry.wire),
-            backend=backend,
-            cached=cached,
-            extra=extra,
-        )
-
-
-def _request_from_wire(wire: Mapping[str, Any] | None) -> Any:
-    if not wire:
-        return None
-    try:
-        return parse_task(wire)
-    except Exception:
-        return dict(wire)
-
-
-def _as_plans(work: Any) -> dict[str, Request]:
-    if isinstance(work, Mapping):
-        return {str(k): v for k, v in work.items()}
-    if hasattr(work, "to_task") and hasattr(work, "kind"):
-        return {work.kind: work}
-    try:
-        items = list(work)
-    except TypeError:
-        raise RequestError(
-            "work", work, "a request, a list of requests, or a mapping label -> request"
-        ) from None
-    return {f"{r.kind}_{i + 1}": r for i, r in enumerate(items)}
-
-
-def _source_seconds(path: str) -> float | None:
-    """Source length for pricing and the 18 s limit (``None`` when lumakit.media is not available)."""
-    try:
-        from . import media
-    except ImportError as exc:
-        log.debug("lumakit.media not importable (%s): skipping the source-length check", exc)
-        return None
-    seconds = float(media.probe(path).duration)
-    if seconds > MAX_SOURCE_SECONDS + 1e-6:
-        raise MediaError(
-            path,
-            f"is {seconds:.1f} s long; Ray 3.2 edits sources up to {MAX_SOURCE_SECONDS:.0f} s (trim it)",
-        )
-    return seconds
 
 
 # ---- the sync client -----------------------------------------------------------------------------------

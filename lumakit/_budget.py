@@ -1,0 +1,81 @@
+"""Budgets: ``max_cost`` checks against the price table, and dry-run prices from the service."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ._jobs import Job
+from ._pricing import Estimate, EstimateLine, price
+from ._protocol import error_from, items_for
+from ._transport import Transport
+from ._uploads import Uploader
+from .errors import BudgetError, RequestError
+from .request import new_task_uuid
+
+
+def env_max_cost() -> float | None:
+    """``LUMAKIT_MAX_COST`` as USD, or ``None`` when unset."""
+    raw = os.environ.get("LUMAKIT_MAX_COST")
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise RequestError("LUMAKIT_MAX_COST", raw, "a number of USD, e.g. 5 or 2.50") from None
+
+
+def check_max_cost(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise RequestError("max_cost", value, "a number of USD >= 0, or None for no limit")
+    return float(value)
+
+
+def table_estimate(jobs: list[Job]) -> Estimate:
+    """Price jobs from the spec's price table; cached jobs cost 0."""
+    lines, notes = [], []
+    for job in jobs:
+        amount, detail = price(job.request, job.source_seconds)
+        if job.source_seconds is None and job.request.kind in ("modify", "reframe"):
+            notes.append("URL/UUID sources are priced as one 5 s block (their length is not known here)")
+        lines.append(
+            EstimateLine(
+                job.label, job.request.kind, 0.0 if job.hit else round(amount, 4), detail, bool(job.hit)
+            )
+        )
+    return Estimate.combine(lines, "price table", notes)
+
+
+def check_budget(jobs: list[Job], max_cost: float | None, default: float | None) -> None:
+    """Raise :class:`BudgetError` (with ``.breakdown``) when the jobs' table price is over the limit:
+    ``max_cost`` for this call, else the client's ``default``."""
+    limit = check_max_cost(max_cost) if max_cost is not None else default
+    if limit is None:
+        return
+    est = table_estimate(jobs)
+    if est.total > limit + 1e-9:
+        err = BudgetError(est.total, limit, detail="\n" + repr(est) + "\n")
+        err.breakdown = est  # type: ignore[attr-defined]
+        raise err
+
+
+async def dry_run(jobs: list[Job], http: Transport, uploads: Uploader) -> dict[str, float]:
+    """``label -> USD`` as the service prices the jobs (``X-Runware-Dry-Run``); unpriced jobs are left out."""
+    tasks, labels = [], {}
+    for job in jobs:
+        media = await uploads.sources(job, None)
+        uid = new_task_uuid()
+        tasks.append(job.request.to_task(task_uuid=uid, media=media))
+        labels[uid] = job.label
+    status, body = await http.post(tasks, dry_run=True, what="dry run")
+    priced: dict[str, float] = {}
+    for uid, label in labels.items():
+        data, errors = items_for(body, uid)
+        if errors and status >= 400 and not any(e.get("taskUUID") for e in errors):
+            raise error_from(errors[0], status)
+        cost = next((d.get("cost") for d in data if isinstance(d.get("cost"), (int, float))), None)
+        if cost is not None:
+            priced[label] = float(cost)
+    return priced

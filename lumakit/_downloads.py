@@ -1,0 +1,86 @@
+"""Downloads of finished results into the cache, and the :class:`Result` a ledger entry stands for."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ._jobs import request_from_wire
+from ._progress import CallProgress
+from ._transport import Transport, redact
+from .cache import Cache, LedgerEntry
+from .results import Result
+
+
+class Downloader:
+    """Fetches result videos atomically into the cache and records them in the ledger."""
+
+    def __init__(self, http: Transport, cache: Cache, backend: str) -> None:
+        self._http = http
+        self._cache = cache
+        self._backend = backend
+
+    async def fetch(
+        self, entry: LedgerEntry, progress: CallProgress, label: str, request: Any = None
+    ) -> Result:
+        """Download ``entry.video_url``; the ledger marks the task done (or interrupted, if it fails)."""
+        cache = self._cache
+        task_uuid = entry.task_uuid
+        assert entry.video_url
+        dest = cache.result_path(entry.key or task_uuid, self._backend, ext_for(entry.wire, entry.video_url))
+        progress.emit(label, "downloading", task_uuid=task_uuid, cost=entry.cost)
+        try:
+            size = await self._http.download(entry.video_url, dest)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            cache.update(task_uuid, state="interrupted", error="download interrupted")
+            progress.emit(label, "interrupted", task_uuid=task_uuid)
+            raise
+        except Exception as exc:
+            cache.update(task_uuid, state="interrupted", error=f"download failed: {redact(str(exc))}")
+            progress.emit(label, "error", task_uuid=task_uuid, message=redact(str(exc)))
+            raise
+        extra = {**entry.extra, "size": size}
+        cache.update(task_uuid, state="done", finished=time.time(), result_path=str(dest), extra=extra)
+        done = cache.get(task_uuid)
+        assert done is not None
+        progress.emit(label, "done", task_uuid=task_uuid, progress=1.0, cost=done.cost)
+        return self.result(done, cached=False, request=request)
+
+    def result(self, entry: LedgerEntry, *, cached: bool, request: Any = None) -> Result:
+        """The :class:`Result` of a finished ledger entry (its request re-read from the wire if not given)."""
+        extra = dict(entry.extra)
+        extra["label"] = entry.label
+        extra["wire"] = entry.wire
+        local = extra.get("lumakitLocal")
+        if isinstance(local, Mapping) and local.get("costIsEstimate"):
+            extra["cost_is_estimate"] = True
+        backend = "local" if (self._backend == "local" or local) else entry.backend or self._backend
+        return Result(
+            path=Path(entry.result_path or ""),
+            video_url=entry.video_url,
+            video_uuid=entry.video_uuid,
+            task_uuid=entry.task_uuid,
+            cost=entry.cost,
+            seconds=entry.seconds,
+            request=request if request is not None else request_from_wire(entry.wire),
+            backend=backend,
+            cached=cached,
+            extra=extra,
+        )
+
+
+def ext_for(wire: Mapping[str, Any] | None, url: str | None) -> str:
+    """The result file's extension: the requested ``outputFormat``, else the URL's, else mp4."""
+    fmt = (wire or {}).get("outputFormat")
+    if fmt:
+        return str(fmt).lower()
+    if url:
+        suffix = Path(httpx.URL(url).path).suffix.lstrip(".").lower()
+        if suffix in ("mp4", "webm", "mov"):
+            return suffix
+    return "mp4"

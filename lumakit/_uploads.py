@@ -1,0 +1,91 @@
+"""Uploads of local sources (``mediaStorage``), once per file content and service.
+
+The cache remembers each upload's media UUID by content digest, so a file sent once is never sent again to the
+same service; a per-digest lock keeps concurrent jobs of a sweep from uploading the same file twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import mimetypes
+from pathlib import Path
+
+from ._jobs import Job
+from ._progress import CallProgress
+from ._protocol import error_from, items_for
+from ._transport import Clock, Sleep, Transport
+from .cache import Cache
+from .errors import APIError
+from .request import new_task_uuid
+
+
+class Uploader:
+    """Uploads a job's local files and remembers them in the cache under ``namespace`` (one per service)."""
+
+    def __init__(self, http: Transport, cache: Cache, namespace: str, *, clock: Clock, sleep: Sleep) -> None:
+        self._http = http
+        self._cache = cache
+        self.namespace = namespace
+        self._clock = clock
+        self._sleep = sleep
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def sources(
+        self, job: Job, progress: CallProgress | None, task_uuid: str | None = None
+    ) -> dict[str, str]:
+        """``local path -> media UUID`` for every local source of ``job``, uploading what is not cached."""
+        media: dict[str, str] = {}
+        for src in job.request.sources():
+            if src.kind != "path":
+                continue
+            digest = job.digests[src.value]
+            lock = self._locks.setdefault(digest, asyncio.Lock())
+            async with lock:
+                hit = self._cache.upload_for(self.namespace, digest)
+                if hit is not None:
+                    media[src.value] = hit[0]
+                    job.media_cached.add(src.value)
+                    continue
+                if progress is not None:
+                    progress.emit(job.label, "uploading", task_uuid=task_uuid, message=Path(src.value).name)
+                media_uuid, media_url = await self.upload(src.value)
+                self._cache.remember_upload(self.namespace, digest, media_uuid, media_url)
+                media[src.value] = media_uuid
+        return media
+
+    def forget(self, job: Job, paths: list[str]) -> None:
+        """Drop cached uploads the service refused, so the next :meth:`sources` sends them again."""
+        for path in paths:
+            self._cache.forget_upload(self.namespace, job.digests[path])
+        job.media_cached.clear()
+
+    async def upload(self, path: str) -> tuple[str, str | None]:
+        """mediaStorage upload of a local file (data URI); polls while the service says ``mediaUUID: "1"``."""
+        upload_uuid = new_task_uuid()
+        data = await asyncio.to_thread(data_uri, path)
+        task = {"taskType": "mediaStorage", "taskUUID": upload_uuid, "operation": "upload", "media": data}
+        status, body = await self._http.post([task], what=f"upload {Path(path).name}")
+        start = self._clock()
+        while True:
+            items, errors = items_for(body, upload_uuid)
+            if errors:
+                raise error_from(errors[0], status, task_uuid=upload_uuid)
+            item = items[0] if items else {}
+            media_uuid = item.get("mediaUUID") or item.get("imageUUID")
+            if media_uuid and media_uuid != "1":
+                return str(media_uuid), item.get("mediaURL") or item.get("imageURL")
+            if status >= 400 or self._clock() - start > 120:
+                raise APIError(
+                    f"upload of {Path(path).name} gave no mediaUUID", code="uploadFailed", status_code=status
+                )
+            await self._sleep(1.0)
+            status, body = await self._http.post(
+                [{"taskType": "getResponse", "taskUUID": upload_uuid}], what="upload status"
+            )
+
+
+def data_uri(path: str) -> str:
+    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    with open(path, "rb") as fh:
+        return f"data:{mime};base64," + base64.b64encode(fh.read()).decode("ascii")
