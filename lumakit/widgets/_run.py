@@ -151,19 +151,25 @@ class Job:
 def launch(job: Job, client: Any, method: str, *args: Any, blocking: bool = False, **kwargs: Any) -> Job:
     """Start ``client.<method>(*args, **kwargs)`` as ``job``, the non-freezing way (see the module doc).
 
-    ``kwargs["on_update"]`` (if given) is wrapped so that a worker thread notices "stop waiting".
+    ``kwargs["on_update"]`` (if given) is wrapped: after "stop waiting" it passes nothing on (the panel
+    already says it stopped; a late "interrupted" update must not overwrite that), and on a worker thread
+    it raises :class:`StopWaiting` so the client notices. A coroutine is cancelled instead, never sent
+    ``StopWaiting``: a ``KeyboardInterrupt`` raised inside an asyncio task escapes the event loop and kills
+    it (the kernel's own loop, or lumakit's private loop thread).
     ``blocking=True`` is for a caller that will ``job.wait()`` on this thread, so the work must not be
     scheduled on this thread's own loop.
     """
+    found = async_method(client, method)
     user_update = kwargs.get("on_update")
     if user_update is not None:
 
         def on_update(update: Any) -> None:
-            user_update(update)
-            job.check()
+            if not job.stopped:
+                user_update(update)
+            if found is None:
+                job.check()
 
         kwargs["on_update"] = on_update
-    found = async_method(client, method)
     if found is None:
         return job.start_thread(lambda: getattr(client, method)(*args, **kwargs))
     coro_fn, private = found
