@@ -54,6 +54,7 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.runware.ai/v1"  # [doc]
 BACKENDS = ("runware", "local")
 LOCAL_KEY = "local"  # what the local backend is sent instead of a key
+NOT_SENT = "stopped before it was sent: nothing was submitted or billed; run the request again"
 NO_KEY = "none"  # a custom base URL without a key (a proxy that adds its own)
 DEFAULT_REFRAME_PROMPT = "Extend the scene naturally beyond the frame, matching its content, light and style"
 NOT_FOUND_PATIENCE = 3  # consecutive "not found" polls of an acknowledged task before giving up [ours]
@@ -489,12 +490,14 @@ class AsyncClient:
             wire=job.request.to_task(task_uuid=task_uuid),
             label=None if job.label == job.request.kind else job.label,
         )
+        sent = False  # has the POST of the task started? Before it, nothing exists on the service
         try:
             media = await self._uploads.sources(job, progress, task_uuid)
             wire = job.request.to_task(task_uuid=task_uuid, media=media)
             self.cache.update(task_uuid, wire=wire)
             progress.emit(job.label, "submitting", task_uuid=task_uuid)
             try:
+                sent = True
                 outcome = await self._submitter.post(task_uuid, wire)
             except APIError as exc:
                 stale = [p for p in job.media_cached if str(exc.parameter or "").startswith("inputs")]
@@ -507,8 +510,12 @@ class AsyncClient:
                 self.cache.update(task_uuid, wire=wire)
                 outcome = await self._submitter.post(task_uuid, wire)
         except (asyncio.CancelledError, KeyboardInterrupt):
-            self.cache.update(task_uuid, state="interrupted", error="interrupted while submitting")
-            progress.emit(job.label, "interrupted", task_uuid=task_uuid)
+            if sent:  # the service may have it: resumable
+                self.cache.update(task_uuid, state="interrupted", error="interrupted while submitting")
+                progress.emit(job.label, "interrupted", task_uuid=task_uuid)
+            else:  # stopped while uploading: there is no task to resume, and nothing was billed
+                self.cache.update(task_uuid, state="error", error=NOT_SENT, finished=time.time())
+                progress.emit(job.label, "interrupted", task_uuid=task_uuid, message=NOT_SENT)
             raise
         except Exception as exc:
             if isinstance(exc, APIError) and exc.code == "submitUnknown":  # resumable: it may exist

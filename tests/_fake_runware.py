@@ -267,7 +267,8 @@ def make_client(
 
     Time is a :class:`FakeClock` (``clock``, or a fresh one), so polling waits take no real time;
     ``real_time=True`` keeps the real sleep and clock (for tests that interrupt or cancel a wait).
-    ``sync=True`` gives a ``Client`` instead of an ``AsyncClient``; ``kw`` goes to the client.
+    ``sync=True`` gives a ``Client`` instead of an ``AsyncClient``; ``kw`` goes to the client (a
+    ``transport`` there wraps or replaces the fake's own).
     """
     from lumakit.client import AsyncClient, Client
 
@@ -276,4 +277,5 @@ def make_client(
         kw = {"_sleep": clock.sleep, "_clock": clock, **kw}
     kw.setdefault("progress", False)
     cls = Client if sync else AsyncClient
-    return cls(key, base_url=fake.base_url, cache_dir=tmp_path / "cache", transport=fake.transport(), **kw)
+    kw.setdefault("transport", fake.transport())
+    return cls(key, base_url=fake.base_url, cache_dir=tmp_path / "cache", **kw)

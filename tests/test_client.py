@@ -557,3 +557,35 @@ def test_variants_share_sweep_wide_options_unless_they_set_their_own(tmp_path):
     assert plans["tight"].edit == {"strength": "flex_2", "controls": {"depthBlur": 0.1}}
     assert plans["own"].edit == {"strength": "adhere_1"} and plans["own"].prompt == "a stone dolphin"
     assert fake.requests == []
+
+
+def test_stopping_during_the_upload_leaves_nothing_to_resume_and_says_so(tmp_path):
+    """Cancelled before the POST: no task exists on the service; the ledger and resume() say so plainly."""
+    fake = FakeRunware()
+    clip = make_clip(tmp_path / "clip.mp4", seconds=0.5, fps=12)
+
+    async def go():
+        uploading = asyncio.Event()
+
+        async def stall_uploads(request: httpx.Request) -> httpx.Response:
+            if request.method == "POST" and json.loads(request.content)[0]["taskType"] == "mediaStorage":
+                uploading.set()
+                await asyncio.sleep(3600)
+            return fake.handle(request)
+
+        client = make_client(fake, tmp_path, transport=httpx.MockTransport(stall_uploads))
+        async with client:
+            job = asyncio.create_task(client.modify(str(clip), "a glass dolphin", strength="flex_1"))
+            await uploading.wait()
+            job.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await job
+            (entry,) = client.history()
+            with pytest.raises(TaskFailed, match="nothing was submitted or billed") as info:
+                await client.resume(entry.task_uuid)
+            return entry, info.value
+
+    entry, err = run(go())
+    assert entry.state == "error" and "before it was sent" in entry.error
+    assert err.task_uuid == entry.task_uuid
+    assert fake.posts("videoInference") == []  # nothing was ever submitted
