@@ -137,8 +137,24 @@ class Job:
             return self
         from .. import _sync
 
-        cfut = asyncio.run_coroutine_threadsafe(make(), _sync.loop())
-        self._cancel = cfut.cancel
+        private = _sync.loop()
+        task: list[asyncio.Task[Any]] = []
+
+        async def tracked() -> Any:
+            task.append(asyncio.current_task())  # type: ignore[arg-type]
+            return await make()
+
+        cfut = asyncio.run_coroutine_threadsafe(tracked(), private)
+
+        def cancel() -> None:
+            # Cancel the task itself, so the job settles only once the client has recorded the stop in its
+            # ledger (cancelling the concurrent future would settle at once, before the client knows).
+            if task:
+                private.call_soon_threadsafe(task[0].cancel)
+            else:
+                cfut.cancel()
+
+        self._cancel = cancel
         cfut.add_done_callback(self._settle_future)
         return self
 

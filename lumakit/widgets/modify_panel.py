@@ -287,9 +287,20 @@ class ModifyPanel(JobPanel):
     def _show_failed(self, exc: BaseException) -> None:
         self.progress.bar_style = "danger"
 
+    def _never_sent(self) -> bool:
+        """Was the task stopped before it reached the service (during the upload)? The ledger knows."""
+        cache = getattr(getattr(self.client, "aio", self.client), "cache", None)
+        entry = cache.get(self.task_uuid) if cache is not None and self.task_uuid else None
+        return entry is not None and entry.state == "error"
+
     def _show_stopped(self) -> None:
         self.progress.bar_style = "warning"
-        if self.task_uuid:
+        if self.task_uuid and self._never_sent():
+            self.status_line.value = (
+                f"stopped before task <code>{escape(self.task_uuid)}</code> was sent: nothing was submitted "
+                "or billed. Generate runs it again."
+            )
+        elif self.task_uuid:
             self.status_line.value = (
                 f"stopped waiting for task <code>{escape(self.task_uuid)}</code>. The job still runs on the "
                 f"service and is billed; <code>client.resume({escape(repr(self.task_uuid))})</code> "
