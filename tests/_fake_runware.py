@@ -279,3 +279,19 @@ def make_client(
     cls = Client if sync else AsyncClient
     kw.setdefault("transport", fake.transport())
     return cls(key, base_url=fake.base_url, cache_dir=tmp_path / "cache", **kw)
+
+
+def stalled_uploads(fake: FakeRunware) -> tuple[httpx.MockTransport, threading.Event]:
+    """A transport to ``fake`` whose ``mediaStorage`` uploads hang until cancelled.
+
+    The event is set when an upload starts, so a test can stop a call while it is still uploading.
+    """
+    uploading = threading.Event()
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and json.loads(request.content)[0]["taskType"] == "mediaStorage":
+            uploading.set()
+            await asyncio.sleep(3600)
+        return fake.handle(request)
+
+    return httpx.MockTransport(handle), uploading

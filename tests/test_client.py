@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 from _clips import make_clip
-from _fake_runware import KEY, SRC, FakeClock, FakeRunware, make_client
+from _fake_runware import KEY, SRC, FakeClock, FakeRunware, make_client, stalled_uploads
 
 from lumakit.client import PollPolicy
 from lumakit.errors import APIError, PollTimeout, RateLimitError, TaskFailed
@@ -565,18 +565,12 @@ def test_stopping_during_the_upload_leaves_nothing_to_resume_and_says_so(tmp_pat
     clip = make_clip(tmp_path / "clip.mp4", seconds=0.5, fps=12)
 
     async def go():
-        uploading = asyncio.Event()
-
-        async def stall_uploads(request: httpx.Request) -> httpx.Response:
-            if request.method == "POST" and json.loads(request.content)[0]["taskType"] == "mediaStorage":
-                uploading.set()
-                await asyncio.sleep(3600)
-            return fake.handle(request)
-
-        client = make_client(fake, tmp_path, transport=httpx.MockTransport(stall_uploads))
+        transport, uploading = stalled_uploads(fake)
+        client = make_client(fake, tmp_path, transport=transport)
         async with client:
             job = asyncio.create_task(client.modify(str(clip), "a glass dolphin", strength="flex_1"))
-            await uploading.wait()
+            while not uploading.is_set():
+                await asyncio.sleep(0.01)
             job.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await job

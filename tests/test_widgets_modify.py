@@ -293,24 +293,11 @@ def test_sweep_panel_runs_levels_with_a_bar_each(clip, shell):
 
 def test_stop_during_the_upload_says_nothing_was_sent(clip, shell, tmp_path):
     """Stopped before the task reached the service: the panel says nothing was billed (no resume hint)."""
-    import asyncio
-    import json
-
-    import httpx
-    from _fake_runware import FakeRunware, make_client
+    from _fake_runware import FakeRunware, make_client, stalled_uploads
 
     fake = FakeRunware()
-    uploading = threading.Event()
-
-    async def stall_uploads(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and json.loads(request.content)[0]["taskType"] == "mediaStorage":
-            uploading.set()
-            await asyncio.sleep(3600)
-        return fake.handle(request)
-
-    client = make_client(
-        fake, tmp_path, sync=True, real_time=True, transport=httpx.MockTransport(stall_uploads)
-    )
+    transport, uploading = stalled_uploads(fake)
+    client = make_client(fake, tmp_path, sync=True, real_time=True, transport=transport)
     try:
         panel = ModifyPanel(client, source=str(clip), prompt="glass", strength="adhere_1")
         job = panel.start()
