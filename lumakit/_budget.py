@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ._jobs import Job
+from ._jobs import PreparedJob
 from ._pricing import Estimate, EstimateLine, price
 from ._protocol import error_from, items_for
 from ._transport import Transport
@@ -33,7 +33,7 @@ def check_max_cost(value: Any) -> float | None:
     return float(value)
 
 
-def table_estimate(jobs: list[Job]) -> Estimate:
+def table_estimate(jobs: list[PreparedJob]) -> Estimate:
     """Price jobs from the spec's price table; cached jobs cost 0."""
     lines, notes = [], []
     for job in jobs:
@@ -48,7 +48,7 @@ def table_estimate(jobs: list[Job]) -> Estimate:
     return Estimate.combine(lines, "price table", notes)
 
 
-def check_budget(jobs: list[Job], max_cost: float | None, default: float | None) -> None:
+def check_budget(jobs: list[PreparedJob], max_cost: float | None, default: float | None) -> None:
     """Raise :class:`BudgetError` (with ``.breakdown``) when the jobs' table price is over the limit:
     ``max_cost`` for this call, else the client's ``default``."""
     limit = check_max_cost(max_cost) if max_cost is not None else default
@@ -56,16 +56,14 @@ def check_budget(jobs: list[Job], max_cost: float | None, default: float | None)
         return
     est = table_estimate(jobs)
     if est.total > limit + 1e-9:
-        err = BudgetError(est.total, limit, detail="\n" + repr(est) + "\n")
-        err.breakdown = est  # type: ignore[attr-defined]
-        raise err
+        raise BudgetError(est.total, limit, detail="\n" + repr(est) + "\n", breakdown=est)
 
 
-async def dry_run(jobs: list[Job], http: Transport, uploads: Uploader) -> dict[str, float]:
+async def dry_run(jobs: list[PreparedJob], http: Transport, uploads: Uploader) -> dict[str, float]:
     """``label -> USD`` as the service prices the jobs (``X-Runware-Dry-Run``); unpriced jobs are left out."""
     tasks, labels = [], {}
     for job in jobs:
-        media = await uploads.sources(job, None)
+        media, _ = await uploads.paths([s.value for s in job.request.sources() if s.kind == "path"], None)
         uid = new_task_uuid()
         tasks.append(job.request.to_task(task_uuid=uid, media=media))
         labels[uid] = job.label

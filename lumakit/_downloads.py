@@ -14,6 +14,7 @@ from ._jobs import request_from_wire
 from ._progress import CallProgress
 from ._transport import Transport, redact
 from .cache import Cache, LedgerEntry
+from .lifecycle import TaskState
 from .results import Result
 
 
@@ -32,23 +33,28 @@ class Downloader:
         cache = self._cache
         task_uuid = entry.task_uuid
         assert entry.video_url
-        dest = cache.result_path(entry.key or task_uuid, self._backend, ext_for(entry.wire, entry.video_url))
-        progress.emit(label, "downloading", task_uuid=task_uuid, cost=entry.cost)
+        ext = ext_for(entry.wire, entry.video_url)
+        dest = cache.result_path(entry.key or task_uuid, self._backend, ext, task_uuid=task_uuid)
+        progress.emit(label, "downloading", task_uuid=task_uuid, cost=entry.cost, state=entry.state)
         try:
             size = await self._http.download(entry.video_url, dest)
         except (asyncio.CancelledError, KeyboardInterrupt):
-            cache.update(task_uuid, state="interrupted", error="download interrupted")
-            progress.emit(label, "interrupted", task_uuid=task_uuid)
+            cache.move(task_uuid, TaskState.INTERRUPTED, error="download interrupted")
+            progress.emit(label, "interrupted", task_uuid=task_uuid, state=TaskState.INTERRUPTED)
             raise
         except Exception as exc:
-            cache.update(task_uuid, state="interrupted", error=f"download failed: {redact(str(exc))}")
-            progress.emit(label, "error", task_uuid=task_uuid, message=redact(str(exc)))
+            cache.move(task_uuid, TaskState.INTERRUPTED, error=f"download failed: {redact(str(exc))}")
+            progress.emit(
+                label, "error", task_uuid=task_uuid, message=redact(str(exc)), state=TaskState.INTERRUPTED
+            )
             raise
         extra = {**entry.extra, "size": size}
-        cache.update(task_uuid, state="done", finished=time.time(), result_path=str(dest), extra=extra)
+        cache.move(
+            task_uuid, TaskState.DONE, finished=time.time(), result_path=str(dest), extra=extra, error=None
+        )
         done = cache.get(task_uuid)
         assert done is not None
-        progress.emit(label, "done", task_uuid=task_uuid, progress=1.0, cost=done.cost)
+        progress.emit(label, "done", task_uuid=task_uuid, progress=1.0, cost=done.cost, state=TaskState.DONE)
         return self.result(done, cached=False, request=request)
 
     def result(self, entry: LedgerEntry, *, cached: bool, request: Any = None) -> Result:

@@ -1,8 +1,9 @@
 """Job preparation: hash local sources, measure the source video, build the cache key, look it up.
 
-A :class:`Job` is one request on its way through the client: its label, its content key (the same request with
-the same file contents is the same key), and what the cache already knows (a finished ``hit``, or a task whose
-download did not finish to ``adopt``).
+A :class:`PreparedJob` is one request on its way through the client: its label, its content key (the same
+request with the same file contents is the same key), its take (one of several samples of the same request),
+and the finished task the cache already has for it (``hit``). A task still in flight for the same request is
+found when the runner claims the ledger slot, not here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,24 +23,43 @@ log = logging.getLogger("lumakit.client")
 
 
 @dataclass
-class Job:
+class PreparedJob:
     request: Request
     label: str
     key: str
     digests: dict[str, str]
     source_seconds: float | None
+    take: int = 0
     hit: LedgerEntry | None = None
-    adopt: LedgerEntry | None = None
-    media_cached: set[str] = field(default_factory=set)
+
+    def local_sources(self) -> dict[str, str]:
+        """``placeholder -> absolute path`` of each local file, kept in the ledger so the task can be
+        uploaded and sent later (``resume()`` of a task stopped during its upload)."""
+        return {
+            src.wire(): str(Path(src.value).expanduser().resolve())
+            for src in self.request.sources()
+            if src.kind == "path"
+        }
 
 
-async def prepare_many(plans: Mapping[str, Request], cache: Cache, backend: str, force: bool) -> list[Job]:
+def check_take(take: Any) -> int:
+    if isinstance(take, bool) or not isinstance(take, int) or take < 0:
+        raise RequestError("take", take, "an integer >= 0 (0 is the first sample of a request)")
+    return take
+
+
+async def prepare_many(
+    plans: Mapping[str, Request], cache: Cache, backend: str, force: bool, take: int = 0
+) -> list[PreparedJob]:
+    take = check_take(take)
     return list(
-        await asyncio.gather(*(prepare(r, label, cache, backend, force) for label, r in plans.items()))
+        await asyncio.gather(*(prepare(r, label, cache, backend, force, take) for label, r in plans.items()))
     )
 
 
-async def prepare(request: Request, label: str, cache: Cache, backend: str, force: bool) -> Job:
+async def prepare(
+    request: Request, label: str, cache: Cache, backend: str, force: bool, take: int = 0
+) -> PreparedJob:
     digests: dict[str, str] = {}
     for src in request.sources():
         if src.kind == "path":
@@ -49,11 +69,9 @@ async def prepare(request: Request, label: str, cache: Cache, backend: str, forc
     video = getattr(request, "video", None)
     if video is not None and video.local_path and Path(video.local_path).is_file():
         seconds = await asyncio.to_thread(source_seconds, video.local_path)
-    job = Job(request, label, key, digests, seconds)
+    job = PreparedJob(request, label, key, digests, seconds, take)
     if not force:
-        job.hit = cache.lookup(key, backend)
-        if job.hit is None:
-            job.adopt = cache.open_task(key, backend)
+        job.hit = cache.lookup(key, backend, take)
     return job
 
 
@@ -101,3 +119,21 @@ def request_from_wire(wire: Mapping[str, Any] | None) -> Any:
 def has_placeholders(wire: Mapping[str, Any] | None) -> bool:
     """True when a wire dict still has a local file that was never uploaded."""
     return "<upload " in repr(wire)
+
+
+def fill_placeholders(
+    wire: Mapping[str, Any], sources: Mapping[str, str], media: Mapping[str, str]
+) -> dict[str, Any]:
+    """``wire`` with each upload placeholder replaced by the media UUID of its file
+    (``sources``: placeholder -> path, ``media``: path -> media UUID)."""
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str) and value in sources:
+            return media[sources[value]]
+        if isinstance(value, Mapping):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    return fill(dict(wire))  # type: ignore[no-any-return]

@@ -121,3 +121,31 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if when is None:
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+NOT_FOUND_ANSWERS = 3  # [ours] spec §5.8: "several not-found answers in a row..."
+NOT_FOUND_SECONDS = 10.0  # [ours] "...spread over at least 10 s"
+
+
+@dataclass
+class NotFoundWatch:
+    """When "not found" becomes definite: ``answers`` such answers in a row, spread over ``seconds``.
+
+    ``taskFailedOrNotFound`` also means "failed", and a task may not be visible yet just after its submit,
+    so one such answer proves nothing. Any other answer resets the count.
+    """
+
+    answers: int = NOT_FOUND_ANSWERS
+    seconds: float = NOT_FOUND_SECONDS
+    count: int = 0
+    first: float | None = None
+
+    def seen(self, now: float) -> bool:
+        """Record one "not found" answer at ``now``; True once the evidence is definite."""
+        if self.first is None:
+            self.first = now
+        self.count += 1
+        return self.count >= self.answers and now - self.first >= self.seconds
+
+    def reset(self) -> None:
+        self.count, self.first = 0, None

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from .lifecycle import TaskState
 from .results import TaskUpdate
 
 log = logging.getLogger("lumakit.client")
@@ -71,6 +72,7 @@ class CallProgress:
         progress: float | None = None,
         cost: float | None = None,
         message: str = "",
+        state: TaskState | None = None,
     ) -> None:
         update = TaskUpdate(
             task_uuid=task_uuid,
@@ -80,6 +82,7 @@ class CallProgress:
             elapsed=self.clock() - self.start,
             cost=cost,
             message=message,
+            state=state,
         )
         log.debug("%s %s %s %s", label, task_uuid, status, message)
         if self.bar is not None:

@@ -30,6 +30,26 @@ NOT_FOUND_CODES = frozenset(
     }
 )
 AUTH_CODES = frozenset({"invalidApiKey", "missingApiKey", "unauthorized", "forbidden", "apiKeyRequired"})
+# [ours] codes about the service, the queue, money or the connection, never about one task: an answer with one
+# of these says nothing about whether a task runs (spec: 429, 5xx and transport errors never fail a task)
+SERVICE_CODES = AUTH_CODES | frozenset(
+    {
+        "rateLimitExceeded",
+        "tooManyRequests",
+        "queueFull",
+        "serviceUnavailable",
+        "noCapacity",
+        "timeout",
+        "timeoutProvider",
+        "gatewayTimeout",
+        "internalServerError",
+        "networkError",
+        "invalidResponse",
+        "insufficientCredits",
+        "insufficientBalance",
+    }
+)
+TASK_LEVEL_STATUS = frozenset({200, 400})  # [doc] the statuses whose per-task errors are the task's own
 RETRIABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 UNREADABLE = "unreadable answer"  # the status of a poll whose answer was not JSON
 
@@ -53,11 +73,32 @@ def items_for(body: Mapping[str, Any], task_uuid: str) -> tuple[list[dict[str, A
 
     Errors without a ``taskUUID`` concern the whole request, so they are returned for every task.
     """
-    data = [d for d in body.get("data") or [] if isinstance(d, dict) and d.get("taskUUID") == task_uuid]
+    want = task_uuid.lower()
+    data = [d for d in body.get("data") or [] if isinstance(d, dict) and _same(d.get("taskUUID"), want)]
     errors = [
-        e for e in body.get("errors") or [] if isinstance(e, dict) and e.get("taskUUID") in (None, task_uuid)
+        error_object(e)
+        for e in body.get("errors") or []
+        if not isinstance(e, dict) or e.get("taskUUID") is None or _same(e.get("taskUUID"), want)
     ]
     return data, errors
+
+
+def _same(value: Any, want: str) -> bool:
+    return isinstance(value, str) and value.lower() == want
+
+
+def error_object(value: Any) -> dict[str, Any]:
+    """An error as a dict, whatever form it came in (an object, a bare string, anything else)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if value is None:
+        return {}
+    return {"message": str(value)}
+
+
+def is_task_level(error: Mapping[str, Any], status_code: int | None) -> bool:
+    """True when an ``errors`` item is the task's own failure, not a word about the service (spec §5.5)."""
+    return status_code in TASK_LEVEL_STATUS and str(error.get("code") or "") not in SERVICE_CODES
 
 
 def is_not_found(error: Mapping[str, Any], status_code: int | None = None) -> bool:
@@ -122,8 +163,8 @@ def interpret_poll(status_code: int, body: Mapping[str, Any], task_uuid: str) ->
     data, errors = items_for(body, task_uuid)
     for item in data:
         status = str(item.get("status") or "").lower()
-        if status in ERROR_STATUSES or ("error" in item and isinstance(item["error"], Mapping)):
-            err = dict(item.get("error") or {})
+        if status in ERROR_STATUSES or ("error" in item and item["error"] and status not in PENDING_STATUSES):
+            err = error_object(item.get("error"))
             err.setdefault("taskUUID", task_uuid)
             err.setdefault("message", item.get("message") or "the task failed")
             if is_not_found(err):
@@ -141,11 +182,8 @@ def interpret_poll(status_code: int, body: Mapping[str, Any], task_uuid: str) ->
         err = errors[0]
         if is_not_found(err, status_code):
             return PollOutcome("not_found", status="notFound", error=error_from(err, status_code))
-        if (
-            status_code in (401, 403)
-            or err.get("code") in AUTH_CODES
-            or (status_code >= 400 and not err.get("taskUUID"))
-        ):
+        if not err.get("taskUUID") or not is_task_level(err, status_code):
+            # about the service, not the task (429, 5xx, auth, a whole-request error): it may be running
             raise error_from(err, status_code, task_uuid=task_uuid)
         return PollOutcome("error", status="error", error=error_from(err, status_code, task_level=True))
     item = data[0] if data else {}

@@ -2,8 +2,10 @@
 
 A submit whose fate is ambiguous (the connection dropped after sending, a read timeout, a 5xx, a garbled
 2xx) may have reached the service: re-sending it could run (and bill) the job twice. So the same task UUID is
-polled first, and re-sent (same UUID) only on a definite "not found". Only failures that surely never left
-(connect errors) and definite refusals (429) are re-sent directly.
+polled first, and re-sent (same UUID) only on a definite "not found" (:class:`NotFoundWatch`: several answers
+over at least 10 s). A probe that cannot reach the service proves nothing: it raises ``submitUnknown`` and
+the task stays in flight. Only failures that surely never left (connect errors) and definite refusals (429)
+are re-sent directly.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from typing import Any
 
 import httpx
 
-from ._polling import parse_retry_after
+from ._polling import NotFoundWatch, parse_retry_after
 from ._protocol import UNREADABLE, PollOutcome, error_from, interpret_poll, items_for
-from ._transport import Sleep, Transport, read_body
-from .errors import APIError
+from ._transport import Clock, Sleep, Transport, read_body
+from .errors import APIError, LumakitError
+
+SUBMIT_UNKNOWN = "submitUnknown"  # the code of "the POST may or may not have reached the service"
 
 log = logging.getLogger("lumakit.client")
 
@@ -26,9 +30,10 @@ log = logging.getLogger("lumakit.client")
 class Submitter:
     """Posts tasks and polls them through ``http``, with the retry policy of ``http``."""
 
-    def __init__(self, http: Transport, *, sleep: Sleep, rng: random.Random) -> None:
+    def __init__(self, http: Transport, *, sleep: Sleep, clock: Clock, rng: random.Random) -> None:
         self._http = http
         self._sleep = sleep
+        self._clock = clock
         self._rng = rng
 
     async def post(self, task_uuid: str, wire: Mapping[str, Any]) -> PollOutcome | None:
@@ -94,16 +99,36 @@ class Submitter:
         return interpret_poll(status, body, task_uuid)
 
     async def _probe(self, task_uuid: str, attempt: int) -> PollOutcome:
-        """Ask whether the service has a task after an ambiguous submit. Only a readable answer counts."""
+        """Ask whether the service has a task after an ambiguous submit. Returns a ``not_found`` outcome
+        only once that is definite; raises ``submitUnknown`` when the service cannot tell us."""
         policy = self._http.retry
-        for n in range(policy.max_attempts):
-            await self._sleep(policy.delay(attempt + n, rng=self._rng))
-            outcome = await self.poll(task_uuid)
-            if outcome.status != UNREADABLE:
+        watch = NotFoundWatch()
+        unreadable = 0
+        n = 0
+        while True:
+            await self._sleep(policy.delay(attempt + min(n, 3), rng=self._rng))
+            n += 1
+            try:
+                outcome = await self.poll(task_uuid)
+            except LumakitError as exc:
+                raise APIError(
+                    f"the submit's answer was lost and the service could not be asked ({exc}); the task may "
+                    f"be running: client.resume({task_uuid!r}) checks again before re-sending",
+                    code=SUBMIT_UNKNOWN,
+                    task_uuid=task_uuid,
+                ) from exc
+            if outcome.status == UNREADABLE:
+                unreadable += 1
+                if unreadable >= policy.max_attempts:
+                    break
+                continue
+            if outcome.state != "not_found":
+                return outcome
+            if watch.seen(self._clock()):
                 return outcome
         raise APIError(
             "the submit's fate is unknown (the service's answers were unreadable); "
             f"client.resume({task_uuid!r}) checks again before re-sending",
-            code="submitUnknown",
+            code=SUBMIT_UNKNOWN,
             task_uuid=task_uuid,
         )

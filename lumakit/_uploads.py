@@ -11,11 +11,10 @@ import base64
 import mimetypes
 from pathlib import Path
 
-from ._jobs import Job
 from ._progress import CallProgress
 from ._protocol import error_from, items_for
 from ._transport import Clock, Sleep, Transport
-from .cache import Cache
+from .cache import Cache, file_digest
 from .errors import APIError
 from .request import new_task_uuid
 
@@ -31,34 +30,36 @@ class Uploader:
         self._sleep = sleep
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def sources(
-        self, job: Job, progress: CallProgress | None, task_uuid: str | None = None
-    ) -> dict[str, str]:
-        """``local path -> media UUID`` for every local source of ``job``, uploading what is not cached."""
+    async def paths(
+        self,
+        paths: list[str],
+        progress: CallProgress | None,
+        label: str = "",
+        task_uuid: str | None = None,
+    ) -> tuple[dict[str, str], set[str]]:
+        """``(path -> media UUID, paths served from earlier uploads)``, uploading what is not cached."""
         media: dict[str, str] = {}
-        for src in job.request.sources():
-            if src.kind != "path":
-                continue
-            digest = job.digests[src.value]
+        cached: set[str] = set()
+        for path in paths:
+            digest = await asyncio.to_thread(file_digest, path)
             lock = self._locks.setdefault(digest, asyncio.Lock())
             async with lock:
                 hit = self._cache.upload_for(self.namespace, digest)
                 if hit is not None:
-                    media[src.value] = hit[0]
-                    job.media_cached.add(src.value)
+                    media[path] = hit[0]
+                    cached.add(path)
                     continue
                 if progress is not None:
-                    progress.emit(job.label, "uploading", task_uuid=task_uuid, message=Path(src.value).name)
-                media_uuid, media_url = await self.upload(src.value)
+                    progress.emit(label, "uploading", task_uuid=task_uuid, message=Path(path).name)
+                media_uuid, media_url = await self.upload(path)
                 self._cache.remember_upload(self.namespace, digest, media_uuid, media_url)
-                media[src.value] = media_uuid
-        return media
+                media[path] = media_uuid
+        return media, cached
 
-    def forget(self, job: Job, paths: list[str]) -> None:
-        """Drop cached uploads the service refused, so the next :meth:`sources` sends them again."""
+    def forget(self, paths: list[str]) -> None:
+        """Drop cached uploads the service refused, so the next :meth:`paths` sends them again."""
         for path in paths:
-            self._cache.forget_upload(self.namespace, job.digests[path])
-        job.media_cached.clear()
+            self._cache.forget_upload(self.namespace, file_digest(path))
 
     async def upload(self, path: str) -> tuple[str, str | None]:
         """mediaStorage upload of a local file (data URI); polls while the service says ``mediaUUID: "1"``."""

@@ -6,12 +6,15 @@ Layout under ``LUMAKIT_CACHE_DIR`` (default ``platformdirs.user_cache_dir("lumak
     ledger.sqlite3                             tasks and uploads (SQLite, WAL: safe across threads/processes)
 
 The key is ``request.canonical_key(digests)``: the same request on the same file content is the same key,
-whatever the file is called. A task moves ``pending -> submitted -> processing -> done | error |
-interrupted``. Nothing here ever stores the API key.
+whatever the file is called; ``take`` numbers several samples of one request. A task moves through the states
+of :mod:`lumakit.lifecycle`, only along its arrows (:meth:`Cache.move`). The ledger is the truth across
+processes: :meth:`Cache.claim` gives each (request, take) at most one task in flight, atomically, so two
+kernels starting the same request at once send one job. Nothing here ever stores the API key.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -19,18 +22,21 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import _owners
 from .errors import RequestError
+from .lifecycle import OPEN, RESUMABLE, TaskState, can_move
 
 log = logging.getLogger("lumakit.cache")
 
-STATES = ("pending", "submitted", "processing", "done", "error", "interrupted")
-OPEN_STATES = ("pending", "submitted", "processing", "interrupted")
+STATES = tuple(s.value for s in TaskState)
+OPEN_STATES = tuple(s.value for s in TaskState if s in OPEN)
+_OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")"
 _COLUMNS = (
     "task_uuid",
     "kind",
@@ -49,12 +55,16 @@ _COLUMNS = (
     "video_url",
     "error",
     "extra",
+    "take",
+    "owner",
+    "sent",
 )
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     task_uuid TEXT PRIMARY KEY, kind TEXT, label TEXT, key TEXT, backend TEXT, state TEXT NOT NULL,
     wire TEXT, created REAL, updated REAL, submitted REAL, finished REAL, cost REAL, result_path TEXT,
-    video_uuid TEXT, video_url TEXT, error TEXT, extra TEXT
+    video_uuid TEXT, video_url TEXT, error TEXT, extra TEXT,
+    take INTEGER NOT NULL DEFAULT 0, owner TEXT, sent REAL
 );
 CREATE INDEX IF NOT EXISTS tasks_key ON tasks(key, backend, state);
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created);
@@ -123,6 +133,12 @@ class LedgerEntry:
     video_url: str | None
     error: str | None
     extra: dict[str, Any] = field(default_factory=dict)
+    take: int = 0
+    owner: str | None = None
+    sent: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", TaskState(self.state))
 
     @property
     def prompt(self) -> str | None:
@@ -136,14 +152,21 @@ class LedgerEntry:
 
     @property
     def resumable(self) -> bool:
-        return self.state in OPEN_STATES
+        """True when ``client.resume()`` has something to do: in flight, being prepared, or never sent."""
+        return self.state in RESUMABLE
+
+    @property
+    def in_flight(self) -> bool:
+        """True when the service may be running (and billing) this task."""
+        return self.state.in_flight
 
     def __repr__(self) -> str:
         cost = "" if self.cost is None else f", ${self.cost:.2f}"
         label = f" [{self.label}]" if self.label else ""
         err = f", error={self.error!r}" if self.error else ""
+        take = f" take {self.take}" if self.take else ""
         return (
-            f"LedgerEntry({self.task_uuid}, {self.kind}{label}, {self.state}, {self.backend}, "
+            f"LedgerEntry({self.task_uuid}, {self.kind}{label}{take}, {self.state}, {self.backend}, "
             f"{_when(self.created)}{cost}{err})"
         )
 
@@ -161,7 +184,7 @@ class History(list):  # type: ignore[type-arg]
                     e.task_uuid,
                     e.kind or "",
                     e.label or "",
-                    e.state,
+                    e.state.value,
                     e.backend or "",
                     "" if e.cost is None else f"${e.cost:.2f}",
                     prompt[:40] + ("..." if len(prompt) > 40 else ""),
@@ -200,7 +223,12 @@ class Cache:
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        with self._write():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            _migrate(self._db)
+        self.owner = _owners.token(self.root)
 
     def __repr__(self) -> str:
         return f"Cache({str(self.root)!r})"
@@ -210,15 +238,79 @@ class Cache:
             self._db.close()
 
     # ---- files ----
-    def result_path(self, key: str, backend: str, ext: str = "mp4") -> Path:
-        """Where the result for ``key`` lives (it may not exist yet)."""
+    def result_path(self, key: str, backend: str, ext: str = "mp4", *, task_uuid: str | None = None) -> Path:
+        """Where a result for ``key`` lives (it may not exist yet). With ``task_uuid``, the file is that
+        task's own, so a re-roll (``force=True``) or another take never overwrites an earlier one."""
         ext = ext.lower().lstrip(".") or "mp4"
-        return self.root / "results" / backend / key[:2] / f"{key}.{ext}"
+        name = f"{key}-{task_uuid[:8]}" if task_uuid else key
+        return self.root / "results" / backend / key[:2] / f"{name}.{ext}"
 
     # ---- ledger ----
     def _exec(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that holds SQLite's write lock from its start (atomic across processes)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def claim(
+        self,
+        task_uuid: str,
+        *,
+        kind: str,
+        key: str | None,
+        backend: str,
+        wire: Mapping[str, Any] | None,
+        label: str | None = None,
+        take: int = 0,
+        extra: Mapping[str, Any] | None = None,
+    ) -> tuple[LedgerEntry, bool]:
+        """Claim the (``key``, ``backend``, ``take``) slot for a new task, before anything is sent.
+
+        Returns ``(entry, True)`` with a new ``PREPARING`` row owned by this process, or ``(entry, False)``
+        with the task already open for the same request (in this process or another): wait for that one
+        instead of sending a second job. Atomic across processes.
+        """
+        now = time.time()
+        with self._write() as db:
+            if key is not None:
+                rows = db.execute(
+                    f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND take = ? "
+                    f"AND state IN {_OPEN_SQL} ORDER BY created DESC LIMIT 1",
+                    (key, backend, take),
+                ).fetchall()
+                if rows:
+                    return _entry(rows[0]), False
+            db.execute(
+                "INSERT INTO tasks (task_uuid, kind, label, key, backend, state, wire, created, updated, "
+                "extra, take, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    task_uuid,
+                    kind,
+                    label,
+                    key,
+                    backend,
+                    TaskState.PREPARING.value,
+                    _dumps(wire),
+                    now,
+                    now,
+                    _dumps(dict(extra or {})),
+                    take,
+                    self.owner,
+                ),
+            )
+        entry = self.get(task_uuid)
+        assert entry is not None
+        return entry, True
 
     def record(
         self,
@@ -229,32 +321,86 @@ class Cache:
         backend: str,
         wire: Mapping[str, Any] | None,
         label: str | None = None,
-        state: str = "pending",
+        state: TaskState | str = TaskState.PREPARING,
     ) -> None:
-        """Write a new task before anything is sent (so an interrupted submit can be found again)."""
+        """Write a task row as it is (for tasks sent from elsewhere that this ledger adopts)."""
         now = time.time()
         self._exec(
-            "INSERT INTO tasks (task_uuid, kind, label, key, backend, state, wire, created, updated, extra) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')",
-            (task_uuid, kind, label, key, backend, state, _dumps(wire), now, now),
+            "INSERT INTO tasks (task_uuid, kind, label, key, backend, state, wire, created, updated, extra, "
+            "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)",
+            (
+                task_uuid,
+                kind,
+                label,
+                key,
+                backend,
+                TaskState(state).value,
+                _dumps(wire),
+                now,
+                now,
+                self.owner,
+            ),
         )
 
     def update(self, task_uuid: str, **fields: Any) -> None:
-        """Change some fields of a task (``state``, ``wire``, ``cost``, ``extra``...)."""
+        """Change some fields of a task (``wire``, ``cost``, ``extra``...); states move with :meth:`move`."""
+        bad = set(fields) - set(_COLUMNS) | ({"state", "task_uuid"} & set(fields))
+        if bad:
+            raise RequestError(
+                "field", sorted(bad)[0], [c for c in _COLUMNS if c not in ("state", "task_uuid")]
+            )
+        self._set(self._db, task_uuid, fields)
+
+    def move(self, task_uuid: str, to: TaskState | str, **fields: Any) -> bool:
+        """Move a task to state ``to`` (and set ``fields``) if the state machine allows it from where the
+        ledger has it now; returns False, changing nothing, if not (another process got there first: a task
+        that is ``DONE`` never goes back to ``INTERRUPTED``). Atomic across processes."""
+        to = TaskState(to)
         bad = set(fields) - set(_COLUMNS)
         if bad:
             raise RequestError("field", sorted(bad)[0], _COLUMNS)
-        if "state" in fields and fields["state"] not in STATES:
-            raise RequestError("state", fields["state"], STATES)
-        fields["updated"] = time.time()
+        with self._write() as db:
+            rows = db.execute("SELECT state FROM tasks WHERE task_uuid = ?", (task_uuid,)).fetchall()
+            if not rows or not can_move(rows[0][0], to):
+                log.debug("task %s: no move %s -> %s", task_uuid, rows[0][0] if rows else "?", to)
+                return False
+            self._set(db, task_uuid, {**fields, "state": to.value}, locked=True)
+        return True
+
+    def take_over(self, task_uuid: str, dead_owner: str | None) -> bool:
+        """Make this process the owner of a ``PREPARING`` task whose owner died (atomic; False if someone
+        else took it first or it moved on)."""
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE tasks SET owner = ?, updated = ? WHERE task_uuid = ? AND state = ? AND owner IS ?",
+                (self.owner, time.time(), task_uuid, TaskState.PREPARING.value, dead_owner),
+            )
+            return cur.rowcount == 1
+
+    def owner_alive(self, owner: str | None) -> bool:
+        """True while the process that owns a ``PREPARING`` task is still running."""
+        return _owners.alive(self.root, owner)
+
+    def _set(
+        self, db: sqlite3.Connection, task_uuid: str, fields: dict[str, Any], locked: bool = False
+    ) -> None:
+        fields = {**fields, "updated": time.time()}
         for name in ("wire", "extra"):
             if name in fields:
                 fields[name] = _dumps(fields[name])
+        if "state" in fields:
+            fields["state"] = TaskState(fields["state"]).value
         cols = ", ".join(f"{k} = ?" for k in fields)
-        self._exec(f"UPDATE tasks SET {cols} WHERE task_uuid = ?", (*fields.values(), task_uuid))
+        sql, params = f"UPDATE tasks SET {cols} WHERE task_uuid = ?", (*fields.values(), task_uuid)
+        if locked:
+            db.execute(sql, params)
+        else:
+            self._exec(sql, params)
 
     def get(self, task_uuid: str) -> LedgerEntry | None:
-        rows = self._exec(f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE task_uuid = ?", (task_uuid,))
+        rows = self._exec(
+            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE task_uuid = ? COLLATE NOCASE", (task_uuid,)
+        )
         return _entry(rows[0]) if rows else None
 
     def history(self, limit: int | None = None) -> History:
@@ -266,12 +412,20 @@ class Cache:
             sql += f" LIMIT {int(limit)}"
         return History(_entry(r) for r in self._exec(sql))
 
-    def lookup(self, key: str, backend: str) -> LedgerEntry | None:
-        """The newest finished task for ``key`` whose file is complete on disk (a cache hit), or None."""
+    def pending(self) -> History:
+        """Every task that is not over (in flight, being prepared, or never sent), oldest first."""
+        states = ", ".join(f"'{s.value}'" for s in RESUMABLE)
         rows = self._exec(
-            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND state = 'done' "
-            "ORDER BY finished DESC",
-            (key, backend),
+            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE state IN ({states}) ORDER BY created, rowid"
+        )
+        return History(_entry(r) for r in rows)
+
+    def lookup(self, key: str, backend: str, take: int = 0) -> LedgerEntry | None:
+        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None."""
+        rows = self._exec(
+            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND take = ? "
+            "AND state = 'done' ORDER BY finished DESC",
+            (key, backend, take),
         )
         for row in rows:
             entry = _entry(row)
@@ -280,15 +434,6 @@ class Cache:
             if path is not None and path.is_file() and (size is None or path.stat().st_size == size):
                 return entry
         return None
-
-    def open_task(self, key: str, backend: str, max_age: float = 24 * 3600) -> LedgerEntry | None:
-        """A recent unfinished task for ``key`` that already has its result URL (download only), or None."""
-        rows = self._exec(
-            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND state IN "
-            "('processing', 'interrupted') AND video_url IS NOT NULL AND created > ? ORDER BY created DESC",
-            (key, backend, time.time() - max_age),
-        )
-        return _entry(rows[0]) if rows else None
 
     # ---- uploads ----
     def upload_for(self, namespace: str, digest: str) -> tuple[str, str | None] | None:
@@ -310,6 +455,17 @@ class Cache:
 
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a ledger written by an earlier lumakit up to date (new columns, the state machine's names)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
+    for column, decl in (("take", "INTEGER NOT NULL DEFAULT 0"), ("owner", "TEXT"), ("sent", "REAL")):
+        if column not in have:
+            db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {decl}")
+    db.execute("UPDATE tasks SET state = 'not_sent' WHERE state = 'error' AND error LIKE 'stopped before%'")
+    db.execute("UPDATE tasks SET state = 'failed' WHERE state = 'error'")
+    db.execute("UPDATE tasks SET state = 'preparing' WHERE state = 'pending'")
 
 
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:

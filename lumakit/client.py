@@ -25,28 +25,39 @@ import random
 import sys
 import time
 from collections.abc import Awaitable, Iterable, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
 from . import _sync
+from ._batch_poll import BatchPoller
 from ._budget import check_budget, check_max_cost, dry_run, env_max_cost, table_estimate
 from ._downloads import Downloader
-from ._jobs import Job, as_plans, has_placeholders, prepare_many, request_from_wire
+from ._handles import AsyncTaskHandle, TaskHandle, TaskStatus
+from ._jobs import PreparedJob, as_plans, prepare_many, request_from_wire
 from ._polling import PollPolicy, RetryPolicy
 from ._pricing import Estimate, EstimateLine
 from ._progress import CallProgress, OnUpdate
-from ._protocol import PollOutcome
+from ._runner import TaskRunner
 from ._submit import Submitter
 from ._transport import Clock, Secret, Sleep, Transport, redact
 from ._uploads import Uploader
 from .cache import Cache, History
-from .errors import APIError, LumakitError, PollTimeout, RequestError, TaskFailed
-from .request import STRENGTHS, Request, Strength, build, new_task_uuid
+from .errors import LumakitError, RequestError, SweepError
+from .lifecycle import TaskState
+from .request import STRENGTHS, Request, Strength, build
 from .results import Result, ResultSet
 
-__all__ = ["AsyncClient", "Client", "Estimate", "PollPolicy", "RetryPolicy"]
+__all__ = [
+    "AsyncClient",
+    "AsyncTaskHandle",
+    "Client",
+    "Estimate",
+    "PollPolicy",
+    "RetryPolicy",
+    "TaskHandle",
+    "TaskStatus",
+]
 
 log = logging.getLogger("lumakit.client")
 T = TypeVar("T")
@@ -54,10 +65,8 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.runware.ai/v1"  # [doc]
 BACKENDS = ("runware", "local")
 LOCAL_KEY = "local"  # what the local backend is sent instead of a key
-NOT_SENT = "stopped before it was sent: nothing was submitted or billed; run the request again"
 NO_KEY = "none"  # a custom base URL without a key (a proxy that adds its own)
 DEFAULT_REFRAME_PROMPT = "Extend the scene naturally beyond the frame, matching its content, light and style"
-NOT_FOUND_PATIENCE = 3  # consecutive "not found" polls of an acknowledged task before giving up [ours]
 _announced = False
 
 
@@ -163,8 +172,20 @@ class AsyncClient:
         self._uploads = Uploader(
             self._http, self.cache, self._upload_namespace, clock=self._clock, sleep=self._sleep
         )
-        self._submitter = Submitter(self._http, sleep=self._sleep, rng=self._rng)
+        self._submitter = Submitter(self._http, sleep=self._sleep, clock=self._clock, rng=self._rng)
+        self._poller = BatchPoller(self._http, self.poll, sleep=self._sleep, clock=self._clock, rng=self._rng)
         self._downloads = Downloader(self._http, self.cache, self.backend)
+        self._runner = TaskRunner(
+            cache=self.cache,
+            backend=self.backend,
+            submitter=self._submitter,
+            poller=self._poller,
+            uploads=self._uploads,
+            downloads=self._downloads,
+            policy=self.poll,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
 
     def __repr__(self) -> str:
         return (
@@ -259,6 +280,7 @@ class AsyncClient:
         strength: str | Strength | None = None,
         controls: Any = None,
         auto_controls: bool = False,
+        take: int = 0,
         timeout: float | None = None,
         force: bool = False,
         max_cost: float | None = None,
@@ -270,7 +292,10 @@ class AsyncClient:
 
         ``source`` is a local path, URL, UUID or a previous :class:`Result`. ``output_options``: resolution,
         hdr, exr_export, output_format, output_quality, ttl. A re-run of the same request is a cache hit
-        (zero requests) unless ``force=True``.
+        (zero requests), and a re-run while the same request is still in flight (a killed kernel, another
+        notebook) waits for that task instead of paying again. Ray has no seed: ``take=1, 2, ...`` asks for
+        more samples of the same request, each cached and kept; ``force=True`` runs a finished request again
+        (a new file, the earlier one is kept).
         """
         request = build(
             "modify",
@@ -281,7 +306,7 @@ class AsyncClient:
             auto_controls=auto_controls,
             **output_options,
         )
-        return await self._run_single(request, label, timeout, force, max_cost, on_update)
+        return await self._run_single(request, label, timeout, force, max_cost, on_update, take)
 
     async def generate(
         self,
@@ -291,6 +316,7 @@ class AsyncClient:
         last_image: Any = None,
         keyframes: Iterable[Any] = (),
         duration: int = 5,
+        take: int = 0,
         timeout: float | None = None,
         force: bool = False,
         max_cost: float | None = None,
@@ -301,6 +327,7 @@ class AsyncClient:
         """Text-to-video, or image-to-video with ``image`` (first frame), ``last_image`` or ``keyframes``.
 
         ``options``: resolution, aspect_ratio, width, height, loop, hdr, exr_export and the output options.
+        ``take``, ``force``: as for :meth:`modify`.
         """
         request = build(
             "generate",
@@ -311,7 +338,7 @@ class AsyncClient:
             duration=duration,
             **options,
         )
-        return await self._run_single(request, label, timeout, force, max_cost, on_update)
+        return await self._run_single(request, label, timeout, force, max_cost, on_update, take)
 
     async def reframe(
         self,
@@ -319,6 +346,7 @@ class AsyncClient:
         *,
         aspect_ratio: str | None = None,
         prompt: str | None = None,
+        take: int = 0,
         timeout: float | None = None,
         force: bool = False,
         max_cost: float | None = None,
@@ -329,12 +357,13 @@ class AsyncClient:
         """Change the aspect ratio by extending the scene (a separate job from an edit).
 
         Without ``prompt``, a Result's own prompt is reused, else a generic "extend the scene" prompt.
-        ``options``: resolution, width, height, source_position and the output options.
+        ``options``: resolution, width, height, source_position and the output options. ``take``, ``force``:
+        as for :meth:`modify`.
         """
         if prompt is None:
             prompt = getattr(getattr(source, "request", None), "prompt", None) or DEFAULT_REFRAME_PROMPT
         request = build("reframe", video=source, prompt=prompt, aspect_ratio=aspect_ratio, **options)
-        return await self._run_single(request, label, timeout, force, max_cost, on_update)
+        return await self._run_single(request, label, timeout, force, max_cost, on_update, take)
 
     async def sweep(
         self,
@@ -344,6 +373,7 @@ class AsyncClient:
         strengths: Iterable[str | Strength] | None = None,
         controls: Any = None,
         variants: Mapping[str, Mapping[str, Any]] | None = None,
+        take: int = 0,
         max_cost: float | None = None,
         on_update: OnUpdate | None = None,
         force: bool = False,
@@ -361,48 +391,145 @@ class AsyncClient:
         Keyword ``options`` (``strength``, ``controls``, output options) apply to every run unless a variant
         sets its own; a variant may also carry its own ``prompt``.
 
-        The whole sweep is priced first (every job counts; cached jobs cost 0). If some jobs fail, the
-        others still finish (and are cached); the first error is raised with ``.partial`` (a ResultSet of
-        the successes) and ``.failures`` (label -> exception).
+        The whole sweep is priced first (every job counts; cached jobs cost 0). The jobs are polled together
+        (one ``getResponse`` per tick for the whole sweep). If some jobs fail, the others still finish (and
+        are cached) and :class:`~lumakit.errors.SweepError` is raised with ``.partial`` (a ResultSet of the
+        successes) and ``.failures`` (label -> exception).
         """
         plans = self.plan_sweep(
             source, prompt, strengths=strengths, controls=controls, variants=variants, **options
         )
-        return await self._run_many(plans, timeout, force, max_cost, on_update, desc="sweep")
+        return await self._run_many(plans, timeout, force, max_cost, on_update, desc="sweep", take=take)
+
+    async def run(
+        self,
+        work: Request | Iterable[Request] | Mapping[str, Request],
+        *,
+        take: int = 0,
+        timeout: float | None = None,
+        force: bool = False,
+        max_cost: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> Result | ResultSet:
+        """Run a request, a list of them, or a ``{label: request}`` plan (what :meth:`plan_sweep` returns and
+        :meth:`estimate` prices), with the cache, budget and ledger of :meth:`modify`.
+
+        One request gives a :class:`Result`; a list or a plan gives a :class:`ResultSet` (in that order).
+        """
+        if hasattr(work, "to_task") and hasattr(work, "kind"):
+            return await self._run_single(work, None, timeout, force, max_cost, on_update, take)  # type: ignore[arg-type]
+        return await self._run_many(
+            as_plans(work), timeout, force, max_cost, on_update, desc="run", take=take
+        )
 
     async def submit(
-        self, request: Request, *, label: str | None = None, max_cost: float | None = None
-    ) -> str:
-        """Send one request without waiting (no cache lookup); returns its task UUID for :meth:`wait`."""
-        (job,) = await prepare_many({label or request.kind: request}, self.cache, self.backend, force=True)
+        self,
+        request: Request,
+        *,
+        label: str | None = None,
+        take: int = 0,
+        max_cost: float | None = None,
+    ) -> AsyncTaskHandle:
+        """Send one request without waiting for its result; returns a handle (``task_uuid``, ``status()``,
+        ``result()``). A request already finished (the cache) or in flight (the ledger) is not sent again:
+        the handle points at that task."""
+        (job,) = await prepare_many({label or request.kind: request}, self.cache, self.backend, False, take)
+        if job.hit is not None:
+            return AsyncTaskHandle(self, job.hit.task_uuid)
         check_budget([job], max_cost, self.max_cost)
-        progress = CallProgress(
-            labels=[job.label], clock=self._clock, on_update=None, progress=False, desc=""
-        )
-        task_uuid, _ = await self._submit(job, progress)
-        return task_uuid
+        progress = self._progress([job.label], None, "")
+        try:
+            task_uuid = await self._runner.run(job, None, progress, send_only=True)
+        finally:
+            progress.close()
+        return AsyncTaskHandle(self, str(task_uuid))
 
     async def wait(
         self, task_uuid: str, *, timeout: float | None = None, on_update: OnUpdate | None = None
     ) -> Result:
-        """Wait for a submitted task and download its result."""
-        return await self._follow(task_uuid, timeout, on_update, immediate=False)
+        """Wait for a task (by UUID) and download its result; the same as :meth:`resume`."""
+        return await self.resume(task_uuid, timeout=timeout, on_update=on_update)
 
     async def resume(
         self, task_uuid: str, *, timeout: float | None = None, on_update: OnUpdate | None = None
     ) -> Result:
-        """Finish a task whose wait was interrupted (timeout, KeyboardInterrupt, kernel restart).
+        """Finish a task, whatever happened to the call that started it (timeout, Ctrl-C, a dead kernel).
 
-        Works from a new client on the same cache dir. A task that never reached the service is re-sent with
-        the same UUID; one that finished is only downloaded.
+        Works from any client on the same cache dir, and for a task sent by another tool. A task that
+        finished is only downloaded (or served from the cache); one still running is waited for; one that
+        never reached the service (stopped during its upload) is uploaded and sent now, with the same UUID.
         """
-        return await self._follow(task_uuid, timeout, on_update, immediate=True)
+        entry = self.cache.get(task_uuid)
+        if entry is None:  # a task sent from elsewhere (another cache dir, another tool): adopt it
+            self.cache.record(
+                task_uuid,
+                kind="unknown",
+                key=None,
+                backend=self.backend,
+                wire=None,
+                state=TaskState.SUBMITTED,
+            )
+            self.cache.update(task_uuid, submitted=time.time(), sent=time.time())
+            entry = self.cache.get(task_uuid)
+            assert entry is not None
+        label = entry.label or task_uuid[:8]
+        progress = self._progress([label], on_update, label)
+        try:
+            request = request_from_wire(entry.wire)
+            out = await self._runner.finish(
+                entry, self._timeout(timeout), progress, label, request, resend=True
+            )
+        finally:
+            progress.close()
+        assert isinstance(out, Result)
+        return out
+
+    def pending(self) -> History:
+        """Every task that is not over: in flight (the service may be running and billing it), being
+        prepared, or stopped before it was sent. ``resume_all()`` finishes them."""
+        return self.cache.pending()
+
+    async def resume_all(
+        self, *, timeout: float | None = None, on_update: OnUpdate | None = None
+    ) -> ResultSet:
+        """Finish every task in :meth:`pending` (polled together); ``label -> Result``. Failures raise
+        :class:`~lumakit.errors.SweepError` after the others finished."""
+        entries = [e for e in self.pending() if e.backend in (None, self.backend)]
+        labels = _unique_labels(e.label or e.task_uuid[:8] for e in entries)
+        progress = self._progress(labels, on_update, "resume")
+
+        async def one(entry: Any, label: str) -> Result:
+            out = await self._runner.finish(
+                entry, self._timeout(timeout), progress, label, request_from_wire(entry.wire), resend=True
+            )
+            assert isinstance(out, Result)
+            return out
+
+        try:
+            outcomes = await asyncio.gather(
+                *(one(e, lab) for e, lab in zip(entries, labels, strict=True)), return_exceptions=True
+            )
+        finally:
+            progress.close()
+        return _collect(labels, outcomes)
 
     def history(self, limit: int | None = None) -> History:
         """Every task in the ledger, newest first (a list of :class:`~lumakit.cache.LedgerEntry`)."""
         return self.cache.history(limit)
 
-    # ---- running: a task's life in the ledger (submit, wait, follow) ------------------------------------
+    # ---- running ----------------------------------------------------------------------------------------
+    def _timeout(self, timeout: float | None) -> float | None:
+        return timeout if timeout is not None else self.timeout
+
+    def _progress(self, labels: list[str], on_update: OnUpdate | None, desc: str) -> CallProgress:
+        return CallProgress(
+            labels=labels,
+            clock=self._clock,
+            on_update=on_update,
+            progress=self.progress and on_update is None and bool(desc),
+            desc=desc,
+        )
+
     async def _run_single(
         self,
         request: Request,
@@ -411,9 +538,11 @@ class AsyncClient:
         force: bool,
         max_cost: float | None,
         on_update: OnUpdate | None,
+        take: int = 0,
     ) -> Result:
+        plans = {label or request.kind: request}
         results = await self._run_many(
-            {label or request.kind: request}, timeout, force, max_cost, on_update, desc=label or request.kind
+            plans, timeout, force, max_cost, on_update, desc=label or request.kind, take=take
         )
         return next(iter(results.values()))
 
@@ -425,247 +554,69 @@ class AsyncClient:
         max_cost: float | None,
         on_update: OnUpdate | None,
         desc: str,
+        take: int = 0,
     ) -> ResultSet:
-        jobs = await prepare_many(plans, self.cache, self.backend, force)
+        jobs = await prepare_many(plans, self.cache, self.backend, force, take)
         check_budget(jobs, max_cost, self.max_cost)
-        progress = CallProgress(
-            labels=[j.label for j in jobs],
-            clock=self._clock,
-            on_update=on_update,
-            progress=self.progress and on_update is None,
-            desc=desc,
-        )
+        progress = self._progress([j.label for j in jobs], on_update, desc)
         try:
             outcomes = await asyncio.gather(
                 *(self._run_job(j, timeout, progress) for j in jobs), return_exceptions=True
             )
         finally:
             progress.close()
-        results: dict[str, Result] = {}
-        failures: dict[str, BaseException] = {}
-        for job, out in zip(jobs, outcomes, strict=True):
-            if isinstance(out, BaseException):
-                failures[job.label] = out
-            else:
-                results[job.label] = out
-        for out in failures.values():
-            if not isinstance(out, Exception):  # KeyboardInterrupt, CancelledError: not ours to wrap
-                raise out
-        if failures:
-            first = next(iter(failures.values()))
-            if len(jobs) > 1:
-                log.warning(
-                    "%d of %d jobs failed (%s); the others are cached",
-                    len(failures),
-                    len(jobs),
-                    ", ".join(failures),
-                )
-                first.partial = ResultSet(results)  # type: ignore[attr-defined]
-                first.failures = failures  # type: ignore[attr-defined]
-            raise first
-        return ResultSet(results)
+        if len(jobs) == 1 and isinstance(outcomes[0], BaseException):
+            raise outcomes[0]
+        return _collect([j.label for j in jobs], outcomes)
 
-    async def _run_job(self, job: Job, timeout: float | None, progress: CallProgress) -> Result:
+    async def _run_job(self, job: PreparedJob, timeout: float | None, progress: CallProgress) -> Result:
         if job.hit is not None:
-            progress.emit(job.label, "cached", task_uuid=job.hit.task_uuid, progress=1.0, cost=job.hit.cost)
+            progress.emit(
+                job.label,
+                "cached",
+                task_uuid=job.hit.task_uuid,
+                progress=1.0,
+                cost=job.hit.cost,
+                state=TaskState.DONE,
+            )
             return self._downloads.result(job.hit, cached=True, request=job.request)
         async with self._sem:
-            if job.adopt is not None:  # the same request already finished but its download did not
-                try:
-                    return await self._downloads.fetch(job.adopt, progress, job.label, request=job.request)
-                except APIError as exc:
-                    log.info("could not finish task %s (%s); sending a new one", job.adopt.task_uuid, exc)
-            task_uuid, outcome = await self._submit(job, progress)
-            return await self._wait(task_uuid, timeout, progress, job.label, job.request, first=outcome)
+            out = await self._runner.run(job, self._timeout(timeout), progress)
+        assert isinstance(out, Result)
+        return out
 
-    async def _submit(self, job: Job, progress: CallProgress) -> tuple[str, PollOutcome | None]:
-        """Mint the UUID, record it, upload, POST. Returns the UUID and, after an ambiguous failure, what the
-        probe poll said."""
-        task_uuid = new_task_uuid()
-        self.cache.record(
-            task_uuid,
-            kind=job.request.kind,
-            key=job.key,
-            backend=self.backend,
-            wire=job.request.to_task(task_uuid=task_uuid),
-            label=None if job.label == job.request.kind else job.label,
-        )
-        sent = False  # has the POST of the task started? Before it, nothing exists on the service
-        try:
-            media = await self._uploads.sources(job, progress, task_uuid)
-            wire = job.request.to_task(task_uuid=task_uuid, media=media)
-            self.cache.update(task_uuid, wire=wire)
-            progress.emit(job.label, "submitting", task_uuid=task_uuid)
-            try:
-                sent = True
-                outcome = await self._submitter.post(task_uuid, wire)
-            except APIError as exc:
-                stale = [p for p in job.media_cached if str(exc.parameter or "").startswith("inputs")]
-                if not stale or exc.status_code is None or exc.status_code >= 500:
-                    raise
-                log.info("a cached upload was refused (%s); uploading again", exc.code)
-                self._uploads.forget(job, stale)
-                media = await self._uploads.sources(job, progress, task_uuid)
-                wire = job.request.to_task(task_uuid=task_uuid, media=media)
-                self.cache.update(task_uuid, wire=wire)
-                outcome = await self._submitter.post(task_uuid, wire)
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            if sent:  # the service may have it: resumable
-                self.cache.update(task_uuid, state="interrupted", error="interrupted while submitting")
-                progress.emit(job.label, "interrupted", task_uuid=task_uuid)
-            else:  # stopped while uploading: there is no task to resume, and nothing was billed
-                self.cache.update(task_uuid, state="error", error=NOT_SENT, finished=time.time())
-                progress.emit(job.label, "interrupted", task_uuid=task_uuid, message=NOT_SENT)
-            raise
-        except Exception as exc:
-            if isinstance(exc, APIError) and exc.code == "submitUnknown":  # resumable: it may exist
-                self.cache.update(task_uuid, state="interrupted", error=redact(str(exc)))
-            else:
-                self.cache.update(task_uuid, state="error", error=redact(str(exc)), finished=time.time())
-            progress.emit(job.label, "error", task_uuid=task_uuid, message=redact(str(exc)))
-            raise
-        self.cache.update(task_uuid, state="submitted", submitted=time.time())
-        progress.emit(job.label, "submitted", task_uuid=task_uuid)
-        return task_uuid, outcome
 
-    async def _wait(
-        self,
-        task_uuid: str,
-        timeout: float | None,
-        progress: CallProgress,
-        label: str,
-        request: Any,
-        *,
-        first: PollOutcome | None = None,
-        immediate: bool = False,
-    ) -> Result:
-        budget = (
-            timeout
-            if timeout is not None
-            else self.timeout
-            if self.timeout is not None
-            else self.poll.timeout
-        )
-        start = self._clock()
-        delays = self.poll.delays(self._rng)
-        if immediate:
-            next(delays)
-        not_found = 0
-        state = "submitted"
-        last_status: str | None = None
-        outcome = first if first is not None and first.state in ("success", "error") else None
-        try:
-            while outcome is None or outcome.state not in ("success", "error"):
-                waited = self._clock() - start
-                if waited >= budget:
-                    raise PollTimeout(task_uuid, waited, last_status)
-                delay = 0.0 if immediate else next(delays)
-                immediate = False
-                await self._sleep(min(delay, budget - waited))
-                outcome = await self._submitter.poll(task_uuid)
-                last_status = outcome.status
-                if outcome.state == "not_found":
-                    entry = self.cache.get(task_uuid)
-                    if (
-                        entry is not None
-                        and entry.submitted is None
-                        and entry.wire
-                        and not has_placeholders(entry.wire)
-                    ):
-                        log.info("task %s never reached the service; sending it (same UUID)", task_uuid)
-                        again = await self._submitter.post(task_uuid, entry.wire)
-                        self.cache.update(task_uuid, state="submitted", submitted=time.time())
-                        outcome = again
-                        continue
-                    not_found += 1
-                    if not_found >= NOT_FOUND_PATIENCE:
-                        raise TaskFailed(
-                            f"the service does not know task {task_uuid} (expired or never sent)",
-                            code=outcome.error.code if outcome.error else "taskFailedOrNotFound",
-                            task_uuid=task_uuid,
-                            raw=outcome.error.raw if outcome.error else None,
-                        )
-                    continue
-                not_found = 0
-                if outcome.state == "pending":
-                    if state != "processing":
-                        state = "processing"
-                        self.cache.update(task_uuid, state="processing")
-                    progress.emit(label, "processing", task_uuid=task_uuid, progress=outcome.progress)
-            if outcome.state == "error":
-                raise outcome.error or TaskFailed("the task failed", task_uuid=task_uuid)
-        except PollTimeout as exc:
-            self.cache.update(task_uuid, state="interrupted", error=str(exc))
-            progress.emit(label, "interrupted", task_uuid=task_uuid, message=str(exc))
-            raise
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            self.cache.update(task_uuid, state="interrupted", error="wait interrupted")
-            progress.emit(label, "interrupted", task_uuid=task_uuid)
-            raise
-        except LumakitError as exc:
-            if isinstance(exc, TaskFailed) or (isinstance(exc, APIError) and exc.task_uuid == task_uuid):
-                self.cache.update(task_uuid, state="error", error=redact(str(exc)), finished=time.time())
-            else:  # we could not ask; the task itself may be fine
-                self.cache.update(task_uuid, state="interrupted", error=redact(str(exc)))
-            progress.emit(label, "error", task_uuid=task_uuid, message=redact(str(exc)))
-            raise
-        item = outcome.item
-        url = item.get("videoURL") or item.get("mediaURL")
-        if not url:
-            self.cache.update(task_uuid, state="error", error="success without a videoURL")
-            raise APIError(
-                "the task succeeded but sent no videoURL",
-                code="invalidResponse",
-                task_uuid=task_uuid,
-                raw=item,
-            )
-        extra: dict[str, Any] = {}
-        if "lumakitLocal" in item:
-            extra["lumakitLocal"] = item["lumakitLocal"]
-        cost = item.get("cost") if isinstance(item.get("cost"), (int, float)) else None
-        self.cache.update(
-            task_uuid,
-            state="processing",
-            video_url=url,
-            video_uuid=item.get("videoUUID"),
-            cost=cost,
-            extra=extra,
-        )
-        entry = self.cache.get(task_uuid)
-        assert entry is not None
-        return await self._downloads.fetch(entry, progress, label, request=request)
+def _unique_labels(labels: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for label in labels:
+        name, n = label, 2
+        while name in out:
+            name, n = f"{label}_{n}", n + 1
+        out.append(name)
+    return out
 
-    async def _follow(
-        self, task_uuid: str, timeout: float | None, on_update: OnUpdate | None, *, immediate: bool
-    ) -> Result:
-        entry = self.cache.get(task_uuid)
-        if entry is None:  # a task sent from elsewhere (another cache dir, another tool): adopt it
-            self.cache.record(task_uuid, kind="unknown", key=None, backend=self.backend, wire=None)
-            self.cache.update(task_uuid, state="submitted", submitted=time.time())
-        label = (entry.label if entry else None) or task_uuid[:8]
-        progress = CallProgress(
-            labels=[label],
-            clock=self._clock,
-            on_update=on_update,
-            progress=self.progress and on_update is None,
-            desc=label,
+
+def _collect(labels: list[str], outcomes: list[Any]) -> ResultSet:
+    """A ResultSet of the successes, or :class:`SweepError` (after every job ended) if any failed."""
+    results: dict[str, Result] = {}
+    failures: dict[str, BaseException] = {}
+    for label, out in zip(labels, outcomes, strict=True):
+        if isinstance(out, BaseException):
+            failures[label] = out
+        else:
+            results[label] = out
+    for out in failures.values():
+        if not isinstance(out, Exception):  # KeyboardInterrupt, CancelledError: not ours to wrap
+            raise out
+    if failures:
+        log.warning(
+            "%d of %d jobs failed (%s); the others are cached",
+            len(failures),
+            len(labels),
+            ", ".join(failures),
         )
-        try:
-            if entry is not None:
-                if entry.state == "done" and entry.result_path and Path(entry.result_path).is_file():
-                    progress.emit(label, "cached", task_uuid=task_uuid, progress=1.0, cost=entry.cost)
-                    return self._downloads.result(entry, cached=True)
-                if entry.state == "error":
-                    raise TaskFailed(entry.error or "the task failed", task_uuid=task_uuid)
-                if entry.video_url:
-                    try:
-                        return await self._downloads.fetch(entry, progress, label)
-                    except APIError as exc:
-                        log.info("stored URL failed (%s); polling for a fresh one", exc)
-            request = request_from_wire(entry.wire) if entry else None
-            return await self._wait(task_uuid, timeout, progress, label, request, immediate=immediate)
-        finally:
-            progress.close()
+        raise SweepError(ResultSet(results), failures, len(labels)) from next(iter(failures.values()))
+    return ResultSet(results)
 
 
 # ---- the sync client -----------------------------------------------------------------------------------
@@ -673,7 +624,8 @@ class Client:
     """The notebook client: blocking calls that work inside Jupyter's running event loop.
 
     Same arguments and methods as :class:`AsyncClient` (``modify``, ``sweep``, ``generate``, ``reframe``,
-    ``submit``, ``wait``, ``resume``, ``history``, ``estimate``, ``plan_sweep``). The coroutines run on a
+    ``run``, ``submit``, ``wait``, ``resume``, ``pending``, ``resume_all``, ``history``, ``estimate``,
+    ``plan_sweep``). The coroutines run on a
     private loop thread; a kernel interrupt marks the task "interrupted" so ``client.resume(task_uuid)`` can
     finish it.
     """
@@ -720,14 +672,23 @@ class Client:
     def reframe(self, source: Any, **kwargs: Any) -> Result:
         return self._run(self._async.reframe(source, **kwargs))
 
-    def submit(self, request: Request, **kwargs: Any) -> str:
-        return self._run(self._async.submit(request, **kwargs))
+    def run(self, work: Any, **kwargs: Any) -> Result | ResultSet:
+        return self._run(self._async.run(work, **kwargs))
+
+    def submit(self, request: Request, **kwargs: Any) -> TaskHandle:
+        return TaskHandle(self._run(self._async.submit(request, **kwargs)))
 
     def wait(self, task_uuid: str, **kwargs: Any) -> Result:
         return self._run(self._async.wait(task_uuid, **kwargs))
 
     def resume(self, task_uuid: str, **kwargs: Any) -> Result:
         return self._run(self._async.resume(task_uuid, **kwargs))
+
+    def resume_all(self, **kwargs: Any) -> ResultSet:
+        return self._run(self._async.resume_all(**kwargs))
+
+    def pending(self) -> History:
+        return self._async.pending()
 
     def estimate(self, work: Any) -> Estimate:
         return self._run(self._async.estimate(work))
@@ -752,12 +713,25 @@ def _mirror_signatures() -> None:
     """Give each sync method its async twin's docstring and signature (for help() and notebook tooltips)."""
     import inspect
 
-    names = ("modify", "sweep", "generate", "reframe", "submit", "wait", "resume", "estimate", "plan_sweep")
+    names = (
+        "modify",
+        "sweep",
+        "generate",
+        "reframe",
+        "run",
+        "submit",
+        "wait",
+        "resume",
+        "resume_all",
+        "estimate",
+        "plan_sweep",
+    )
     for name in names:
         sync, twin = getattr(Client, name), getattr(AsyncClient, name)
         sync.__doc__ = twin.__doc__
         sync.__signature__ = inspect.signature(twin)  # type: ignore[attr-defined]
     Client.history.__doc__ = AsyncClient.history.__doc__
+    Client.pending.__doc__ = AsyncClient.pending.__doc__
 
 
 _mirror_signatures()

@@ -8,6 +8,7 @@ LumakitError
 │   └── TaskFailed    a task ended in status "error"
 ├── PollTimeout       we stopped waiting; the task may still run (and bill): client.resume(task_uuid)
 ├── BudgetError       the estimate is over max_cost; nothing was sent
+├── SweepError        some jobs of a sweep failed; .partial has the others, .failures says why
 └── MediaError        a file that is missing, empty, not a video, or outside the model's limits
 """
 
@@ -115,15 +116,30 @@ class PollTimeout(LumakitError, TimeoutError):
 class BudgetError(LumakitError):
     """The estimated cost is over ``max_cost``. Nothing was sent."""
 
-    def __init__(self, estimate: float, max_cost: float, detail: str = "") -> None:
+    def __init__(self, estimate: float, max_cost: float, detail: str = "", *, breakdown: Any = None) -> None:
         self.estimate = estimate
         self.max_cost = max_cost
         self.detail = detail
+        self.breakdown = breakdown  # the Estimate, line by line
         msg = f"estimated cost ${estimate:.2f} is over max_cost=${max_cost:.2f}; nothing was sent"
         if detail:
             msg += f" ({detail})"
         msg += ". Raise max_cost= (or LUMAKIT_MAX_COST) to run it."
         super().__init__(msg)
+
+
+class SweepError(LumakitError):
+    """Some jobs of a multi-job call failed; the others finished and are cached.
+
+    ``partial`` is a ResultSet of the successes, ``failures`` maps each failed label to its exception, and
+    the first failure is the ``__cause__``. Tasks still in flight stay in the ledger: ``client.resume_all()``.
+    """
+
+    def __init__(self, partial: Any, failures: dict[str, BaseException], total: int) -> None:
+        self.partial = partial
+        self.failures = failures
+        lines = "; ".join(f"{label}: {exc}" for label, exc in failures.items())
+        super().__init__(f"{len(failures)} of {total} jobs failed ({lines})")
 
 
 class MediaError(LumakitError):

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .lifecycle import TaskState
+
 __all__ = ["Result", "ResultSet", "TaskUpdate"]
 
 UPDATE_STATUSES = (
@@ -39,8 +41,10 @@ _INLINE_LIMIT = 25 * 1024 * 1024  # fallback <video>: embed files up to this siz
 class TaskUpdate:
     """One step of a job, for progress bars and panels (``on_update=``).
 
-    ``status`` is one of :data:`UPDATE_STATUSES`; ``progress`` is 0..1 when the service reports it;
-    ``elapsed`` counts seconds since the call started; ``cost`` is set once known (USD).
+    ``status`` is one of :data:`UPDATE_STATUSES` (the step); ``state`` is where the task stands in its life
+    (:class:`~lumakit.lifecycle.TaskState`, as the ledger has it) when the step changes it, e.g.
+    ``TaskState.NOT_SENT`` for a task stopped before it reached the service; ``progress`` is 0..1 when the
+    service reports it; ``elapsed`` counts seconds since the call started; ``cost`` is set once known (USD).
     """
 
     task_uuid: str | None
@@ -50,6 +54,7 @@ class TaskUpdate:
     elapsed: float = 0.0
     cost: float | None = None
     message: str = ""
+    state: TaskState | None = None
 
     def __post_init__(self) -> None:
         if self.status not in UPDATE_STATUSES:

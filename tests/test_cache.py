@@ -111,7 +111,7 @@ def test_ledger_records_every_state_and_never_the_key(tmp_path):
             return r, client.history()
 
     r, history = asyncio.run(go())
-    assert seen[0] == "pending" and "submitted" in seen and "processing" in seen and seen[-1] == "done"
+    assert seen[0] == "submitted" and "processing" in seen and seen[-1] == "done"  # recorded before the POST
     (e,) = history
     assert (e.task_uuid, e.kind, e.label, e.state, e.cost) == (r.task_uuid, "modify", "first", "done", 0.54)
     assert e.wire["taskUUID"] == r.task_uuid and e.wire["settings"]["edit"] == {"strength": "flex_1"}
@@ -131,7 +131,9 @@ def test_history_is_newest_first_with_a_limit(tmp_path):
     with pytest.raises(RequestError, match="limit"):
         cache.history(limit=-1)
     with pytest.raises(RequestError, match="state"):
-        cache.update(history[0].task_uuid, state="finished")
+        cache.update(history[0].task_uuid, state="done")  # states change only along the state machine
+    with pytest.raises(ValueError, match="finished"):
+        cache.move(history[0].task_uuid, "finished")
 
 
 def test_ledger_is_safe_across_threads_and_processes(tmp_path):
@@ -145,7 +147,7 @@ def test_ledger_is_safe_across_threads_and_processes(tmp_path):
     def writer(t):
         for i in range(40):
             cache.record(f"thread{t}-{i}", kind="modify", key="k", backend="local", wire={"i": i})
-            cache.update(f"thread{t}-{i}", state="submitted")
+            assert cache.move(f"thread{t}-{i}", "submitted")
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in range(4)]
     for t in threads:

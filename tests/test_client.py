@@ -11,7 +11,7 @@ from _clips import make_clip
 from _fake_runware import KEY, SRC, FakeClock, FakeRunware, make_client, stalled_uploads
 
 from lumakit.client import PollPolicy
-from lumakit.errors import APIError, PollTimeout, RateLimitError, TaskFailed
+from lumakit.errors import APIError, PollTimeout, RateLimitError, SweepError, TaskFailed
 from lumakit.request import Controls, ModifyRequest
 
 SPEC_8 = json.loads(
@@ -39,7 +39,7 @@ def test_spec_example_is_what_the_transport_receives(tmp_path):
             strength="adhere_2",
             controls=Controls(pose_strength="precise", face=True),
         )
-        uid = await client.submit(req)
+        uid = (await client.submit(req)).task_uuid
         await client.aclose()
         return uid
 
@@ -94,7 +94,7 @@ def test_task_error_in_either_form_raises_task_failed(tmp_path, form):
     uid = fake.posts("videoInference")[0]["taskUUID"]
     assert err.code == "contentModeration" and err.task_uuid == uid
     assert "flagged" in err.message
-    assert history[0].task_uuid == uid and history[0].state == "error" and "flagged" in history[0].error
+    assert history[0].task_uuid == uid and history[0].state == "failed" and "flagged" in history[0].error
     assert len(fake.posts("videoInference")) == 1
 
 
@@ -144,16 +144,27 @@ def test_500_on_poll_then_success(tmp_path):
 def test_500_on_submit_polls_before_resending(tmp_path):
     fake = FakeRunware(polls=1)
     fake.script("videoInference", httpx.Response(502, text="bad gateway"))  # not accepted
+    clock = FakeClock()
+    sent_at = []
+    handle = fake.handle
+
+    def timed(request):
+        if request.method == "POST":
+            sent_at.append((json.loads(request.content)[0]["taskType"], clock.now))
+        return handle(request)
 
     async def go():
-        async with make_client(fake, tmp_path) as client:
+        async with make_client(fake, tmp_path, clock, transport=httpx.MockTransport(timed)) as client:
             return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
 
     r = run(go())
     sent = fake.posts("videoInference")
     assert [t["taskUUID"] for t in sent] == [r.task_uuid, r.task_uuid]  # re-sent with the same UUID
-    kinds = [t["taskType"] for t in fake.posts()]
-    assert kinds[:3] == ["videoInference", "getResponse", "videoInference"]  # polled first
+    kinds = [kind for kind, _ in sent_at]
+    resend = kinds.index("videoInference", 1)
+    probes = [t for kind, t in sent_at[1:resend] if kind == "getResponse"]
+    # polled first, and re-sent only on a definite "not found": several answers spread over >= 10 s
+    assert len(probes) >= 3 and probes[-1] - probes[0] >= 10.0
 
 
 def test_connection_reset_after_accept_is_not_sent_twice(tmp_path):
@@ -227,7 +238,7 @@ def test_validation_error_on_submit_is_not_retried(tmp_path):
     )
     assert "adhere_2" in str(err)
     assert len(fake.posts()) == 1  # no retry, no poll
-    assert history[0].state == "error"
+    assert history[0].state == "failed"
 
 
 def test_poll_timeout_then_resume(tmp_path):
@@ -289,11 +300,7 @@ def test_resume_resends_a_task_that_never_reached_the_service(tmp_path):
             return client.history()[0]
 
     entry = run(first())
-    assert entry.state == "error" and not fake.tasks
-    # simulate a kernel killed mid-submit: the ledger still says pending
-    from lumakit.cache import Cache
-
-    Cache(tmp_path / "cache").update(entry.task_uuid, state="pending", error=None)
+    assert entry.state == "not_sent" and not fake.tasks  # the POST never left: nothing billed
 
     async def second():
         async with make_client(fake, tmp_path) as client:
@@ -399,7 +406,7 @@ def test_sweep_with_a_failure_keeps_the_others(tmp_path):
 
     async def go():
         async with make_client(fake, tmp_path, concurrency=1) as client:
-            with pytest.raises(APIError) as info:
+            with pytest.raises(SweepError) as info:
                 await client.sweep(SRC, "a glass dolphin", strengths=["adhere_1", "flex_1"])
             n = len(fake.posts("videoInference"))
             again = await client.sweep(SRC, "a glass dolphin", strengths=["adhere_1", "flex_1"])
@@ -407,6 +414,7 @@ def test_sweep_with_a_failure_keeps_the_others(tmp_path):
 
     err, n, again = run(go())
     assert list(err.partial) == ["flex_1"] and list(err.failures) == ["adhere_1"]
+    assert isinstance(err.__cause__, APIError) and err.__cause__ is err.failures["adhere_1"]
     assert n == 2
     assert again["flex_1"].cached and not again["adhere_1"].cached
 
@@ -462,7 +470,7 @@ def test_wait_adopts_a_task_sent_from_another_cache_dir(tmp_path):
 
     async def go():
         async with make_client(fake, tmp_path / "one") as sender:
-            uid = await sender.submit(ModifyRequest(SRC, "a glass dolphin", strength="flex_1"))
+            uid = (await sender.submit(ModifyRequest(SRC, "a glass dolphin", strength="flex_1"))).task_uuid
         async with make_client(fake, tmp_path / "two") as other:
             r = await other.wait(uid)
             return uid, r, other.history()
@@ -559,12 +567,13 @@ def test_variants_share_sweep_wide_options_unless_they_set_their_own(tmp_path):
     assert fake.requests == []
 
 
-def test_stopping_during_the_upload_leaves_nothing_to_resume_and_says_so(tmp_path):
-    """Cancelled before the POST: no task exists on the service; the ledger and resume() say so plainly."""
-    fake = FakeRunware()
+def test_stopping_during_the_upload_is_not_sent_and_resume_uploads_and_sends_it(tmp_path):
+    """Cancelled before the POST: no task exists on the service, the ledger says NOT_SENT (nothing billed),
+    and resume() (from a fresh client on the same cache) uploads the file the ledger kept and sends it."""
+    fake = FakeRunware(polls=1)
     clip = make_clip(tmp_path / "clip.mp4", seconds=0.5, fps=12)
 
-    async def go():
+    async def stop():
         transport, uploading = stalled_uploads(fake)
         client = make_client(fake, tmp_path, transport=transport)
         async with client:
@@ -575,11 +584,18 @@ def test_stopping_during_the_upload_leaves_nothing_to_resume_and_says_so(tmp_pat
             with pytest.raises(asyncio.CancelledError):
                 await job
             (entry,) = client.history()
-            with pytest.raises(TaskFailed, match="nothing was submitted or billed") as info:
-                await client.resume(entry.task_uuid)
-            return entry, info.value
+            return entry
 
-    entry, err = run(go())
-    assert entry.state == "error" and "before it was sent" in entry.error
-    assert err.task_uuid == entry.task_uuid
+    entry = run(stop())
+    assert entry.state == "not_sent" and "before it was sent" in entry.error
     assert fake.posts("videoInference") == []  # nothing was ever submitted
+
+    async def resume():
+        async with make_client(fake, tmp_path) as client:
+            return await client.resume(entry.task_uuid), client.pending()
+
+    r, pending = run(resume())
+    sent = fake.posts("videoInference")
+    assert [t["taskUUID"] for t in sent] == [entry.task_uuid]  # sent once, with the ledger's UUID
+    assert sent[0]["inputs"]["video"] in fake.uploads  # the re-uploaded file, not a placeholder
+    assert r.path.is_file() and r.task_uuid == entry.task_uuid and list(pending) == []

@@ -71,7 +71,7 @@ def test_task_error_from_the_local_backend(tmp_path, clip, form):
             client.modify(str(clip), "a glass dolphin", strength="flex_2")
         entry = client.history()[0]
     assert info.value.code == "providerError" and info.value.task_uuid == entry.task_uuid
-    assert entry.state == "error"
+    assert entry.state == "failed"
 
 
 def test_no_key_starts_the_shared_local_backend_and_says_so_once(tmp_path, clip, capsys, monkeypatch):

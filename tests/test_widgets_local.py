@@ -124,8 +124,8 @@ def test_history_panel_lists_shows_and_compares(clip, client, shell):
 
 
 def test_history_panel_resumes_an_interrupted_task(clip, client, shell):
-    uuid = client.submit(lk.ModifyRequest(video=str(clip), prompt="glass", strength="flex_1"))
-    Cache(client.cache.root).update(uuid, state="interrupted")
+    uuid = client.submit(lk.ModifyRequest(video=str(clip), prompt="glass", strength="flex_1")).task_uuid
+    assert Cache(client.cache.root).move(uuid, "interrupted")
     panel = HistoryPanel(client)
     resume_buttons = [
         w for row in panel.table.children if hasattr(row, "children") for w in row.children
@@ -137,3 +137,21 @@ def test_history_panel_resumes_an_interrupted_task(clip, client, shell):
         assert panel.job.wait(120)
     assert panel.error == ""
     assert panel.entry(uuid).state not in ("interrupted", "submitted", "pending")
+
+
+def test_history_panel_resume_all_finishes_every_unfinished_task(clip, client, shell):
+    handles = [
+        client.submit(lk.ModifyRequest(video=str(clip), prompt="glass", strength=level))
+        for level in ("adhere_1", "flex_3")
+    ]
+    for h in handles:
+        assert Cache(client.cache.root).move(h.task_uuid, "interrupted")  # e.g. a kernel restart
+    panel = HistoryPanel(client)
+    assert not panel.resume_all_button.disabled and "2 unfinished" in panel.resume_all_button.tooltip
+    with capture_output():
+        panel.resume_all_button.click()
+        assert panel.job.wait(120)
+    assert panel.error == ""
+    assert [panel.entry(h.task_uuid).state for h in handles] == ["done", "done"]
+    assert len(panel.job.value) == 2 and client.pending() == []
+    assert panel.resume_all_button.disabled  # nothing left to resume

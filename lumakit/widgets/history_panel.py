@@ -54,7 +54,9 @@ class HistoryPanel(PanelBase):
     """The ledger (``client.history()``) as a table: time, prompt, strength/controls, state, cost, thumbnail.
 
     Tick rows and "compare selected" to see them in one synced player with a frame grid; "show" plays one;
-    "resume" picks up a task whose wait was interrupted (it may have kept running and billing).
+    "resume" picks up a task whose wait was interrupted (it may have kept running and billing), or sends one
+    that was stopped before it reached the service; "resume all" does that for every unfinished task
+    (``client.resume_all()``), e.g. after a kernel restart.
     """
 
     selected = T.List(T.Unicode(), help="task UUIDs of the ticked rows")
@@ -71,6 +73,7 @@ class HistoryPanel(PanelBase):
         self.header = W.HTML("<b>History</b>")
         self.refresh_button = W.Button(description="refresh", icon="refresh")
         self.compare_button = W.Button(description="compare selected", icon="columns", disabled=True)
+        self.resume_all_button = W.Button(description="resume all", icon="play", button_style="warning")
         self.table = W.GridBox(layout=W.Layout(
             grid_template_columns="28px 140px minmax(160px, 2fr) minmax(120px, 1fr) 90px 60px 100px 150px",
             grid_gap="2px 8px", align_items="center"))  # fmt: skip
@@ -80,7 +83,7 @@ class HistoryPanel(PanelBase):
         self.checks: dict[str, W.Checkbox] = {}
         self.children = [
             self.header,
-            W.HBox([self.refresh_button, self.compare_button, self.status_line]),
+            W.HBox([self.refresh_button, self.compare_button, self.resume_all_button, self.status_line]),
             self.table,
             self.error_line,
             self.player_box,
@@ -89,6 +92,7 @@ class HistoryPanel(PanelBase):
         ]
         self.refresh_button.on_click(self.guarded(lambda _b: self.refresh()))
         self.compare_button.on_click(self.guarded(lambda _b: self.compare_selected()))
+        self.resume_all_button.on_click(self.guarded(lambda _b: self.resume_all()))
         self.refresh()
 
     def __repr__(self) -> str:
@@ -106,6 +110,9 @@ class HistoryPanel(PanelBase):
         self.table.children = cells
         self.selected = keep
         self.header.value = f"<b>History</b> <span style='color:#777'>{len(self.entries)} task(s)</span>"
+        unfinished = sum(bool(getattr(e, "resumable", False)) for e in self.entries)
+        self.resume_all_button.disabled = unfinished == 0 or self.running
+        self.resume_all_button.tooltip = f"{unfinished} unfinished task(s)"
 
     def _row(self, entry: Any) -> list[W.Widget]:
         check = W.Checkbox(
@@ -192,16 +199,24 @@ class HistoryPanel(PanelBase):
 
     def resume(self, task_uuid: str) -> Job | None:
         """Pick up an unfinished task (``client.resume``) in the background; refreshes when done."""
+        return self._start(f"resuming <code>{escape(task_uuid)}</code>…", "resume", task_uuid)
+
+    def resume_all(self) -> Job | None:
+        """Finish every unfinished task (``client.resume_all``) in the background; refreshes when done."""
+        return self._start("resuming every unfinished task…", "resume_all")
+
+    def _start(self, status: str, method: str, *args: Any) -> Job | None:
         if self.running:
-            self.show_error("already resuming a task: wait for it")
+            self.show_error("already resuming: wait for it")
             return None
         self.clear_error()
-        job = Job(f"resume {task_uuid}")
+        job = Job(f"{method} {' '.join(args)}".strip())
         job.add_done_callback(self._resumed)
         self.job = job
         self.running = True
-        self.status_line.value = f"resuming <code>{escape(task_uuid)}</code>…"
-        launch(job, self.client, "resume", task_uuid, on_update=self._on_update)
+        self.resume_all_button.disabled = True
+        self.status_line.value = status
+        launch(job, self.client, method, *args, on_update=self._on_update)
         return job
 
     def _on_update(self, update: Any) -> None:
@@ -216,10 +231,10 @@ class HistoryPanel(PanelBase):
                 self.show_error(job.exception)
             else:
                 self.status_line.value = f"resumed: {escape(repr(job.value))}"
-                self.refresh()
                 self.publish(job.value)
         finally:
             self.running = False
+            self.refresh()
 
     def _slot_content(self) -> Any:
         return PlainOutputs([self.job.value] if self.job is not None and self.job.value is not None else [])

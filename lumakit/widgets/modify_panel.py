@@ -17,8 +17,8 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
-from ..client import NOT_SENT
 from ..errors import RequestError
+from ..lifecycle import TaskState
 from ..request import Controls, ModifyRequest, Strength, classify_source
 from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
 from ._run import Job
@@ -292,7 +292,7 @@ class ModifyPanel(JobPanel):
         """Was the task stopped before it reached the service (during the upload)? The ledger knows."""
         cache = getattr(getattr(self.client, "aio", self.client), "cache", None)
         entry = cache.get(self.task_uuid) if cache is not None and self.task_uuid else None
-        return entry is not None and entry.state == "error" and entry.error == NOT_SENT
+        return entry is not None and entry.state is TaskState.NOT_SENT
 
     def _show_stopped(self) -> None:
         self.progress.bar_style = "warning"

@@ -1,0 +1,336 @@
+"""The task runner: each task's life in the ledger, from claim to file on disk (see :mod:`lumakit.lifecycle`).
+
+    claim the (request, take) slot ──► mine: upload, record SUBMITTED, POST, wait, download ──► DONE
+                   │
+                   └─ already open (this kernel, a killed one, another process): adopt it, never send again
+
+Every state change goes through :meth:`Cache.move`, so the ledger only moves along the state machine's
+arrows, and a task the service may be running is never forgotten: only a task-level answer fails it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._batch_poll import BatchPoller
+from ._downloads import Downloader
+from ._jobs import PreparedJob, fill_placeholders, has_placeholders, request_from_wire
+from ._polling import NotFoundWatch, PollPolicy
+from ._progress import CallProgress
+from ._protocol import PollOutcome, is_task_level
+from ._submit import SUBMIT_UNKNOWN, Submitter
+from ._transport import Clock, Sleep, redact
+from ._uploads import Uploader
+from .cache import Cache, LedgerEntry
+from .errors import APIError, LumakitError, PollTimeout, TaskFailed
+from .lifecycle import TaskState
+from .request import new_task_uuid
+from .results import Result
+
+log = logging.getLogger("lumakit.client")
+
+S = TaskState
+NOT_SENT = "stopped before it was sent: nothing was submitted or billed"
+LEDGER_POLL_SECONDS = 0.5  # [ours] how often to look at a task another process is preparing
+
+
+class TaskRunner:
+    """Runs tasks for one client: claim or adopt, send, wait, download; all state in the ledger."""
+
+    def __init__(
+        self,
+        *,
+        cache: Cache,
+        backend: str,
+        submitter: Submitter,
+        poller: BatchPoller,
+        uploads: Uploader,
+        downloads: Downloader,
+        policy: PollPolicy,
+        sleep: Sleep,
+        clock: Clock,
+    ) -> None:
+        self.cache = cache
+        self.backend = backend
+        self._submitter = submitter
+        self._poller = poller
+        self._uploads = uploads
+        self._downloads = downloads
+        self.policy = policy
+        self._sleep = sleep
+        self._clock = clock
+
+    # ---- a prepared job: claim its slot or adopt the task already in it ----------------------------
+    async def run(
+        self, job: PreparedJob, timeout: float | None, progress: CallProgress, *, send_only: bool = False
+    ) -> Result | str:
+        """The job's result: a new task if none is open for the same request and take, else the open one.
+        With ``send_only``, returns the task UUID once it is submitted (or adopted) instead of waiting."""
+        while True:
+            task_uuid = new_task_uuid()
+            entry, mine = self.cache.claim(
+                task_uuid,
+                kind=job.request.kind,
+                key=job.key,
+                backend=self.backend,
+                wire=job.request.to_task(task_uuid=task_uuid),
+                label=None if job.label == job.request.kind else job.label,
+                take=job.take,
+                extra={"sources": job.local_sources()},
+            )
+            if not mine:
+                log.info("task %s is already open for this request: waiting for it", entry.task_uuid)
+                progress.emit(
+                    job.label,
+                    "submitted",
+                    task_uuid=entry.task_uuid,
+                    state=entry.state,
+                    message="already running: waiting for it instead of sending it again",
+                )
+            outcome = await self.finish(entry, timeout, progress, job.label, job.request, send_only=send_only)
+            if outcome is not None:
+                return outcome
+            # the task we adopted was stopped before it was sent, by its owner: claim the slot again
+
+    # ---- any ledger entry: bring it to DONE -----------------------------------------------------------
+    async def finish(
+        self,
+        entry: LedgerEntry,
+        timeout: float | None,
+        progress: CallProgress,
+        label: str,
+        request: Any = None,
+        *,
+        send_only: bool = False,
+        resend: bool = False,
+    ) -> Result | str | None:
+        """Finish the task ``entry`` stands for, whatever state it is in. ``None`` when the task was never
+        sent and is not ours to send (``resend=False``): the caller decides whether to send a new one."""
+        task_uuid = entry.task_uuid
+        while entry.state is S.PREPARING and entry.owner != self.cache.owner:
+            if not self.cache.owner_alive(entry.owner):
+                if self.cache.take_over(task_uuid, entry.owner):
+                    log.info("task %s: its preparing process died; sending it from here", task_uuid)
+            else:
+                await self._sleep(LEDGER_POLL_SECONDS)
+            entry = self._get(task_uuid)
+        if entry.state is S.NOT_SENT:
+            if not resend:
+                return None
+            if not self.cache.move(task_uuid, S.PREPARING, owner=self.cache.owner, error=None):
+                entry = self._get(task_uuid)
+                return await self.finish(entry, timeout, progress, label, request, send_only=send_only)
+            entry = self._get(task_uuid)
+        if entry.state is S.PREPARING:  # ours (claimed, taken over, or re-sent by resume)
+            first = await self._send(entry, progress, label)
+            if send_only:
+                return task_uuid
+            return await self._wait(task_uuid, timeout, progress, label, request, first=first)
+        if entry.state is S.FAILED:
+            raise TaskFailed(entry.error or "the task failed", task_uuid=task_uuid)
+        if entry.state is S.DONE and entry.result_path and Path(entry.result_path).is_file():
+            progress.emit(label, "cached", task_uuid=task_uuid, progress=1.0, cost=entry.cost, state=S.DONE)
+            return self._downloads.result(entry, cached=True, request=request)
+        if send_only:
+            return task_uuid
+        if entry.video_url:
+            try:
+                return await self._downloads.fetch(entry, progress, label, request=request)
+            except APIError as exc:
+                log.info("stored URL of %s failed (%s); polling for a fresh one", task_uuid, exc)
+        sent = entry.sent or entry.submitted or entry.created or 0.0
+        immediate = time.time() - sent >= self.policy.initial_delay
+        return await self._wait(task_uuid, timeout, progress, label, request, immediate=immediate)
+
+    def _get(self, task_uuid: str) -> LedgerEntry:
+        entry = self.cache.get(task_uuid)
+        if entry is None:
+            raise TaskFailed(f"task {task_uuid} is not in the ledger", task_uuid=task_uuid)
+        return entry
+
+    # ---- sending ----------------------------------------------------------------------------------------
+    async def _send(self, entry: LedgerEntry, progress: CallProgress, label: str) -> PollOutcome | None:
+        """Upload the task's local files, record that the POST begins, POST it. The task is ours and
+        ``PREPARING``. Returns what a probe said after an ambiguous POST (or ``None``)."""
+        task_uuid = entry.task_uuid
+        sources: dict[str, str] = dict(entry.extra.get("sources") or {})
+        posting = False
+        try:
+            if has_placeholders(entry.wire) and not sources:
+                raise TaskFailed(
+                    "the ledger has no local file for this task's upload; run the request again",
+                    task_uuid=task_uuid,
+                )
+            media, cached = await self._uploads.paths(list(sources.values()), progress, label, task_uuid)
+            wire = fill_placeholders(entry.wire or {}, sources, media)
+            posting = True
+            self.cache.move(task_uuid, S.SUBMITTED, wire=wire, sent=time.time())
+            progress.emit(label, "submitting", task_uuid=task_uuid, state=S.SUBMITTED)
+            try:
+                outcome = await self._submitter.post(task_uuid, wire)
+            except APIError as exc:
+                stale = [p for p in cached if str(exc.parameter or "").startswith("inputs")]
+                if not stale or exc.status_code is None or exc.status_code >= 500:
+                    raise
+                log.info("a cached upload was refused (%s); uploading again", exc.code)
+                self._uploads.forget(stale)
+                media, _ = await self._uploads.paths(list(sources.values()), progress, label, task_uuid)
+                wire = fill_placeholders(entry.wire or {}, sources, media)
+                self.cache.update(task_uuid, wire=wire)
+                outcome = await self._submitter.post(task_uuid, wire)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            if posting:  # the service may have it: in flight, resumable
+                self.cache.move(task_uuid, S.INTERRUPTED, error="interrupted while submitting")
+                progress.emit(label, "interrupted", task_uuid=task_uuid, state=S.INTERRUPTED)
+            else:
+                self._not_sent(task_uuid, NOT_SENT, progress, label)
+            raise
+        except Exception as exc:
+            message = redact(str(exc))
+            if not posting:
+                self._not_sent(task_uuid, f"{NOT_SENT} ({message})", progress, label)
+            elif _never_taken(exc):
+                self._not_sent(task_uuid, f"refused, nothing billed: {message}", progress, label)
+            elif _refused_as_task(exc):
+                self._fail(task_uuid, message, progress, label)
+            else:  # the service may have it
+                self.cache.move(task_uuid, S.INTERRUPTED, error=message)
+                progress.emit(label, "error", task_uuid=task_uuid, message=message, state=S.INTERRUPTED)
+            raise
+        if outcome is None:
+            self.cache.update(task_uuid, submitted=time.time())
+        progress.emit(label, "submitted", task_uuid=task_uuid, state=S.SUBMITTED)
+        return outcome
+
+    def _not_sent(self, task_uuid: str, why: str, progress: CallProgress, label: str) -> None:
+        self.cache.move(task_uuid, S.NOT_SENT, error=why, finished=time.time())
+        progress.emit(label, "interrupted", task_uuid=task_uuid, message=why, state=S.NOT_SENT)
+
+    def _fail(self, task_uuid: str, why: str, progress: CallProgress, label: str) -> None:
+        self.cache.move(task_uuid, S.FAILED, error=why, finished=time.time())
+        progress.emit(label, "error", task_uuid=task_uuid, message=why, state=S.FAILED)
+
+    # ---- waiting ----------------------------------------------------------------------------------------
+    async def _wait(
+        self,
+        task_uuid: str,
+        timeout: float | None,
+        progress: CallProgress,
+        label: str,
+        request: Any,
+        *,
+        first: PollOutcome | None = None,
+        immediate: bool = False,
+    ) -> Result:
+        budget = timeout if timeout is not None else self.policy.timeout
+        start = self._clock()
+        watch = NotFoundWatch()
+        processing = False
+        last_status: str | None = None
+        outcome = first if first is not None and first.state in ("success", "error") else None
+        try:
+            while outcome is None or outcome.state not in ("success", "error"):
+                waited = self._clock() - start
+                if waited >= budget:
+                    raise PollTimeout(task_uuid, waited, last_status)
+                if immediate:
+                    immediate = False
+                    outcome = await self._submitter.poll(task_uuid)
+                else:
+                    outcome = await self._poller.next(task_uuid, deadline=start + budget)
+                last_status = outcome.status
+                if outcome.state == "not_found":
+                    if watch.seen(self._clock()):
+                        outcome = await self._definitely_not_found(task_uuid, outcome)
+                        watch.reset()
+                    continue
+                watch.reset()
+                if outcome.state == "pending":
+                    if not processing:
+                        processing = self.cache.move(task_uuid, S.PROCESSING)
+                    progress.emit(
+                        label,
+                        "processing",
+                        task_uuid=task_uuid,
+                        progress=outcome.progress,
+                        state=S.PROCESSING,
+                    )
+            if outcome.state == "error":
+                raise outcome.error or TaskFailed("the task failed", task_uuid=task_uuid)
+        except (asyncio.CancelledError, KeyboardInterrupt, PollTimeout) as exc:
+            why = str(exc) if isinstance(exc, PollTimeout) else "wait interrupted"
+            self.cache.move(task_uuid, S.INTERRUPTED, error=why)
+            progress.emit(label, "interrupted", task_uuid=task_uuid, message=why, state=S.INTERRUPTED)
+            raise
+        except TaskFailed as exc:
+            self._fail(task_uuid, redact(str(exc)), progress, label)
+            raise
+        except LumakitError as exc:  # we could not ask (network, 429, 5xx, auth): the task may be fine
+            message = redact(str(exc))
+            self.cache.move(task_uuid, S.INTERRUPTED, error=message)
+            progress.emit(label, "error", task_uuid=task_uuid, message=message, state=S.INTERRUPTED)
+            raise
+        item = outcome.item
+        url = item.get("videoURL") or item.get("mediaURL")
+        if not url:
+            self.cache.move(task_uuid, S.INTERRUPTED, error="success without a videoURL")
+            raise APIError(
+                "the task succeeded but sent no videoURL",
+                code="invalidResponse",
+                task_uuid=task_uuid,
+                raw=item,
+            )
+        extra = dict(self._get(task_uuid).extra)
+        if "lumakitLocal" in item:
+            extra["lumakitLocal"] = item["lumakitLocal"]
+        cost = item.get("cost") if isinstance(item.get("cost"), (int, float)) else None
+        self.cache.move(
+            task_uuid, S.PROCESSING, video_url=url, video_uuid=item.get("videoUUID"), cost=cost, extra=extra
+        )
+        return await self._downloads.fetch(self._get(task_uuid), progress, label, request=request)
+
+    async def _definitely_not_found(self, task_uuid: str, outcome: PollOutcome) -> PollOutcome | None:
+        """The service has not known the task for a while. Never acknowledged: it never arrived, so send
+        it now (same UUID). Acknowledged: it is gone (expired or lost); sending it again could pay twice."""
+        entry = self._get(task_uuid)
+        if entry.submitted is None and entry.wire and not has_placeholders(entry.wire):
+            log.info("task %s never reached the service; sending it (same UUID)", task_uuid)
+            again = await self._submitter.post(task_uuid, entry.wire)
+            self.cache.update(task_uuid, submitted=time.time())
+            return again
+        raise TaskFailed(
+            f"the service does not know task {task_uuid} (expired or lost)",
+            code=outcome.error.code if outcome.error else "taskFailedOrNotFound",
+            task_uuid=task_uuid,
+            raw=outcome.error.raw if outcome.error else None,
+        )
+
+
+def _never_taken(exc: BaseException) -> bool:
+    """A submit that surely did not create a task: it never left, or the service refused it for a reason
+    that is not the task's (queue full, key, balance)."""
+    if not isinstance(exc, APIError) or exc.code == SUBMIT_UNKNOWN:
+        return False
+    if exc.status_code is None:
+        return exc.code == "networkError" and exc.task_uuid is None
+    return exc.status_code in (401, 402, 403, 429)
+
+
+def _refused_as_task(exc: BaseException) -> bool:
+    """The service answered the submit with the task's own refusal (a validation error, say)."""
+    return (
+        isinstance(exc, APIError) and exc.status_code is not None and is_task_level(exc.raw, exc.status_code)
+    )
+
+
+def request_of(entry: LedgerEntry) -> Any:
+    return request_from_wire(entry.wire)
+
+
+def labels_of(entries: Mapping[str, LedgerEntry]) -> dict[str, str]:
+    return {u: (e.label or u[:8]) for u, e in entries.items()}
