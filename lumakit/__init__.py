@@ -69,6 +69,7 @@ _SUBMODULES = {
     "compare",
     "widgets",
     "local",
+    "samples",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
@@ -115,5 +116,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Strength,
         band_levels,
     )
+    from . import samples
     from .results import Result, ResultSet, TaskUpdate
     from .widgets import HistoryPanel, ModifyPanel, SweepPanel
