@@ -91,6 +91,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from . import samples
     from .client import AsyncClient, Client, Estimate, PollPolicy, RetryPolicy
     from .compare import departure, departure_plot, diff_grid, frame_grid, save_grid
     from .display import show_video, show_videos
@@ -116,6 +117,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Strength,
         band_levels,
     )
-    from . import samples
     from .results import Result, ResultSet, TaskUpdate
     from .widgets import HistoryPanel, ModifyPanel, SweepPanel

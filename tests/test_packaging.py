@@ -76,9 +76,7 @@ def _norm(name: str) -> str:
 
 
 def test_the_wheel_declares_every_package_lumakit_imports(wheel: Path) -> None:
-    meta = email.message_from_string(
-        zipfile.ZipFile(wheel).read("lumakit-0.1.0.dist-info/METADATA").decode()
-    )
+    meta = email.message_from_string(zipfile.ZipFile(wheel).read("lumakit-0.1.0.dist-info/METADATA").decode())
     required = {
         _norm(re.split(r"[\s<>=!~;\[(]", r, maxsplit=1)[0])
         for r in meta.get_all("Requires-Dist") or []
