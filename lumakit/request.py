@@ -74,7 +74,13 @@ OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
     ("21:9", "1080p"): (2192, 944),
 }
 
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# \Z, not $: "$" would also accept a trailing newline
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+
+
+def is_uuid(text: object) -> bool:
+    """Whether ``text`` is a UUID (8-4-4-4-12 hex digits, any case): one check for both sides of the wire."""
+    return isinstance(text, str) and _UUID_RE.match(text) is not None
 
 
 # ---- strength ------------------------------------------------------------------------------------------
@@ -166,7 +172,8 @@ _CONTROL_WIRE = {
     "trajectory_sparsity": "trajectorySparsity",
     "face": "face",
 }
-_UNIT_CONTROLS = ("depth_blur", "normals_augmentation", "trajectory_sparsity")
+CONTROL_NAMES: tuple[str, ...] = tuple(_CONTROL_WIRE)  # the fields of Controls, in display order
+UNIT_CONTROLS: tuple[str, ...] = ("depth_blur", "normals_augmentation", "trajectory_sparsity")  # 0..1 each
 
 
 def _check_unit(name: str, value: Any, wire: str) -> float:
@@ -212,7 +219,7 @@ class Controls:
                 code="invalidControls",
                 wire="settings.edit.controls.poseStrength",
             )
-        for name in _UNIT_CONTROLS:
+        for name in UNIT_CONTROLS:
             value = getattr(self, name)
             if value is not None:
                 wire = f"settings.edit.controls.{_CONTROL_WIRE[name]}"
