@@ -123,7 +123,7 @@ class History(list):  # type: ignore[type-arg]
     """``client.history()``: ledger entries, newest first, shown as a table."""
 
     def _rows(self) -> list[tuple[str, ...]]:
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for e in self:
             prompt = (e.prompt or "").replace("\n", " ")
             rows.append(

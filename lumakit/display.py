@@ -295,8 +295,9 @@ def show_videos(
     Returns:
       The HTML string if ``return_html``, else None (the result is displayed).
     """
-    kw = dict(titles=titles, columns=columns, width=width, height=height, loop=loop, autoplay=autoplay,
-              embed=embed, max_side=max_side, codec=codec, embed_budget=embed_budget)  # fmt: skip
+    kw: dict[str, Any] = dict(titles=titles, columns=columns, width=width, height=height, loop=loop,
+                              autoplay=autoplay, embed=embed, max_side=max_side, codec=codec,
+                              embed_budget=embed_budget)  # fmt: skip
     if return_html:
         return html_for(videos, **kw)
     from IPython.display import HTML, display

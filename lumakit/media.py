@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import math
 import os
 import re
@@ -28,7 +29,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -97,6 +98,7 @@ def labeled(videos: Any, titles: Iterable[str | None] | None = None) -> list[tup
     Labels come from the mapping's keys, else a video's ``.title`` attribute, else None; ``titles``
     (one per video) overrides them.
     """
+    items: list[tuple[str | None, Any]]
     if isinstance(videos, Mapping) or (hasattr(videos, "items") and hasattr(videos, "keys")):
         items = [(str(k), v) for k, v in videos.items()]
     elif isinstance(videos, (str, os.PathLike)) or hasattr(videos, "path") or hasattr(videos, "video_url"):
@@ -312,12 +314,12 @@ class _Reader:
 
     def read(self) -> np.ndarray | None:
         """The next frame, or None at the end of the stream."""
-        assert self.proc.stdout is not None
+        stream = cast("io.RawIOBase", self.proc.stdout)  # bufsize=0: unbuffered, so it has readinto
         buf = bytearray(self.frame_bytes)
         view = memoryview(buf)
         got = 0
         while got < self.frame_bytes:
-            n = self.proc.stdout.readinto(view[got:])
+            n = stream.readinto(view[got:])
             if not n:
                 break
             got += n

@@ -115,7 +115,7 @@ class Strength(str, enum.Enum):
         return int(self.value.rsplit("_", 1)[1])
 
     @property
-    def index(self) -> int:
+    def index(self) -> int:  # type: ignore[override]  # shadows str.index on purpose: the dial position
         """0 (``adhere_1``) to 8 (``reimagine_3``): the position on the dial."""
         return list(Strength).index(self)
 
@@ -864,7 +864,10 @@ def build(kind: str, **options: Any) -> ModifyRequest | GenerateRequest | Refram
 
     ``build("modify", video=..., prompt=..., strength="flex_2", output_format="webm")``.
     """
-    cls = {"modify": ModifyRequest, "generate": GenerateRequest, "reframe": ReframeRequest}[kind]
+    kinds: dict[str, type[ModifyRequest | GenerateRequest | ReframeRequest]] = {
+        "modify": ModifyRequest, "generate": GenerateRequest, "reframe": ReframeRequest
+    }  # fmt: skip
+    cls = kinds[kind]
     allowed = [f.name for f in fields(cls) if f.name != "output"] + list(_OUTPUT_FIELDS)
     output_kw = {k: options.pop(k) for k in _OUTPUT_FIELDS if k in options}
     for name in list(options):

@@ -35,6 +35,9 @@ class _BoxedSlider(T.HasTraits):
 
     _syncing = False
     _from_slider: Any = None
+    slider: Any  # the subclass's slider widget
+    use: Any  # the subclass's "use" checkbox
+    disabled: bool
 
     @T.observe("value", "disabled")
     def _on_value(self, change: dict[str, Any]) -> None:
