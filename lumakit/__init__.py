@@ -69,6 +69,7 @@ _SUBMODULES = {
     "compare",
     "widgets",
     "local",
+    "samples",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
@@ -90,6 +91,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from . import samples
     from .client import AsyncClient, Client, Estimate, PollPolicy, RetryPolicy
     from .compare import departure, departure_plot, diff_grid, frame_grid, save_grid
     from .display import show_video, show_videos

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cache import Cache, LedgerEntry, file_digest
+from ._files import digest as file_digest
+from .cache import Cache, LedgerEntry
 from .errors import MediaError, RequestError
 from .request import MAX_SOURCE_SECONDS, Request, parse_task
 

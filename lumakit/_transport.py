@@ -8,14 +8,12 @@ carry the key: result URLs are on a CDN, not on the API host.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
 import re
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import httpx
 
 from . import __version__
+from ._files import atomic_path
 from ._polling import RetryPolicy, parse_retry_after
 from ._protocol import RETRIABLE_STATUS, body_of, error_from
 from .errors import APIError
@@ -147,10 +146,6 @@ class DownloadIncomplete(httpx.TransportError):
     """The body ended before Content-Length bytes (retried like a dropped connection)."""
 
 
-def _is_retriable_exc(exc: BaseException) -> bool:
-    return isinstance(exc, httpx.TransportError)
-
-
 class Transport:
     """POSTs task arrays to the endpoint and downloads results, with retries where they are safe."""
 
@@ -177,7 +172,6 @@ class Transport:
             follow_redirects=True,
             headers={"User-Agent": f"lumakit/{__version__}"},
         )
-        self.requests_sent = 0
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, api_key=***)"
@@ -193,7 +187,6 @@ class Transport:
 
     async def post_once(self, tasks: Sequence[Mapping[str, Any]], *, dry_run: bool = False) -> httpx.Response:
         """One POST, no retry: the caller decides what an exception means (a submit must not be re-sent)."""
-        self.requests_sent += 1
         log.debug("POST %s %s", self.base_url, ",".join(str(t.get("taskType")) for t in tasks))
         return await self._http.post(self.base_url, json=list(tasks), headers=self._headers(dry_run))
 
@@ -252,22 +245,21 @@ class Transport:
         dest.parent.mkdir(parents=True, exist_ok=True)
 
         async def attempt() -> int | httpx.Response:
-            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
-            try:
-                async with self._http.stream("GET", url) as resp:
-                    if resp.status_code >= 400:
-                        await resp.aread()
-                        if resp.status_code in RETRIABLE_STATUS:
-                            return resp
-                        raise APIError(
-                            f"download of the result failed: HTTP {resp.status_code}",
-                            code="downloadFailed",
-                            status_code=resp.status_code,
-                        )
-                    expected = resp.headers.get("Content-Length")
-                    encoded = resp.headers.get("Content-Encoding", "identity") != "identity"
-                    total = int(expected) if expected and expected.isdigit() and not encoded else None
-                    size = 0
+            async with self._http.stream("GET", url) as resp:
+                if resp.status_code >= 400:
+                    await resp.aread()
+                    if resp.status_code in RETRIABLE_STATUS:
+                        return resp
+                    raise APIError(
+                        f"download of the result failed: HTTP {resp.status_code}",
+                        code="downloadFailed",
+                        status_code=resp.status_code,
+                    )
+                expected = resp.headers.get("Content-Length")
+                encoded = resp.headers.get("Content-Encoding", "identity") != "identity"
+                total = int(expected) if expected and expected.isdigit() and not encoded else None
+                size = 0
+                with atomic_path(dest) as tmp:
                     with open(tmp, "wb") as fh:
                         async for chunk in resp.aiter_bytes():
                             fh.write(chunk)
@@ -276,14 +268,10 @@ class Transport:
                                 on_bytes(size, total)
                         fh.flush()
                         os.fsync(fh.fileno())
-                if total is not None and size != total:
-                    raise DownloadIncomplete(f"got {size} of {total} bytes")
-                if size == 0:
-                    raise DownloadIncomplete("empty body")
-                os.replace(tmp, dest)
+                    if total is not None and size != total:
+                        raise DownloadIncomplete(f"got {size} of {total} bytes")
+                    if size == 0:
+                        raise DownloadIncomplete("empty body")
                 return size
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
 
         return await self._with_retries(attempt, "download")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import mimetypes
 from pathlib import Path
 
+from ._files import mime_type
 from ._progress import CallProgress
 from ._protocol import error_from, items_for
 from ._transport import Clock, Sleep, Transport
@@ -87,6 +87,6 @@ class Uploader:
 
 
 def data_uri(path: str) -> str:
-    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    mime = mime_type(path)
     with open(path, "rb") as fh:
         return f"data:{mime};base64," + base64.b64encode(fh.read()).decode("ascii")

@@ -1,6 +1,6 @@
 """Content-addressed result files plus a ledger of every task (in-flight ones too).
 
-Layout under ``LUMAKIT_CACHE_DIR`` (default ``platformdirs.user_cache_dir("lumakit")``)::
+Layout under :func:`lumakit._files.cache_root` (``LUMAKIT_CACHE_DIR``, else the user cache dir)::
 
     results/<backend>/<key[:2]>/<key>.<ext>    downloaded videos, written atomically (temp + os.replace)
     ledger.sqlite3                             tasks and uploads (SQLite, WAL: safe across threads/processes)
@@ -15,7 +15,6 @@ kernels starting the same request at once send one job. Nothing here ever stores
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -28,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import _owners
+from . import _files, _owners
 from .errors import RequestError
 from .lifecycle import OPEN, RESUMABLE, TaskState, can_move
 
@@ -75,37 +74,8 @@ CREATE TABLE IF NOT EXISTS uploads (
 """
 
 
-def default_cache_dir() -> Path:
-    """``LUMAKIT_CACHE_DIR`` or the platform's user cache dir for lumakit."""
-    env = os.environ.get("LUMAKIT_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("lumakit"))
-
-
-_digest_memo: dict[tuple[str, int, int], str] = {}
-_digest_lock = threading.Lock()
-
-
-def file_digest(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's content (memoized per resolved path, size and mtime)."""
-    p = Path(path).expanduser()
-    st = p.stat()
-    memo_key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-    with _digest_lock:
-        hit = _digest_memo.get(memo_key)
-    if hit:
-        return hit
-    h = hashlib.sha256()
-    with open(p, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    digest = h.hexdigest()
-    with _digest_lock:
-        _digest_memo[memo_key] = digest
-    return digest
+default_cache_dir = _files.cache_root  # ``LUMAKIT_CACHE_DIR`` or the platform's user cache dir
+file_digest = _files.digest  # SHA-256 of a file's content, memoized per identity
 
 
 def _when(ts: float | None) -> str:
@@ -121,7 +91,7 @@ class LedgerEntry:
     label: str | None
     key: str | None
     backend: str | None
-    state: str
+    state: TaskState
     wire: dict[str, Any] | None
     created: float | None
     updated: float | None
@@ -175,7 +145,7 @@ class History(list):  # type: ignore[type-arg]
     """``client.history()``: ledger entries, newest first, shown as a table."""
 
     def _rows(self) -> list[tuple[str, ...]]:
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for e in self:
             prompt = (e.prompt or "").replace("\n", " ")
             rows.append(

@@ -13,7 +13,6 @@ from typing import Any
 
 from .errors import LumakitError, MediaError, RequestError
 
-REPO_ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_PROMPT = "Transform only the dolphin into a creature of glass and neon light, the ocean left natural"
 
 
@@ -111,8 +110,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .compare import save_grid
     from .display import save_page
     from .request import ONE_PER_BAND, STRENGTHS
+    from .samples import path as sample_path
 
-    source = Path(args.source) if args.source else REPO_ASSETS / "dolphin.mp4"
+    source = Path(args.source) if args.source else sample_path("dolphin")
     if not source.is_file():
         raise RequestError(
             "--source", str(source), "an existing video file", message=f"{source}: no such file"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from . import media
+from . import _files, media
 from .errors import RequestError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -381,11 +381,8 @@ _departures: dict[tuple[Any, ...], Departure] = {}
 
 
 def _identity(info: media.VideoInfo) -> tuple[Any, ...]:
-    """Cache identity of a video: path, size and mtime for files (so an edited file is re-measured)."""
-    if isinstance(info.path, Path):
-        st = info.path.stat()
-        return (str(info.path.resolve()), st.st_size, st.st_mtime_ns)
-    return (info.path,)
+    """Cache identity of a video: the file's identity (an edited file is re-measured), or its URL."""
+    return _files.identity(info.path) if isinstance(info.path, Path) else (info.path,)
 
 
 def departure_plot(
@@ -441,11 +438,6 @@ def save_grid(
 
     fig = fig_or_videos if isinstance(fig_or_videos, Figure) else frame_grid(fig_or_videos, **grid)
     path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
+    with _files.atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi or fig.dpi, facecolor="white")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

@@ -31,13 +31,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import media
+from . import _files, media
 from .errors import RequestError
 
 __all__ = ["html_for", "save_page", "show_video", "show_videos", "synced_player", "video_src"]
 
 EMBED_BUDGET = 4_500_000  # bytes of base64 for all embedded clips of one call
-_MIME = {".mp4": "video/mp4", ".webm": "video/webm", ".mov": "video/quicktime", ".m4v": "video/mp4"}
 
 
 def _items(videos: Any, titles: Iterable[str | None] | None = None) -> list[tuple[str | None, Any]]:
@@ -58,7 +57,7 @@ def _embedded(video: Any, max_side: int, codec: str, max_bytes: int) -> str:
             break
         side, crf = max(64, int(side * 0.75)), min(45, crf + 4)
         path = media.preview(video, side, codec=codec, crf=crf)
-    mime = _MIME[path.suffix]
+    mime = _files.mime_type(path)
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
@@ -296,8 +295,9 @@ def show_videos(
     Returns:
       The HTML string if ``return_html``, else None (the result is displayed).
     """
-    kw = dict(titles=titles, columns=columns, width=width, height=height, loop=loop, autoplay=autoplay,
-              embed=embed, max_side=max_side, codec=codec, embed_budget=embed_budget)  # fmt: skip
+    kw: dict[str, Any] = dict(titles=titles, columns=columns, width=width, height=height, loop=loop,
+                              autoplay=autoplay, embed=embed, max_side=max_side, codec=codec,
+                              embed_budget=embed_budget)  # fmt: skip
     if return_html:
         return html_for(videos, **kw)
     from IPython.display import HTML, display
@@ -391,9 +391,4 @@ def save_page(
     )
     if not sync:
         page = page.replace("el.replaceChildren();\n", "")
-    out = Path(path).expanduser()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return _files.write_text(path, page)

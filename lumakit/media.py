@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import math
 import os
 import re
@@ -28,10 +29,11 @@ import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 
+from . import _files
 from .errors import MediaError, RequestError
 
 __all__ = [
@@ -96,6 +98,7 @@ def labeled(videos: Any, titles: Iterable[str | None] | None = None) -> list[tup
     Labels come from the mapping's keys, else a video's ``.title`` attribute, else None; ``titles``
     (one per video) overrides them.
     """
+    items: list[tuple[str | None, Any]]
     if isinstance(videos, Mapping) or (hasattr(videos, "items") and hasattr(videos, "keys")):
         items = [(str(k), v) for k, v in videos.items()]
     elif isinstance(videos, (str, os.PathLike)) or hasattr(videos, "path") or hasattr(videos, "video_url"):
@@ -166,10 +169,7 @@ _probe_lock = threading.Lock()
 
 
 def _file_key(src: Path | str) -> tuple[Any, ...]:
-    if isinstance(src, Path):
-        st = src.stat()
-        return (str(src.resolve()), st.st_size, st.st_mtime_ns)
-    return (src,)
+    return _files.identity(src) if isinstance(src, Path) else (src,)
 
 
 def _check_file(src: Path | str) -> None:
@@ -314,12 +314,12 @@ class _Reader:
 
     def read(self) -> np.ndarray | None:
         """The next frame, or None at the end of the stream."""
-        assert self.proc.stdout is not None
+        stream = cast("io.RawIOBase", self.proc.stdout)  # bufsize=0: unbuffered, so it has readinto
         buf = bytearray(self.frame_bytes)
         view = memoryview(buf)
         got = 0
         while got < self.frame_bytes:
-            n = self.proc.stdout.readinto(view[got:])
+            n = stream.readinto(view[got:])
             if not n:
                 break
             got += n
@@ -524,11 +524,17 @@ def write_video(
     if first is None:
         raise MediaError(path, "no frames to write (empty input)")
     f0 = _as_rgb(first, 0, path)
+    with _files.atomic_path(path) as tmp:
+        _encode(tmp, path, f0, it, fps=fps, codec=codec, crf=crf, preset=preset)
+    return path
+
+
+def _encode(
+    tmp: Path, path: Path, f0: np.ndarray, rest: Iterator[Any], *, fps: float, codec: str, crf: int,
+    preset: str,
+) -> None:
+    """Pipe ``f0`` then ``rest`` through ffmpeg into ``tmp``; errors name ``path`` (the file asked for)."""
     h, w = f0.shape[:2]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{float(fps):.6g}", "-i", "-",
            "-an", "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", *_video_args(codec, crf, preset),
@@ -536,12 +542,11 @@ def write_video(
     err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
     _LIVE.add(proc)
-    ok = False
     try:
         assert proc.stdin is not None
         try:
             proc.stdin.write(f0.tobytes())
-            for i, fr in enumerate(it, start=1):
+            for i, fr in enumerate(rest, start=1):
                 a = _as_rgb(fr, i, path)
                 if a.shape != f0.shape:
                     raise MediaError(path, f"frame {i} has shape {a.shape}, frame 0 has {f0.shape}")
@@ -556,50 +561,29 @@ def write_video(
             err.seek(0)
             msg = err.read().decode("utf-8", "replace").strip().splitlines()
             raise MediaError(path, f"ffmpeg could not write the video: {msg[-1] if msg else rc}")
-        os.replace(tmp, path)
-        ok = True
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
         _LIVE.discard(proc)
         err.close()
-        if not ok:
-            tmp.unlink(missing_ok=True)
-    return path
 
 
 # --------------------------------------------------------------------------------------------- preview
 
 
 def preview_dir() -> Path:
-    """Where preview transcodes are cached: ``$LUMAKIT_CACHE_DIR/previews`` or the user cache dir."""
-    root = os.environ.get("LUMAKIT_CACHE_DIR")
-    if not root:
-        import platformdirs
-
-        root = platformdirs.user_cache_dir("lumakit")
-    return Path(root).expanduser() / "previews"
-
-
-_digest_memo: dict[tuple[Any, ...], str] = {}
+    """Where preview transcodes are cached: ``previews/`` under the cache root (``$LUMAKIT_CACHE_DIR``)."""
+    return _files.cache_root() / "previews"
 
 
 def content_digest(video: VideoLike) -> str:
-    """SHA-256 of a file's bytes (memoized per path, size and mtime); of the string for a URL."""
+    """SHA-256 of a file's bytes (memoized per file identity); of the string for a URL."""
     src = source_path(video)
     if isinstance(src, str):
         return hashlib.sha256(src.encode()).hexdigest()
     _check_file(src)
-    key = _file_key(src)
-    hit = _digest_memo.get(key)
-    if hit is None:
-        h = hashlib.sha256()
-        with open(src, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        hit = _digest_memo[key] = h.hexdigest()
-    return hit
+    return _files.digest(src)
 
 
 def preview(
@@ -630,15 +614,12 @@ def preview(
     vf = f"scale={w}:{h}:flags=area"
     if fps and fps < info.fps:
         vf = f"fps={fps:g}," + vf
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(info.path),
-           "-map", "0:v:0", "-an", "-sn", "-dn", "-map_metadata", "-1", "-vf", vf,
-           *_video_args(codec, crf), str(tmp)]  # fmt: skip
-    proc = _run(cmd)
-    if proc.returncode != 0 or tmp.stat().st_size == 0:
-        tmp.unlink(missing_ok=True)
-        raise MediaError(info.path, "preview transcode failed: " + _explain(info.path, proc.stderr.decode()))
-    os.replace(tmp, out)
+    with _files.atomic_path(out) as tmp:
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(info.path),
+               "-map", "0:v:0", "-an", "-sn", "-dn", "-map_metadata", "-1", "-vf", vf,
+               *_video_args(codec, crf), str(tmp)]  # fmt: skip
+        proc = _run(cmd)
+        if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
+            detail = _explain(info.path, proc.stderr.decode())
+            raise MediaError(info.path, "preview transcode failed: " + detail)
     return out

@@ -74,7 +74,13 @@ OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
     ("21:9", "1080p"): (2192, 944),
 }
 
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# \Z, not $: "$" would also accept a trailing newline
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+
+
+def is_uuid(text: object) -> bool:
+    """Whether ``text`` is a UUID (8-4-4-4-12 hex digits, any case): one check for both sides of the wire."""
+    return isinstance(text, str) and _UUID_RE.match(text) is not None
 
 
 # ---- strength ------------------------------------------------------------------------------------------
@@ -109,7 +115,7 @@ class Strength(str, enum.Enum):
         return int(self.value.rsplit("_", 1)[1])
 
     @property
-    def index(self) -> int:
+    def index(self) -> int:  # type: ignore[override]  # shadows str.index on purpose: the dial position
         """0 (``adhere_1``) to 8 (``reimagine_3``): the position on the dial."""
         return list(Strength).index(self)
 
@@ -166,7 +172,8 @@ _CONTROL_WIRE = {
     "trajectory_sparsity": "trajectorySparsity",
     "face": "face",
 }
-_UNIT_CONTROLS = ("depth_blur", "normals_augmentation", "trajectory_sparsity")
+CONTROL_NAMES: tuple[str, ...] = tuple(_CONTROL_WIRE)  # the fields of Controls, in display order
+UNIT_CONTROLS: tuple[str, ...] = ("depth_blur", "normals_augmentation", "trajectory_sparsity")  # 0..1 each
 
 
 def _check_unit(name: str, value: Any, wire: str) -> float:
@@ -212,7 +219,7 @@ class Controls:
                 code="invalidControls",
                 wire="settings.edit.controls.poseStrength",
             )
-        for name in _UNIT_CONTROLS:
+        for name in UNIT_CONTROLS:
             value = getattr(self, name)
             if value is not None:
                 wire = f"settings.edit.controls.{_CONTROL_WIRE[name]}"
@@ -857,7 +864,10 @@ def build(kind: str, **options: Any) -> ModifyRequest | GenerateRequest | Refram
 
     ``build("modify", video=..., prompt=..., strength="flex_2", output_format="webm")``.
     """
-    cls = {"modify": ModifyRequest, "generate": GenerateRequest, "reframe": ReframeRequest}[kind]
+    kinds: dict[str, type[ModifyRequest | GenerateRequest | ReframeRequest]] = {
+        "modify": ModifyRequest, "generate": GenerateRequest, "reframe": ReframeRequest
+    }  # fmt: skip
+    cls = kinds[kind]
     allowed = [f.name for f in fields(cls) if f.name != "output"] + list(_OUTPUT_FIELDS)
     output_kw = {k: options.pop(k) for k in _OUTPUT_FIELDS if k in options}
     for name in list(options):

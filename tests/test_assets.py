@@ -50,15 +50,15 @@ def _top_level_boxes(path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module", params=CLIPS)
-def clip(request):
+def asset(request):
     path = ASSETS / f"{request.param}.mp4"
     assert path.is_file(), f"{path} is missing: run `python assets/make_assets.py`"
     meta, frames = _decode(path)
     return request.param, path, meta, frames
 
 
-def test_clip_is_small_h264_yuv420p_at_documented_size_fps_and_length(clip):
-    name, path, meta, frames = clip
+def test_clip_is_small_h264_yuv420p_at_documented_size_fps_and_length(asset):
+    name, path, meta, frames = asset
     assert 10_000 < path.stat().st_size < 1_000_000, f"{name}.mp4 is {path.stat().st_size} bytes"
     assert meta["codec"] == "h264"
     assert meta["pix_fmt"].startswith("yuv420p")
@@ -68,10 +68,10 @@ def test_clip_is_small_h264_yuv420p_at_documented_size_fps_and_length(clip):
     assert frames.shape == (N_FRAMES, H, W, 3)
 
 
-def test_clip_has_no_audio_and_moov_before_mdat(clip):
+def test_clip_has_no_audio_and_moov_before_mdat(asset):
     import imageio_ffmpeg
 
-    _, path, _, _ = clip
+    _, path, _, _ = asset
     probe = subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True
     )
@@ -81,15 +81,15 @@ def test_clip_has_no_audio_and_moov_before_mdat(clip):
     assert boxes.index("moov") < boxes.index("mdat"), f"not faststart: {boxes}"
 
 
-def test_clip_contains_visible_motion(clip):
-    name, _, _, frames = clip
+def test_clip_contains_visible_motion(asset):
+    name, _, _, frames = asset
     first, middle = frames[0].astype(np.int16), frames[len(frames) // 2].astype(np.int16)
     moving = np.abs(first - middle).mean()
     assert moving > 0.75, f"{name}: first and middle frames differ by only {moving:.2f}/255 on average"
 
 
-def test_committed_clip_matches_the_generator(clip, gen):
-    name, _, _, frames = clip
+def test_committed_clip_matches_the_generator(asset, gen):
+    name, _, _, frames = asset
     idx = [0, N_FRAMES // 2, N_FRAMES - 1]
     expected = getattr(gen, name)(indices=idx)
     err = np.abs(frames[idx].astype(np.int16) - expected.astype(np.int16)).mean(axis=(1, 2, 3))

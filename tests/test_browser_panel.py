@@ -22,8 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from tests._clips import make_clip
+from _clips import make_clip
 
 pytestmark = pytest.mark.browser
 

@@ -211,8 +211,9 @@ def test_synced_player_plays_and_seeks_together(lab: tuple[str, str]) -> None:
 
 def test_saved_page_plays_in_sync(tmp_path: Path) -> None:
     """The standalone page of ``save_page`` runs the same player without Jupyter."""
+    from _clips import make_clip
+
     from lumakit.display import save_page
-    from tests._clips import make_clip
 
     codec = _codec()
     clips = {f"c{i}": make_clip(tmp_path / f"c{i}.mp4", seconds=s, seed=i) for i, s in enumerate((3, 3, 2))}

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _clips import make_clip
 
 from lumakit import cli
 
@@ -28,11 +27,6 @@ def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str
         timeout=timeout,
         env=os.environ.copy(),
     )
-
-
-@pytest.fixture
-def clip(tmp_path: Path) -> Path:
-    return make_clip(tmp_path / "clip.mp4", seconds=1.0, fps=12)
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from _clips import make_clip
 
 import lumakit.client as client_module
 from lumakit import media
@@ -13,11 +12,6 @@ from lumakit.local import FaultPlan, LocalServer
 from lumakit.request import ModifyRequest
 
 FAST = PollPolicy(initial_delay=0.05, interval=0.05, max_interval=0.2)
-
-
-@pytest.fixture
-def clip(tmp_path):
-    return make_clip(tmp_path / "clip.mp4", seconds=1.0, fps=12, w=160, h=90)
 
 
 def local_client(server: LocalServer, tmp_path, **kw) -> Client:

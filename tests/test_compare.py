@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _clips import make_clip, square_x
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from lumakit import compare, media
 from lumakit.errors import MediaError, RequestError
-from tests._clips import make_clip, square_x
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from _clips import make_clip, pattern
 
 from lumakit import display, media
 from lumakit.errors import MediaError, RequestError
-from tests._clips import make_clip, pattern
 
 
 @pytest.fixture(autouse=True)

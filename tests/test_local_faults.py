@@ -15,17 +15,11 @@ from lumakit import media
 from lumakit.errors import TaskFailed
 from lumakit.local import FaultPlan, Latency, LocalServer
 from lumakit.local.faults import parse_fault
-from tests._clips import make_clip
 
 FAST_POLL = lumakit.client.PollPolicy(
     initial_delay=0.05, interval=0.05, factor=1.0, max_interval=0.05, timeout=60
 )
 FAST_RETRY = lumakit.client.RetryPolicy(max_attempts=6, base_delay=0.02, max_delay=2.0)
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("src") / "clip.mp4", seconds=1.0, fps=12)
 
 
 def client_for(server: LocalServer, tmp: Path) -> Any:

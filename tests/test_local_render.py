@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from _clips import make_clip, pattern
 
 from lumakit import media
 from lumakit.local import LocalServer
 from lumakit.request import STRENGTHS
-from tests._clips import make_clip, pattern
 
 AUTH = {"Authorization": "Bearer test"}
 PROMPT = "a glass creature, rim light"
@@ -29,9 +29,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield s
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("src") / "clip.mp4", seconds=1.5, fps=12)
+CLIP = {"seconds": 1.5}  # the shape of the shared `clip` fixture (conftest.py)
 
 
 @pytest.fixture(scope="module")

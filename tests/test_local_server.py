@@ -16,12 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
+from _clips import make_clip
 
 from lumakit.errors import RequestError
 from lumakit.local import Latency, LocalServer
 from lumakit.local.serve import serve_main
 from lumakit.request import parse_task
-from tests._clips import make_clip
 
 AUTH = {"Authorization": "Bearer test-key"}
 
@@ -73,9 +73,7 @@ def wait(server: LocalServer, task_uuid: str, timeout: float = 60) -> tuple[dict
     raise AssertionError("task did not finish")
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("src") / "clip.mp4", seconds=1.5, fps=12)
+CLIP = {"seconds": 1.5}  # the shape of the shared `clip` fixture (conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from _clips import ffmpeg, make_clip, odd_sized, pattern, rotated_copy, square_x, with_audio
 
 from lumakit import media
 from lumakit.errors import MediaError, RequestError
-from tests._clips import ffmpeg, make_clip, odd_sized, pattern, rotated_copy, square_x, with_audio
 
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("m") / "clip.mp4", seconds=1.0, fps=24)
+CLIP = {"fps": 24}  # the shape of the shared `clip` fixture (conftest.py)
 
 
 def ffmpeg_children() -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -332,3 +333,30 @@ def test_parse_task_round_trips_and_uses_the_same_codes() -> None:
     )
     assert code_of(lambda: rq.parse_task(dict(task, model="luma:ray@2")))[0] == "invalidModel"
     assert code_of(lambda: rq.parse_task(dict(task, taskUUID="nope")))[0] == "invalidTaskUUID"
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("0f3c2a4e-9b1d-4c6a-8e2f-1a2b3c4d5e6f", True),
+        ("0F3C2A4E-9B1D-4C6A-8E2F-1A2B3C4D5E6F", True),
+        ("0f3c2a4e9b1d4c6a8e2f1a2b3c4d5e6f", False),
+        ("0f3c2a4e-9b1d-4c6a-8e2f-1a2b3c4d5e6f\n", False),
+        ("clip.mp4", False),
+        (None, False),
+    ],
+)
+def test_one_uuid_check_decides_what_a_source_is(text: object, ok: bool) -> None:
+    assert rq.is_uuid(text) is ok
+    if isinstance(text, str) and ok:
+        assert rq.classify_source(text) == rq.Source("uuid", text.lower())
+
+
+def test_the_unit_controls_are_the_controls_taking_0_to_1() -> None:
+    from lumakit.widgets import knobs
+
+    assert set(rq.CONTROL_NAMES) == {f.name for f in dataclasses.fields(lk.Controls)}
+    for name in rq.UNIT_CONTROLS:
+        with pytest.raises(lk.RequestError, match=name):
+            lk.Controls(**{name: 1.5})
+    assert knobs.UNIT_CONTROLS is rq.UNIT_CONTROLS and knobs.CONTROL_NAMES is rq.CONTROL_NAMES

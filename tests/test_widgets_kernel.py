@@ -25,9 +25,8 @@ from typing import Any
 
 import nbformat
 import pytest
-
-from tests._clips import make_clip
-from tests.test_notebooks import _kernel_env, _kernel_manager, _outputs_text
+from _clips import make_clip
+from test_notebooks import _kernel_env, _kernel_manager, _outputs_text
 
 CELL_TIMEOUT = 90  # seconds per cell; each finishes in a few
 

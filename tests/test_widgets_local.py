@@ -13,14 +13,11 @@ import lumakit as lk
 from lumakit.cache import Cache
 from lumakit.widgets import HistoryPanel, ModifyPanel, SweepPanel
 from lumakit.widgets._base import walk
-from tests._clips import make_clip
 
 SECRET = "sk-lumakit-test-SECRET-9f8e7d"
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("clips") / "src.mp4", seconds=1.0)
+CLIP = {"fps": 24}  # the shape of the shared `clip` fixture (conftest.py)
 
 
 @pytest.fixture

@@ -18,12 +18,8 @@ from lumakit.errors import APIError, RequestError
 from lumakit.request import ModifyRequest
 from lumakit.widgets import ModifyPanel
 from lumakit.widgets._run import StopWaiting
-from tests._clips import make_clip
 
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("clips") / "src.mp4", seconds=1.0)
+CLIP = {"fps": 24}  # the shape of the shared `clip` fixture (conftest.py)
 
 
 @pytest.fixture
@@ -86,7 +82,7 @@ def test_preview_is_the_exact_wire_json_and_follows_every_knob(clip):
         "taskUUID": "00000000-0000-4000-8000-000000000000",
         "model": "luma:ray@3.2",
         "positivePrompt": "a glass dolphin",
-        "inputs": {"video": "<upload src.mp4>"},
+        "inputs": {"video": "<upload clip.mp4>"},
         "settings": {"edit": {"strength": "flex_2"}},
         "deliveryMethod": "async",
         "includeCost": True,

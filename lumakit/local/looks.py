@@ -20,6 +20,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 # word pattern -> traits. gains multiply RGB, offset adds, saturation/contrast multiply, shadow/highlight
 # add a split tone, texture is the surface pattern, lights the relighting passes, posterize quantizes (paint).
-KEYWORDS: list[tuple[str, str, dict[str, object]]] = [
+KEYWORDS: list[tuple[str, str, dict[str, Any]]] = [
     ("winter", r"winter|snow|snowy|frost|ice|icy|blizzard", {
         "gains": (0.85, 0.97, 1.18), "offset": 0.10, "saturation": 0.55, "texture": "snow",
         "highlight": (0.0, 0.04, 0.10)}),
@@ -117,14 +118,14 @@ def look_for(prompt: str) -> Look:
             continue
         words.append(name)
         gains *= np.array(traits.get("gains", (1, 1, 1)), float)
-        offset += float(traits.get("offset", 0.0))  # type: ignore[arg-type]
-        saturation *= float(traits.get("saturation", 1.0))  # type: ignore[arg-type]
-        contrast *= float(traits.get("contrast", 1.0))  # type: ignore[arg-type]
+        offset += float(traits.get("offset", 0.0))
+        saturation *= float(traits.get("saturation", 1.0))
+        contrast *= float(traits.get("contrast", 1.0))
         shadow += np.array(traits.get("shadow", (0, 0, 0)), float)
         highlight += np.array(traits.get("highlight", (0, 0, 0)), float)
         texture = texture or str(traits.get("texture", ""))
-        lights += [x for x in traits.get("lights", ()) if x not in lights]  # type: ignore[union-attr]
-        posterize = max(posterize, int(traits.get("posterize", 0)))  # type: ignore[call-overload]
+        lights += [x for x in traits.get("lights", ()) if x not in lights]
+        posterize = max(posterize, int(traits.get("posterize", 0)))
     # what the words leave open comes from the hash: a matched prompt drifts a little, an unmatched one a lot
     spread = 18.0 if words else 150.0
     hue = float(rng.uniform(-spread, spread))

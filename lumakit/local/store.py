@@ -15,34 +15,22 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import threading
 import time
 import uuid as _uuid
 from pathlib import Path
 from typing import Any
 
+from .. import _files
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]{1,8})?$")
 
-MIME_TYPES = {
-    ".mp4": "video/mp4",
-    ".mov": "video/quicktime",
-    ".webm": "video/webm",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-}
+MIME_TYPES = _files.MIME_TYPES  # what GET /files/<name> answers as Content-Type, by suffix
 
 
 def default_data_dir() -> Path:
-    """``$LUMAKIT_CACHE_DIR/local-backend``, else the user cache dir's ``lumakit/local-backend``."""
-    root = os.environ.get("LUMAKIT_CACHE_DIR")
-    if not root:
-        import platformdirs
-
-        root = platformdirs.user_cache_dir("lumakit")
-    return Path(root).expanduser() / "local-backend"
+    """``local-backend/`` under the cache root (``$LUMAKIT_CACHE_DIR``, else the user cache dir)."""
+    return _files.cache_root() / "local-backend"
 
 
 def sniff(data: bytes) -> str | None:
@@ -92,11 +80,7 @@ class Store:
     def save(self) -> None:
         """Write the index atomically."""
         with self._lock:
-            text = json.dumps(self.index, indent=1, sort_keys=True)
-            fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".part", dir=self.root)
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, self.index_path)
+            _files.write_text(self.index_path, json.dumps(self.index, indent=1, sort_keys=True))
 
     # ---- files
     def file_path(self, name: str) -> Path | None:
@@ -127,10 +111,7 @@ class Store:
                 if rec.get("sha256") == digest and rec.get("kind") == kind and self.file_path(rec["name"]):
                     return uid, rec["name"]
             uid, path = self.new_path(ext)
-            fd, tmp = tempfile.mkstemp(prefix=".up.", suffix=".part", dir=self.files)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
+            _files.write_bytes(path, data)
             self.add_file(uid, path.name, kind, sha256=digest)
             return uid, path.name
 

@@ -131,9 +131,9 @@ class Job:
         """Run the coroutine ``make()`` on the kernel's loop (if running here) or lumakit's private loop."""
         loop = None if private_loop else _running_loop()
         if loop is not None:
-            task = loop.create_task(make())
-            self._cancel = task.cancel
-            task.add_done_callback(self._settle_future)
+            kernel_task = loop.create_task(make())
+            self._cancel = kernel_task.cancel
+            kernel_task.add_done_callback(self._settle_future)
             return self
         from .. import _sync
 

@@ -19,11 +19,9 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
-from ..request import BANDS, STRENGTHS, Controls, Strength
+from ..request import BANDS, CONTROL_NAMES, STRENGTHS, UNIT_CONTROLS, Controls, Strength
 
 DEFAULT_STRENGTH = "flex_2"  # where the dial rests when first ticked; the middle of the nine levels
-UNIT_CONTROLS = ("depth_blur", "normals_augmentation", "trajectory_sparsity")
-CONTROL_NAMES = ("pose_strength", *UNIT_CONTROLS, "face")
 _UNSET = "unset"
 _DESC_WIDTH = "110px"
 _SLIDER_WIDTH = 460  # px, the whole strength slider row including its description and readout
@@ -37,6 +35,9 @@ class _BoxedSlider(T.HasTraits):
 
     _syncing = False
     _from_slider: Any = None
+    slider: Any  # the subclass's slider widget
+    use: Any  # the subclass's "use" checkbox
+    disabled: bool
 
     @T.observe("value", "disabled")
     def _on_value(self, change: dict[str, Any]) -> None:
@@ -178,7 +179,7 @@ class ControlsKnob(W.VBox):
             for name in CONTROL_NAMES:
                 setattr(self, name, getattr(c, name))
 
-    @T.validate("pose_strength", "depth_blur", "normals_augmentation", "trajectory_sparsity")
+    @T.validate("pose_strength", *UNIT_CONTROLS)
     def _check_control(self, proposal: dict[str, Any]) -> Any:
         name, v = proposal["trait"].name, proposal["value"]
         return None if v is None else getattr(Controls(**{name: v}), name)

@@ -16,7 +16,16 @@ import ipywidgets as W
 import traitlets as T
 
 from ..errors import RequestError
-from ..request import BANDS, ONE_PER_BAND, STRENGTHS, Controls, ModifyRequest, Strength, band_levels
+from ..request import (
+    BANDS,
+    CONTROL_NAMES,
+    ONE_PER_BAND,
+    STRENGTHS,
+    Controls,
+    ModifyRequest,
+    Strength,
+    band_levels,
+)
 from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
 from ._run import Job
 from .knobs import ControlsKnob, escape
@@ -116,8 +125,7 @@ class SweepPanel(JobPanel):
         self.preset.observe(self.guarded(self._on_preset), "value")
         for button in self.level_buttons.values():
             button.observe(self.guarded(self._on_level_button), "value")
-        self.controls.observe(lambda _c: self._update_preview(), ["pose_strength", "depth_blur",
-                              "normals_augmentation", "trajectory_sparsity", "face"])  # fmt: skip
+        self.controls.observe(lambda _c: self._update_preview(), list(CONTROL_NAMES))
         self.run_button.on_click(self.guarded(lambda _b: self.start()))
         self.stop_button.on_click(self.guarded(lambda _b: self.stop()))
         self.source = source
