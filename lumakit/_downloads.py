@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,19 +38,17 @@ class Downloader:
         try:
             size = await self._http.download(entry.video_url, dest)
         except (asyncio.CancelledError, KeyboardInterrupt):
-            cache.move(task_uuid, TaskState.INTERRUPTED, error="download interrupted")
+            cache.interrupted(task_uuid, "download interrupted")
             progress.emit(label, "interrupted", task_uuid=task_uuid, state=TaskState.INTERRUPTED)
             raise
         except Exception as exc:
-            cache.move(task_uuid, TaskState.INTERRUPTED, error=f"download failed: {redact(str(exc))}")
+            cache.interrupted(task_uuid, f"download failed: {redact(str(exc))}")
             progress.emit(
                 label, "error", task_uuid=task_uuid, message=redact(str(exc)), state=TaskState.INTERRUPTED
             )
             raise
         extra = {**entry.extra, "size": size}
-        cache.move(
-            task_uuid, TaskState.DONE, finished=time.time(), result_path=str(dest), extra=extra, error=None
-        )
+        cache.done(task_uuid, str(dest), extra)
         done = cache.get(task_uuid)
         assert done is not None
         progress.emit(label, "done", task_uuid=task_uuid, progress=1.0, cost=done.cost, state=TaskState.DONE)

@@ -13,13 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ._batch_poll import BatchPoller
 from ._downloads import Downloader
-from ._jobs import PreparedJob, fill_placeholders, has_placeholders, request_from_wire
+from ._jobs import PreparedJob, fill_placeholders, has_placeholders
 from ._polling import NotFoundWatch, PollPolicy
 from ._progress import CallProgress
 from ._protocol import PollOutcome, is_task_level
@@ -122,7 +121,7 @@ class TaskRunner:
         if entry.state is S.NOT_SENT:
             if not resend:
                 return None
-            if not self.cache.move(task_uuid, S.PREPARING, owner=self.cache.owner, error=None):
+            if not self.cache.reopen(task_uuid):
                 entry = self._get(task_uuid)
                 return await self.finish(entry, timeout, progress, label, request, send_only=send_only)
             entry = self._get(task_uuid)
@@ -169,7 +168,7 @@ class TaskRunner:
             media, cached = await self._uploads.paths(list(sources.values()), progress, label, task_uuid)
             wire = fill_placeholders(entry.wire or {}, sources, media)
             posting = True
-            self.cache.move(task_uuid, S.SUBMITTED, wire=wire, sent=time.time())
+            self.cache.sending(task_uuid, wire)
             progress.emit(label, "submitting", task_uuid=task_uuid, state=S.SUBMITTED)
             try:
                 outcome = await self._submitter.post(task_uuid, wire)
@@ -185,7 +184,7 @@ class TaskRunner:
                 outcome = await self._submitter.post(task_uuid, wire)
         except (asyncio.CancelledError, KeyboardInterrupt):
             if posting:  # the service may have it: in flight, resumable
-                self.cache.move(task_uuid, S.INTERRUPTED, error="interrupted while submitting")
+                self.cache.interrupted(task_uuid, "interrupted while submitting")
                 progress.emit(label, "interrupted", task_uuid=task_uuid, state=S.INTERRUPTED)
             else:
                 self._not_sent(task_uuid, NOT_SENT, progress, label)
@@ -199,7 +198,7 @@ class TaskRunner:
             elif _refused_as_task(exc):
                 self._fail(task_uuid, message, progress, label)
             else:  # the service may have it
-                self.cache.move(task_uuid, S.INTERRUPTED, error=message)
+                self.cache.interrupted(task_uuid, message)
                 progress.emit(label, "error", task_uuid=task_uuid, message=message, state=S.INTERRUPTED)
             raise
         if outcome is None:
@@ -208,11 +207,11 @@ class TaskRunner:
         return outcome
 
     def _not_sent(self, task_uuid: str, why: str, progress: CallProgress, label: str) -> None:
-        self.cache.move(task_uuid, S.NOT_SENT, error=why, finished=time.time())
+        self.cache.not_sent(task_uuid, why)
         progress.emit(label, "interrupted", task_uuid=task_uuid, message=why, state=S.NOT_SENT)
 
     def _fail(self, task_uuid: str, why: str, progress: CallProgress, label: str) -> None:
-        self.cache.move(task_uuid, S.FAILED, error=why, finished=time.time())
+        self.cache.failed(task_uuid, why)
         progress.emit(label, "error", task_uuid=task_uuid, message=why, state=S.FAILED)
 
     # ---- waiting ----------------------------------------------------------------------------------------
@@ -252,7 +251,7 @@ class TaskRunner:
                 watch.reset()
                 if outcome.state == "pending":
                     if not processing:
-                        processing = self.cache.move(task_uuid, S.PROCESSING)
+                        processing = self.cache.running(task_uuid)
                     progress.emit(
                         label,
                         "processing",
@@ -264,7 +263,7 @@ class TaskRunner:
                 raise outcome.error or TaskFailed("the task failed", task_uuid=task_uuid)
         except (asyncio.CancelledError, KeyboardInterrupt, PollTimeout) as exc:
             why = str(exc) if isinstance(exc, PollTimeout) else "wait interrupted"
-            self.cache.move(task_uuid, S.INTERRUPTED, error=why)
+            self.cache.interrupted(task_uuid, why)
             progress.emit(label, "interrupted", task_uuid=task_uuid, message=why, state=S.INTERRUPTED)
             raise
         except TaskFailed as exc:
@@ -272,13 +271,13 @@ class TaskRunner:
             raise
         except LumakitError as exc:  # we could not ask (network, 429, 5xx, auth): the task may be fine
             message = redact(str(exc))
-            self.cache.move(task_uuid, S.INTERRUPTED, error=message)
+            self.cache.interrupted(task_uuid, message)
             progress.emit(label, "error", task_uuid=task_uuid, message=message, state=S.INTERRUPTED)
             raise
         item = outcome.item
         url = item.get("videoURL") or item.get("mediaURL")
         if not url:
-            self.cache.move(task_uuid, S.INTERRUPTED, error="success without a videoURL")
+            self.cache.interrupted(task_uuid, "success without a videoURL")
             raise APIError(
                 "the task succeeded but sent no videoURL",
                 code="invalidResponse",
@@ -289,9 +288,7 @@ class TaskRunner:
         if "lumakitLocal" in item:
             extra["lumakitLocal"] = item["lumakitLocal"]
         cost = item.get("cost") if isinstance(item.get("cost"), (int, float)) else None
-        self.cache.move(
-            task_uuid, S.PROCESSING, video_url=url, video_uuid=item.get("videoUUID"), cost=cost, extra=extra
-        )
+        self.cache.running(task_uuid, video_url=url, video_uuid=item.get("videoUUID"), cost=cost, extra=extra)
         return await self._downloads.fetch(self._get(task_uuid), progress, label, request=request)
 
     async def _definitely_not_found(self, task_uuid: str, outcome: PollOutcome) -> PollOutcome | None:
@@ -326,11 +323,3 @@ def _refused_as_task(exc: BaseException) -> bool:
     return (
         isinstance(exc, APIError) and exc.status_code is not None and is_task_level(exc.raw, exc.status_code)
     )
-
-
-def request_of(entry: LedgerEntry) -> Any:
-    return request_from_wire(entry.wire)
-
-
-def labels_of(entries: Mapping[str, LedgerEntry]) -> dict[str, str]:
-    return {u: (e.label or u[:8]) for u, e in entries.items()}

@@ -337,6 +337,42 @@ class Cache:
             self._set(db, task_uuid, {**fields, "state": to.value}, locked=True)
         return True
 
+    # the state machine's arrows by name (each is a checked :meth:`move`; False if the arrow does not exist)
+    def sending(self, task_uuid: str, wire: Mapping[str, Any]) -> bool:
+        """PREPARING -> SUBMITTED: recorded *before* the POST, so a crash mid-POST leaves it in flight."""
+        return self.move(task_uuid, TaskState.SUBMITTED, wire=dict(wire), sent=time.time())
+
+    def running(self, task_uuid: str, **result: Any) -> bool:
+        """-> PROCESSING: the service says it runs, or its result URL (``video_url``...) is known."""
+        return self.move(task_uuid, TaskState.PROCESSING, **result)
+
+    def interrupted(self, task_uuid: str, why: str) -> bool:
+        """-> INTERRUPTED: we stopped waiting (or could not ask); the task may still run and bill."""
+        return self.move(task_uuid, TaskState.INTERRUPTED, error=why)
+
+    def not_sent(self, task_uuid: str, why: str) -> bool:
+        """-> NOT_SENT: stopped or refused before the service took it; nothing billed."""
+        return self.move(task_uuid, TaskState.NOT_SENT, error=why, finished=time.time())
+
+    def reopen(self, task_uuid: str) -> bool:
+        """NOT_SENT -> PREPARING, owned by this process: ``resume()`` sends it now."""
+        return self.move(task_uuid, TaskState.PREPARING, owner=self.owner, error=None)
+
+    def failed(self, task_uuid: str, why: str) -> bool:
+        """-> FAILED: a task-level answer said so (or the service lost an acknowledged task)."""
+        return self.move(task_uuid, TaskState.FAILED, error=why, finished=time.time())
+
+    def done(self, task_uuid: str, result_path: str, extra: Mapping[str, Any]) -> bool:
+        """-> DONE: the result is on disk."""
+        return self.move(
+            task_uuid,
+            TaskState.DONE,
+            finished=time.time(),
+            result_path=result_path,
+            extra=dict(extra),
+            error=None,
+        )
+
     def take_over(self, task_uuid: str, dead_owner: str | None) -> bool:
         """Make this process the owner of a ``PREPARING`` task whose owner died (atomic; False if someone
         else took it first or it moved on)."""
