@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "TaskFailed": "errors",
     "PollTimeout": "errors",
     "BudgetError": "errors",
+    "SweepError": "errors",
     "MediaError": "errors",
     # client and results
     "Client": "client",
@@ -42,6 +43,9 @@ _EXPORTS: dict[str, str] = {
     "PollPolicy": "client",
     "RetryPolicy": "client",
     "Estimate": "client",
+    "TaskHandle": "client",
+    "TaskStatus": "client",
+    "TaskState": "lifecycle",
     "TaskUpdate": "results",
     "Result": "results",
     "ResultSet": "results",
@@ -61,6 +65,7 @@ _EXPORTS: dict[str, str] = {
 _SUBMODULES = {
     "request",
     "errors",
+    "lifecycle",
     "client",
     "cache",
     "results",
@@ -92,7 +97,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import samples
-    from .client import AsyncClient, Client, Estimate, PollPolicy, RetryPolicy
+    from .client import AsyncClient, Client, Estimate, PollPolicy, RetryPolicy, TaskHandle, TaskStatus
     from .compare import departure, departure_plot, diff_grid, frame_grid, save_grid
     from .display import show_video, show_videos
     from .errors import (
@@ -104,8 +109,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         PollTimeout,
         RateLimitError,
         RequestError,
+        SweepError,
         TaskFailed,
     )
+    from .lifecycle import TaskState
     from .request import (
         BANDS,
         ONE_PER_BAND,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import lumakit.client as client_module
+import lumakit.client._async_client as client_module
 from lumakit import media
 from lumakit.client import Client, PollPolicy, RetryPolicy
 from lumakit.errors import TaskFailed

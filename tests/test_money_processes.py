@@ -112,7 +112,7 @@ def test_a_task_whose_preparing_process_died_is_sent_once_by_the_next(tmp_path, 
             """
             import asyncio, sys
             from lumakit.cache import Cache
-            from lumakit._jobs import prepare
+            from lumakit.client._prepared import prepare
             from lumakit.request import build
             cache = Cache(sys.argv[1])
             request = build("modify", video=sys.argv[2], prompt="a glass dolphin", strength="flex_1")

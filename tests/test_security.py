@@ -11,8 +11,8 @@ import pytest
 from _clips import make_clip
 from _fake_runware import FakeRunware, make_client
 
-from lumakit._transport import RedactingFilter, Secret, redact
 from lumakit.client import Client
+from lumakit.client._secrets import RedactingFilter, Secret, redact
 from lumakit.errors import AuthenticationError, BudgetError
 
 KEY = "sk-live-TOPSECRET-5f3a9c1e77"

@@ -214,7 +214,7 @@ def test_stop_waiting_leaves_the_private_loop_thread_running(tmp_path: Path) -> 
     """A sync ``Client`` runs panel work on lumakit's private loop: "stop waiting" cancels that coroutine
     only; the loop thread (shared by every sync client and panel in the process) keeps running."""
     import lumakit as lk
-    from lumakit import _sync
+    from lumakit.client import _sync
     from lumakit.local import Latency, LocalServer
 
     source = make_clip(tmp_path / "source.mp4", seconds=1.0, fps=12)

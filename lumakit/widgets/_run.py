@@ -135,7 +135,7 @@ class Job:
             self._cancel = kernel_task.cancel
             kernel_task.add_done_callback(self._settle_future)
             return self
-        from .. import _sync
+        from ..client import _sync
 
         private = _sync.loop()
         task: list[asyncio.Task[Any]] = []

@@ -10,19 +10,21 @@ import asyncio
 import base64
 from pathlib import Path
 
-from ._files import mime_type
+from .._files import mime_type
+from ..cache import Cache, file_digest
+from ..errors import APIError
+from ..request import new_task_uuid
+from ._http import Clock, HttpSession, Sleep
 from ._progress import CallProgress
 from ._protocol import error_from, items_for
-from ._transport import Clock, Sleep, Transport
-from .cache import Cache, file_digest
-from .errors import APIError
-from .request import new_task_uuid
 
 
 class Uploader:
     """Uploads a job's local files and remembers them in the cache under ``namespace`` (one per service)."""
 
-    def __init__(self, http: Transport, cache: Cache, namespace: str, *, clock: Clock, sleep: Sleep) -> None:
+    def __init__(
+        self, http: HttpSession, cache: Cache, namespace: str, *, clock: Clock, sleep: Sleep
+    ) -> None:
         self._http = http
         self._cache = cache
         self.namespace = namespace

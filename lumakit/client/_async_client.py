@@ -1,19 +1,7 @@
-"""``Client`` and ``AsyncClient``: send Ray 3.2 jobs to Runware (or the local backend), wait, download, cache.
+"""``AsyncClient``: the public async client. Each call validates, prices, then hands jobs to the task runner.
 
-    client = lk.Client()                    # RUNWARE_API_KEY -> Runware; otherwise the local preview backend
-    r = client.modify("clip.mp4", "a glass dolphin", strength="flex_2")
-    runs = client.sweep("clip.mp4", "a glass dolphin", strengths=["adhere_1", "flex_2", "reimagine_3"])
-    client.estimate(client.plan_sweep("clip.mp4", "a glass dolphin"))   # price it first
-    client.history(); client.resume(task_uuid)
-
-Every job: validate -> cache lookup (zero requests on a hit) -> price check (``max_cost``) -> ledger
-entry with a fresh task UUID -> upload local files (once per content) -> submit (async delivery; never
-blindly re-sent) -> poll ``getResponse`` with backoff -> download atomically into the cache. ``Client`` runs
-the same coroutines on a private event loop thread, so it also works inside Jupyter's running loop.
-
-This module keeps the public classes and each task's life in the ledger; the steps live in private modules:
-``_jobs`` (prepare, cache lookup), ``_budget`` (``max_cost``, dry runs), ``_uploads``, ``_submit`` (post and
-poll, never re-sending blindly) and ``_downloads`` (into the cache, and the Result of a ledger entry).
+Every job: validate -> cache lookup (zero requests on a hit) -> price check (``max_cost``) -> the task runner
+(:mod:`._runner`: claim the ledger slot or adopt the task in flight, upload, submit, poll together, download).
 """
 
 from __future__ import annotations
@@ -24,43 +12,33 @@ import os
 import random
 import sys
 import time
-from collections.abc import Awaitable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import httpx
 
-from . import _sync
+from ..cache import Cache, History
+from ..errors import LumakitError, RequestError, SweepError
+from ..lifecycle import TaskState
+from ..request import STRENGTHS, Request, Strength, build
+from ..results import Result, ResultSet
 from ._batch_poll import BatchPoller
 from ._budget import check_budget, check_max_cost, dry_run, env_max_cost, table_estimate
 from ._downloads import Downloader
-from ._handles import AsyncTaskHandle, TaskHandle, TaskStatus
-from ._jobs import PreparedJob, as_plans, prepare_many, request_from_wire
+from ._handles import AsyncTaskHandle
+from ._http import Clock, HttpSession, Sleep
 from ._polling import PollPolicy, RetryPolicy
+from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
 from ._pricing import Estimate, EstimateLine
 from ._progress import CallProgress, OnUpdate
 from ._runner import TaskRunner
+from ._secrets import Secret, redact
 from ._submit import Submitter
-from ._transport import Clock, Secret, Sleep, Transport, redact
 from ._uploads import Uploader
-from .cache import Cache, History
-from .errors import LumakitError, RequestError, SweepError
-from .lifecycle import TaskState
-from .request import STRENGTHS, Request, Strength, build
-from .results import Result, ResultSet
 
-__all__ = [
-    "AsyncClient",
-    "AsyncTaskHandle",
-    "Client",
-    "Estimate",
-    "PollPolicy",
-    "RetryPolicy",
-    "TaskHandle",
-    "TaskStatus",
-]
+__all__ = ["AsyncClient"]
 
 log = logging.getLogger("lumakit.client")
-T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.runware.ai/v1"  # [doc]
 BACKENDS = ("runware", "local")
@@ -127,7 +105,7 @@ class AsyncClient:
         self._upload_namespace = None
         if backend == "local":
             if base_url is None:
-                from .local import shared_server
+                from ..local import shared_server
 
                 server = shared_server()
                 base_url = server.url
@@ -164,7 +142,7 @@ class AsyncClient:
         self.progress = progress
         self._sleep: Sleep = _sleep or asyncio.sleep
         self._clock: Clock = _clock or time.monotonic
-        self._http = Transport(
+        self._http = HttpSession(
             self.base_url, self._key, transport=transport, retry=retry, sleep=self._sleep, clock=self._clock
         )
         self._sem = asyncio.Semaphore(concurrency)
@@ -617,121 +595,3 @@ def _collect(labels: list[str], outcomes: list[Any]) -> ResultSet:
         )
         raise SweepError(ResultSet(results), failures, len(labels)) from next(iter(failures.values()))
     return ResultSet(results)
-
-
-# ---- the sync client -----------------------------------------------------------------------------------
-class Client:
-    """The notebook client: blocking calls that work inside Jupyter's running event loop.
-
-    Same arguments and methods as :class:`AsyncClient` (``modify``, ``sweep``, ``generate``, ``reframe``,
-    ``run``, ``submit``, ``wait``, ``resume``, ``pending``, ``resume_all``, ``history``, ``estimate``,
-    ``plan_sweep``). The coroutines run on a
-    private loop thread; a kernel interrupt marks the task "interrupted" so ``client.resume(task_uuid)`` can
-    finish it.
-    """
-
-    def __init__(self, api_key: str | None = None, **kwargs: Any) -> None:
-        self._async = AsyncClient(api_key, **kwargs)
-
-    def __repr__(self) -> str:
-        return repr(self._async).replace("AsyncClient(", "Client(", 1)
-
-    @property
-    def aio(self) -> AsyncClient:
-        """The :class:`AsyncClient` this client drives (its coroutines belong to lumakit's private loop)."""
-        return self._async
-
-    @property
-    def backend(self) -> str:
-        return self._async.backend
-
-    @property
-    def base_url(self) -> str:
-        return self._async.base_url
-
-    @property
-    def cache(self) -> Cache:
-        return self._async.cache
-
-    @property
-    def max_cost(self) -> float | None:
-        return self._async.max_cost
-
-    def _run(self, coro: Awaitable[T]) -> T:
-        return _sync.run(coro)  # type: ignore[arg-type]
-
-    def modify(self, source: Any, prompt: str, **kwargs: Any) -> Result:
-        return self._run(self._async.modify(source, prompt, **kwargs))
-
-    def sweep(self, source: Any, prompt: str, **kwargs: Any) -> ResultSet:
-        return self._run(self._async.sweep(source, prompt, **kwargs))
-
-    def generate(self, prompt: str, **kwargs: Any) -> Result:
-        return self._run(self._async.generate(prompt, **kwargs))
-
-    def reframe(self, source: Any, **kwargs: Any) -> Result:
-        return self._run(self._async.reframe(source, **kwargs))
-
-    def run(self, work: Any, **kwargs: Any) -> Result | ResultSet:
-        return self._run(self._async.run(work, **kwargs))
-
-    def submit(self, request: Request, **kwargs: Any) -> TaskHandle:
-        return TaskHandle(self._run(self._async.submit(request, **kwargs)))
-
-    def wait(self, task_uuid: str, **kwargs: Any) -> Result:
-        return self._run(self._async.wait(task_uuid, **kwargs))
-
-    def resume(self, task_uuid: str, **kwargs: Any) -> Result:
-        return self._run(self._async.resume(task_uuid, **kwargs))
-
-    def resume_all(self, **kwargs: Any) -> ResultSet:
-        return self._run(self._async.resume_all(**kwargs))
-
-    def pending(self) -> History:
-        return self._async.pending()
-
-    def estimate(self, work: Any) -> Estimate:
-        return self._run(self._async.estimate(work))
-
-    def plan_sweep(self, source: Any, prompt: str, **kwargs: Any) -> dict[str, Request]:
-        return self._async.plan_sweep(source, prompt, **kwargs)
-
-    def history(self, limit: int | None = None) -> History:
-        return self._async.history(limit)
-
-    def close(self) -> None:
-        self._run(self._async.aclose())
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _mirror_signatures() -> None:
-    """Give each sync method its async twin's docstring and signature (for help() and notebook tooltips)."""
-    import inspect
-
-    names = (
-        "modify",
-        "sweep",
-        "generate",
-        "reframe",
-        "run",
-        "submit",
-        "wait",
-        "resume",
-        "resume_all",
-        "estimate",
-        "plan_sweep",
-    )
-    for name in names:
-        sync, twin = getattr(Client, name), getattr(AsyncClient, name)
-        sync.__doc__ = twin.__doc__
-        sync.__signature__ = inspect.signature(twin)  # type: ignore[attr-defined]
-    Client.history.__doc__ = AsyncClient.history.__doc__
-    Client.pending.__doc__ = AsyncClient.pending.__doc__
-
-
-_mirror_signatures()

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import APIError, AuthenticationError, RateLimitError, TaskFailed
+from ..errors import APIError, AuthenticationError, RateLimitError, TaskFailed
 
 # [doc] + tolerated spellings of "still running"
 PENDING_STATUSES = frozenset(

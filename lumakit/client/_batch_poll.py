@@ -14,9 +14,9 @@ import logging
 import random
 from dataclasses import dataclass
 
+from ._http import Clock, HttpSession, Sleep
 from ._polling import PollPolicy
 from ._protocol import PollOutcome, interpret_poll, items_for
-from ._transport import Clock, Sleep, Transport
 
 log = logging.getLogger("lumakit.client")
 
@@ -32,7 +32,7 @@ class BatchPoller:
     """The next poll answer for any number of tasks, asked in one POST per tick."""
 
     def __init__(
-        self, http: Transport, policy: PollPolicy, *, sleep: Sleep, clock: Clock, rng: random.Random
+        self, http: HttpSession, policy: PollPolicy, *, sleep: Sleep, clock: Clock, rng: random.Random
     ) -> None:
         self._http = http
         self.policy = policy

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ._jobs import PreparedJob
+from ..errors import BudgetError, RequestError
+from ..request import new_task_uuid
+from ._http import HttpSession
+from ._prepared import PreparedJob
 from ._pricing import Estimate, EstimateLine, price
 from ._protocol import error_from, items_for
-from ._transport import Transport
 from ._uploads import Uploader
-from .errors import BudgetError, RequestError
-from .request import new_task_uuid
 
 
 def env_max_cost() -> float | None:
@@ -59,7 +59,7 @@ def check_budget(jobs: list[PreparedJob], max_cost: float | None, default: float
         raise BudgetError(est.total, limit, detail="\n" + repr(est) + "\n", breakdown=est)
 
 
-async def dry_run(jobs: list[PreparedJob], http: Transport, uploads: Uploader) -> dict[str, float]:
+async def dry_run(jobs: list[PreparedJob], http: HttpSession, uploads: Uploader) -> dict[str, float]:
     """``label -> USD`` as the service prices the jobs (``X-Runware-Dry-Run``); unpriced jobs are left out."""
     tasks, labels = [], {}
     for job in jobs:

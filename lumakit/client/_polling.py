@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .errors import RequestError
+from ..errors import RequestError
 
 DEFAULT_WAIT_TIMEOUT = 20 * 60.0  # [doc] the Runware SDK's budget for one task
 

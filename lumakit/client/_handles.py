@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..lifecycle import TaskState
 from . import _sync
-from .lifecycle import TaskState
 
 if TYPE_CHECKING:
-    from .client import AsyncClient
-    from .results import Result
+    from ..results import Result
+    from ._async_client import AsyncClient
 
 __all__ = ["AsyncTaskHandle", "TaskHandle", "TaskStatus"]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .request import DEFAULT_RESOLUTION
+from ..request import DEFAULT_RESOLUTION
 
 EstimateSource = Literal["dry-run", "price table", "local tariff"]
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 
+from ..errors import APIError, LumakitError
+from ._http import Clock, HttpSession, Sleep, read_body
 from ._polling import NotFoundWatch, parse_retry_after
 from ._protocol import UNREADABLE, PollOutcome, error_from, interpret_poll, items_for
-from ._transport import Clock, Sleep, Transport, read_body
-from .errors import APIError, LumakitError
 
 SUBMIT_UNKNOWN = "submitUnknown"  # the code of "the POST may or may not have reached the service"
 
@@ -30,7 +30,7 @@ log = logging.getLogger("lumakit.client")
 class Submitter:
     """Posts tasks and polls them through ``http``, with the retry policy of ``http``."""
 
-    def __init__(self, http: Transport, *, sleep: Sleep, clock: Clock, rng: random.Random) -> None:
+    def __init__(self, http: HttpSession, *, sleep: Sleep, clock: Clock, rng: random.Random) -> None:
         self._http = http
         self._sleep = sleep
         self._clock = clock

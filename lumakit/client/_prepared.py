@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._files import digest as file_digest
-from .cache import Cache, LedgerEntry
-from .errors import MediaError, RequestError
-from .request import MAX_SOURCE_SECONDS, Request, parse_task
+from .._files import digest as file_digest
+from ..cache import Cache, LedgerEntry
+from ..errors import MediaError, RequestError
+from ..request import MAX_SOURCE_SECONDS, Request, parse_task
 
 log = logging.getLogger("lumakit.client")
 
@@ -94,7 +94,7 @@ def as_plans(work: Any) -> dict[str, Request]:
 def source_seconds(path: str) -> float | None:
     """Source length for pricing and the 18 s limit (``None`` when lumakit.media is not available)."""
     try:
-        from . import media
+        from .. import media
     except ImportError as exc:
         log.debug("lumakit.media not importable (%s): skipping the source-length check", exc)
         return None

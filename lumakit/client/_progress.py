@@ -10,8 +10,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .lifecycle import TaskState
-from .results import TaskUpdate
+from ..lifecycle import TaskState
+from ..results import TaskUpdate
 
 log = logging.getLogger("lumakit.client")
 

@@ -9,18 +9,19 @@ from typing import Any
 
 import httpx
 
-from ._jobs import request_from_wire
+from ..cache import Cache, LedgerEntry
+from ..lifecycle import TaskState
+from ..results import Result
+from ._http import HttpSession
+from ._prepared import request_from_wire
 from ._progress import CallProgress
-from ._transport import Transport, redact
-from .cache import Cache, LedgerEntry
-from .lifecycle import TaskState
-from .results import Result
+from ._secrets import redact
 
 
 class Downloader:
     """Fetches result videos atomically into the cache and records them in the ledger."""
 
-    def __init__(self, http: Transport, cache: Cache, backend: str) -> None:
+    def __init__(self, http: HttpSession, cache: Cache, backend: str) -> None:
         self._http = http
         self._cache = cache
         self._backend = backend

@@ -16,20 +16,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..cache import Cache, LedgerEntry
+from ..errors import APIError, LumakitError, PollTimeout, TaskFailed
+from ..lifecycle import TaskState
+from ..request import new_task_uuid
+from ..results import Result
 from ._batch_poll import BatchPoller
 from ._downloads import Downloader
-from ._jobs import PreparedJob, fill_placeholders, has_placeholders
+from ._http import Clock, Sleep
 from ._polling import NotFoundWatch, PollPolicy
+from ._prepared import PreparedJob, fill_placeholders, has_placeholders
 from ._progress import CallProgress
 from ._protocol import PollOutcome, is_task_level
+from ._secrets import redact
 from ._submit import SUBMIT_UNKNOWN, Submitter
-from ._transport import Clock, Sleep, redact
 from ._uploads import Uploader
-from .cache import Cache, LedgerEntry
-from .errors import APIError, LumakitError, PollTimeout, TaskFailed
-from .lifecycle import TaskState
-from .request import new_task_uuid
-from .results import Result
 
 log = logging.getLogger("lumakit.client")
 
