@@ -6,11 +6,12 @@ import os
 from typing import Any
 
 from ._jobs import Job
-from ._pricing import Estimate, EstimateLine, price
 from ._protocol import error_from, items_for
 from ._transport import Transport
 from ._uploads import Uploader
 from .errors import BudgetError, RequestError
+from .pricing import Estimate, EstimateLine
+from .pricing import price_and_detail as price
 from .request import new_task_uuid
 
 

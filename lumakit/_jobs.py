@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .cache import Cache, LedgerEntry, file_digest
-from .errors import MediaError, RequestError
-from .request import MAX_SOURCE_SECONDS, Request, parse_task
+from .errors import RequestError
+from .request import Request, check_source_length, parse_task
 
 log = logging.getLogger("lumakit.client")
 
@@ -49,6 +49,7 @@ async def prepare(request: Request, label: str, cache: Cache, backend: str, forc
     video = getattr(request, "video", None)
     if video is not None and video.local_path and Path(video.local_path).is_file():
         seconds = await asyncio.to_thread(source_seconds, video.local_path)
+        check_source_length(request.kind, seconds, video.local_path)  # the 18 s / 30 s check, by job kind
     job = Job(request, label, key, digests, seconds)
     if not force:
         job.hit = cache.lookup(key, backend)
@@ -73,19 +74,13 @@ def as_plans(work: Any) -> dict[str, Request]:
 
 
 def source_seconds(path: str) -> float | None:
-    """Source length for pricing and the 18 s limit (``None`` when lumakit.media is not available)."""
+    """Source length for pricing and the length limits (``None`` when lumakit.media is not available)."""
     try:
         from . import media
     except ImportError as exc:
         log.debug("lumakit.media not importable (%s): skipping the source-length check", exc)
         return None
-    seconds = float(media.probe(path).duration)
-    if seconds > MAX_SOURCE_SECONDS + 1e-6:
-        raise MediaError(
-            path,
-            f"is {seconds:.1f} s long; Ray 3.2 edits sources up to {MAX_SOURCE_SECONDS:.0f} s (trim it)",
-        )
-    return seconds
+    return float(media.probe(path).duration)
 
 
 def request_from_wire(wire: Mapping[str, Any] | None) -> Any:

@@ -35,7 +35,6 @@ from ._budget import check_budget, check_max_cost, dry_run, env_max_cost, table_
 from ._downloads import Downloader
 from ._jobs import Job, as_plans, has_placeholders, prepare_many, request_from_wire
 from ._polling import PollPolicy, RetryPolicy
-from ._pricing import Estimate, EstimateLine
 from ._progress import CallProgress, OnUpdate
 from ._protocol import PollOutcome
 from ._submit import Submitter
@@ -43,6 +42,7 @@ from ._transport import Clock, Secret, Sleep, Transport, redact
 from ._uploads import Uploader
 from .cache import Cache, History
 from .errors import APIError, LumakitError, PollTimeout, RequestError, TaskFailed
+from .pricing import Estimate, EstimateLine
 from .request import STRENGTHS, Request, Strength, build, new_task_uuid
 from .results import Result, ResultSet
 

@@ -25,16 +25,20 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import RequestError
+from .errors import MediaError, RequestError
 
 # ---- protocol constants (one place; [doc]/[up]/[ours] as in runware-ray32.md) -----------------------------
 MODEL = "luma:ray@3.2"  # [doc]
 TASK_TYPE = "videoInference"  # [doc]
 MAX_PROMPT_CHARS = 6000  # [up]
-MAX_SOURCE_SECONDS = 18.0  # [up]; another host says 30 s
+MAX_EDIT_SECONDS = 18.0  # [up] ComfyUI core's Ray 3.2 edit node: an edit takes at most 18 s of source
+MAX_REFRAME_SECONDS = 30.0  # [up] ComfyUI core's reframe node (and two other hosts): up to 30 s
+#: Longest source per job kind, in seconds.
+MAX_SOURCE_SECONDS_BY_KIND = {"modify": MAX_EDIT_SECONDS, "reframe": MAX_REFRAME_SECONDS}
+MAX_SOURCE_SECONDS = MAX_EDIT_SECONDS  # the edit limit, under its old name
 RESOLUTIONS = ("360p", "540p", "720p", "1080p")  # [doc]
 DEFAULT_RESOLUTION = "720p"  # [ours]
-HDR_RESOLUTIONS = ("720p", "1080p")  # [doc]
+HDR_RESOLUTIONS = ("720p", "1080p")  # [doc] text/image-to-video only; edits take HDR at every tier [doc]
 DURATIONS = (5, 10)  # [doc]
 IMAGE_TO_VIDEO_DURATIONS = (5,)  # [up]
 OUTPUT_FORMATS = ("MP4", "WEBM", "MOV")  # [doc]
@@ -42,6 +46,7 @@ OUTPUT_QUALITY_RANGE = (20, 99)  # [doc]
 TTL_RANGE = (60, 2_592_000)  # [doc]
 POSE_STRENGTHS = ("precise", "coarse")  # [doc]
 ASPECT_RATIOS = ("9:16", "3:4", "1:1", "4:3", "16:9", "21:9")  # [up]
+JOB_NAMES = {"modify": "edit", "reframe": "reframe", "generate": "text/image-to-video"}
 UNSUPPORTED_FIELDS = ("seed", "negativePrompt", "fps", "steps", "CFGScale")  # [doc: absent from the schema]
 FRAME_POSITIONS = ("first", "last")  # [doc]
 
@@ -74,7 +79,52 @@ OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
     ("21:9", "1080p"): (2192, 944),
 }
 
+#: The tier of every size in the table above: 960x960, 832x1104 and 1104x832 are 720p sizes (equal area).
+SIZE_TIERS: dict[tuple[int, int], str] = {size: tier for (_, tier), size in OUTPUT_SIZES.items()}
+#: Pixels in each tier's 16:9 frame; a size in no table takes the tier of the nearest pixel count [ours].
+TIER_PIXELS = {"360p": 640 * 360, "540p": 960 * 540, "720p": 1280 * 720, "1080p": 1920 * 1080}
+
+
+def tier_of_size(width: int, height: int) -> str:
+    """The resolution tier of an output size: the tier whose size table holds it, else the tier of the
+    nearest pixel count (a tie goes to the higher tier).
+
+    >>> tier_of_size(832, 1104), tier_of_size(1920, 800), tier_of_size(100, 100)
+    ('720p', '1080p', '360p')
+    """
+    known = SIZE_TIERS.get((int(width), int(height)))
+    if known is not None:
+        return known
+    pixels = int(width) * int(height)
+    return min(RESOLUTIONS, key=lambda t: (abs(TIER_PIXELS[t] - pixels), -RESOLUTIONS.index(t)))
+
+
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def source_length_problem(kind: str, seconds: float, *, tolerance: float = 1e-6) -> str | None:
+    """Why a source of ``seconds`` is too long for a job of ``kind`` (``"modify"``, ``"reframe"``), or None.
+
+    >>> source_length_problem("reframe", 20.0) is None
+    True
+    >>> source_length_problem("modify", 20.0)
+    'the source is 20.0 s long; a Ray 3.2 edit takes at most 18 s of source (trim it)'
+    """
+    limit = MAX_SOURCE_SECONDS_BY_KIND.get(kind)
+    if limit is None or seconds <= limit + tolerance:
+        return None
+    return (
+        f"the source is {seconds:.1f} s long; a Ray 3.2 {JOB_NAMES[kind]} takes at most {limit:g} s of "
+        "source (trim it)"
+    )
+
+
+def check_source_length(kind: str, seconds: float | None, path: Any = "video") -> None:
+    """Raise :class:`~lumakit.errors.MediaError` (naming ``path``) when the source is over the limit of
+    its job kind; ``seconds=None`` (length unknown) passes."""
+    problem = None if seconds is None else source_length_problem(kind, seconds)
+    if problem is not None:
+        raise MediaError(path, problem)
 
 
 # ---- strength ------------------------------------------------------------------------------------------
@@ -576,7 +626,7 @@ class ModifyRequest(_RequestBase):
                 "settings.edit.autoControls",
             )
         _check_choice("resolution", self.resolution, RESOLUTIONS, "resolution", "invalidResolution")
-        _check_hdr(self.hdr, self.exr_export, self.resolution)
+        _check_hdr(self.hdr, self.exr_export, None)  # edits take HDR at every tier [doc]
 
     def sources(self) -> list[Source]:
         return [self.video]
@@ -613,17 +663,18 @@ class ModifyRequest(_RequestBase):
         return _finish_task(task, self.output, delivery)
 
 
-def _check_hdr(hdr: Any, exr_export: Any, resolution: str | None) -> None:
+def _check_hdr(hdr: Any, exr_export: Any, tier: str | None) -> None:
+    """HDR flags; ``tier`` is checked against :data:`HDR_RESOLUTIONS` (text/image-to-video only)."""
     _check_bool("hdr", hdr, "settings.hdr")
     _check_bool("exr_export", exr_export, "settings.exrExport")
     if exr_export and not hdr:
         raise _conflict("exr_export", "exr_export=True needs hdr=True", "settings.exrExport")
-    if hdr and resolution is not None and resolution not in HDR_RESOLUTIONS:
+    if hdr and tier is not None and tier not in HDR_RESOLUTIONS:
         raise RequestError(
             "resolution",
-            resolution,
+            tier,
             HDR_RESOLUTIONS,
-            message=f"hdr=True needs resolution in {HDR_RESOLUTIONS}, got {resolution!r}",
+            message=f"hdr=True on text/image-to-video needs a 720p or 1080p output, got {tier}",
             code="conflictingParameters",
             wire="settings.hdr",
         )
@@ -705,9 +756,9 @@ class GenerateRequest(_RequestBase):
         _check_choice("resolution", self.resolution, RESOLUTIONS, "resolution", "invalidResolution")
         if self.resolution is not None and self.width is not None:
             raise _conflict("resolution", "give resolution or width/height, not both", "resolution")
-        _resolve_size(self.aspect_ratio, self.resolution, self.width, self.height, default_ar="16:9")
+        size = _resolve_size(self.aspect_ratio, self.resolution, self.width, self.height, default_ar="16:9")
         _check_bool("loop", self.loop, "settings.loop")
-        _check_hdr(self.hdr, self.exr_export, self.resolution)
+        _check_hdr(self.hdr, self.exr_export, self.resolution or (tier_of_size(*size) if size else None))
         if self.loop and (self.duration == 10 or self.hdr or "last" in positions):
             raise _conflict(
                 "loop", "loop=True does not go with a 10 s duration, hdr or a last frame", "settings.loop"

@@ -235,7 +235,6 @@ def test_unsupported_and_unknown_options_are_refused_by_name() -> None:
         ({"output_quality": 10}, "output_quality"),
         ({"ttl": 5}, "ttl"),
         ({"resolution": "4k"}, "resolution"),
-        ({"hdr": True, "resolution": "540p"}, "resolution"),
         ({"exr_export": True}, "exr_export"),
     ],
 )
