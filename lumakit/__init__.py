@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "ModifyRequest": "request",
     "GenerateRequest": "request",
     "ReframeRequest": "request",
+    "Keyframe": "request",
     "STRENGTHS": "request",
     "BANDS": "request",
     "ONE_PER_BAND": "request",
@@ -69,6 +70,7 @@ _SUBMODULES = {
     "compare",
     "widgets",
     "local",
+    "pricing",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
@@ -110,6 +112,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         STRENGTHS,
         Controls,
         GenerateRequest,
+        Keyframe,
         ModifyRequest,
         ReframeRequest,
         Strength,
