@@ -80,6 +80,7 @@ class ModifyPanel(JobPanel):
         self.preview = W.HTML(layout=W.Layout(width="100%"))
         self.generate_button = W.Button(description="Generate", button_style="primary", icon="play")
         self.price_label = W.HTML("", layout=W.Layout(margin="0 8px"))
+        self.price_label.add_class("lumakit-price")
         self.price: Quote | None = None
         self.stop_button = W.Button(
             description="stop waiting",

@@ -88,6 +88,7 @@ class SweepPanel(JobPanel):
         self.preview = W.HTML()
         self.run_button = W.Button(description="Run sweep", button_style="primary", icon="play")
         self.price_label = W.HTML("", layout=W.Layout(margin="0 8px"))
+        self.price_label.add_class("lumakit-price")
         self.price: Quote | None = None
         self.stop_button = W.Button(description="stop waiting", button_style="warning", icon="stop",
                                     disabled=True)  # fmt: skip
