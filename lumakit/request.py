@@ -1065,16 +1065,7 @@ def build(kind: str, **options: Any) -> ModifyRequest | GenerateRequest | Refram
     output_kw = {k: options.pop(k) for k in _OUTPUT_FIELDS if k in options}
     for name in list(options):
         if name in _SNAKE_UNSUPPORTED or name in UNSUPPORTED_FIELDS:
-            raise RequestError(
-                name,
-                options[name],
-                None,
-                message=f"Ray 3.2 does not take {name!r} (results are not "
-                "reproducible by seed, and negative prompts, fps, steps and CFG scale are not part "
-                "of its schema)",
-                code="unsupportedParameter",
-                wire=_SNAKE_UNSUPPORTED.get(name, name),
-            )
+            raise _unsupported(name, options[name], _SNAKE_UNSUPPORTED.get(name, name))
         if name not in allowed:
             close = difflib.get_close_matches(name, allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from _clips import make_clip
+from test_request import SPEC_EXAMPLE
 
 import lumakit as lk
 from lumakit import request as rq
@@ -88,14 +89,8 @@ SKILLS_EDIT_VIDEO_1_ANCHORED["inputs"]["frameImages"] = [
     {"image": "https://example.com/anchor-golden-light.jpg", "frame": "first"}
 ]
 
-# runware-ray32.md section 8: an edit as lumakit sends it.
-SPEC_SECTION_8 = json.loads("""
-[{"taskType": "videoInference", "taskUUID": "3f0c2d9e-8b1a-4c5e-9f7d-2a6b1c0e4d11", "model": "luma:ray@3.2",
-  "positivePrompt": "A neon cyber creature with glowing circuitry, the ocean left natural",
-  "inputs": {"video": "https://example.org/clip.mp4"},
-  "settings": {"edit": {"strength": "adhere_2", "controls": {"poseStrength": "precise", "face": true}}},
-  "deliveryMethod": "async", "includeCost": true}]
-""")[0]
+# runware-ray32.md section 8: an edit as lumakit sends it (quoted in test_request.py).
+SPEC_SECTION_8 = SPEC_EXAMPLE[0]
 
 # Every documented task field on one edit (spec section 2): nothing Runware documents is refused.
 EVERY_DOCUMENTED_FIELD = {

@@ -23,7 +23,7 @@ from ..request import Controls, ModifyRequest, Strength, classify_source
 from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
 from ._run import Job
 from .knobs import DEFAULT_STRENGTH, ControlsKnob, EditKnobs, escape
-from .price import Quote, quote
+from .price import Quote, quote, show_quote
 
 PREVIEW_TASK_UUID = "00000000-0000-4000-8000-000000000000"  # stands in for the UUID minted at submit time
 _NO_CHAIN = "(type a path or URL)"
@@ -237,10 +237,7 @@ class ModifyPanel(JobPanel):
     def _show_price(self, price: Quote | None) -> None:
         """The estimate next to Generate; a run above the client's ``max_cost`` disables the button."""
         self.price = price
-        self.price_label.value = "" if price is None else escape(price.text(), quote=False)
-        over = price is not None and price.over
-        self.generate_button.disabled = self.running or over
-        self.generate_button.tooltip = price.text() if over and price is not None else ""
+        show_quote(price, self.price_label, self.generate_button, running=self.running)
 
     def _header_html(self) -> str:
         note = " · local preview renderer, not Ray" if self.backend == "local" else ""

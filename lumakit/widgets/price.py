@@ -54,6 +54,16 @@ class Quote:
         return head
 
 
+def show_quote(price: Quote | None, label: Any, button: Any, *, running: bool) -> None:
+    """Show ``price`` in ``label`` (an HTML widget) and disable ``button`` while running or over the limit."""
+    from .knobs import escape
+
+    label.value = "" if price is None else escape(price.text(), quote=False)
+    over = price is not None and price.over
+    button.disabled = running or over
+    button.tooltip = price.text() if over and price is not None else ""
+
+
 def _measure(path: str) -> tuple[float, tuple[int, int]] | None:
     """``(seconds, (width, height))`` of a local video, memoized per file version; None if unreadable."""
     p = Path(path).expanduser()

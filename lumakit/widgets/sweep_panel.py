@@ -21,7 +21,7 @@ from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, fig
 from ._run import Job
 from .knobs import ControlsKnob, escape
 from .modify_panel import PREVIEW_TASK_UUID
-from .price import Quote, quote
+from .price import Quote, quote, show_quote
 
 PRESETS: dict[str, tuple[str, ...]] = {"one per band": ONE_PER_BAND, "all nine": STRENGTHS}
 CUSTOM = "custom"
@@ -226,10 +226,7 @@ class SweepPanel(JobPanel):
     def _show_price(self, price: Quote | None) -> None:
         """The total of the selected levels (cached ones at $0); above ``max_cost`` disables the button."""
         self.price = price
-        self.price_label.value = "" if price is None else escape(price.text(), quote=False)
-        over = price is not None and price.over
-        self.run_button.disabled = self.running or over
-        self.run_button.tooltip = price.text() if over and price is not None else ""
+        show_quote(price, self.price_label, self.run_button, running=self.running)
 
     # -- running ---------------------------------------------------------------------------------------
     def start(self) -> Job | None:
