@@ -38,7 +38,7 @@ def table_estimate(jobs: list[Job]) -> Estimate:
     """Price jobs from the spec's price table; cached jobs cost 0."""
     lines, notes = [], []
     for job in jobs:
-        amount, detail = price(job.request, job.source_seconds)
+        amount, detail = price(job.request, job.source_seconds, job.source_size)
         if job.source_seconds is None and job.request.kind in ("modify", "reframe"):
             notes.append("URL/UUID sources are priced as one 5 s block (their length is not known here)")
         lines.append(

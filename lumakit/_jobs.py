@@ -31,6 +31,7 @@ class Job:
     hit: LedgerEntry | None = None
     adopt: LedgerEntry | None = None
     media_cached: set[str] = field(default_factory=set)
+    source_size: tuple[int, int] | None = None  # width, height of a local source (its price tier)
 
 
 async def prepare_many(plans: Mapping[str, Request], cache: Cache, backend: str, force: bool) -> list[Job]:
@@ -45,12 +46,12 @@ async def prepare(request: Request, label: str, cache: Cache, backend: str, forc
         if src.kind == "path":
             digests[src.value] = await asyncio.to_thread(file_digest, src.value)
     key = request.canonical_key(digests)
-    seconds = None
+    seconds, size = None, None
     video = getattr(request, "video", None)
     if video is not None and video.local_path and Path(video.local_path).is_file():
-        seconds = await asyncio.to_thread(source_seconds, video.local_path)
+        seconds, size = await asyncio.to_thread(source_info, video.local_path)
         check_source_length(request.kind, seconds, video.local_path)  # the 18 s / 30 s check, by job kind
-    job = Job(request, label, key, digests, seconds)
+    job = Job(request, label, key, digests, seconds, source_size=size)
     if not force:
         job.hit = cache.lookup(key, backend)
         if job.hit is None:
@@ -73,14 +74,15 @@ def as_plans(work: Any) -> dict[str, Request]:
     return {f"{r.kind}_{i + 1}": r for i, r in enumerate(items)}
 
 
-def source_seconds(path: str) -> float | None:
-    """Source length for pricing and the length limits (``None`` when lumakit.media is not available)."""
+def source_info(path: str) -> tuple[float | None, tuple[int, int] | None]:
+    """Source length and size for pricing and the length limits (``None`` when lumakit.media is missing)."""
     try:
         from . import media
     except ImportError as exc:
         log.debug("lumakit.media not importable (%s): skipping the source-length check", exc)
-        return None
-    return float(media.probe(path).duration)
+        return None, None
+    info = media.probe(path)
+    return float(info.duration), (int(info.width), int(info.height))
 
 
 def request_from_wire(wire: Mapping[str, Any] | None) -> Any:

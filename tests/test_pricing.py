@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from _clips import make_clip
+from _fake_runware import FakeRunware, make_client
 
 from lumakit import pricing
+from lumakit.errors import BudgetError
 from lumakit.local import tariff
 from lumakit.request import OUTPUT_SIZES, GenerateRequest, ModifyRequest, ReframeRequest, tier_of_size
 
@@ -106,3 +111,19 @@ def test_the_local_tariff_is_the_same_table() -> None:
         assert local["cost"] == usd(req, seconds)
         assert local["rate"] * local["seconds"] == pytest.approx(local["cost"], abs=1e-3)
     assert tariff.estimate(ModifyRequest(URL, "x", hdr=True), 3.0)["job"] == "edit_hdr"
+
+
+def test_the_budget_guard_prices_a_1080p_source_at_its_own_tier(tmp_path) -> None:
+    clip = make_clip(tmp_path / "hd.mp4", seconds=1.0, fps=2, w=1920, h=1080)
+    fake = FakeRunware(polls=1)
+
+    async def go():
+        async with make_client(fake, tmp_path) as client:
+            with pytest.raises(BudgetError) as info:
+                await client.modify(str(clip), "x", strength="flex_2", max_cost=2.0)
+            await client.modify(str(clip), "x", strength="flex_2", resolution="360p", max_cost=2.0)
+            return info.value
+
+    err = asyncio.run(go())
+    assert err.estimate == pytest.approx(2.16) and "1080p" in str(err)  # not the 720p floor's $1.08
+    assert len(fake.posts("videoInference")) == 1  # only the 360p edit ($0.54) was sent
