@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import uuid
 
+import httpx
 import pytest
 from _clips import make_clip
 from _fake_runware import FakeRunware, make_client
 
 from lumakit import pricing
 from lumakit.errors import BudgetError
-from lumakit.local import tariff
+from lumakit.local import LocalServer, tariff
 from lumakit.request import OUTPUT_SIZES, GenerateRequest, ModifyRequest, ReframeRequest, tier_of_size
 
 URL = "https://example.org/clip.mp4"
@@ -127,3 +130,22 @@ def test_the_budget_guard_prices_a_1080p_source_at_its_own_tier(tmp_path) -> Non
     err = asyncio.run(go())
     assert err.estimate == pytest.approx(2.16) and "1080p" in str(err)  # not the 720p floor's $1.08
     assert len(fake.posts("videoInference")) == 1  # only the 360p edit ($0.54) was sent
+
+
+def test_the_local_backend_prices_an_edit_at_its_sources_tier_too(tmp_path) -> None:
+    clip = make_clip(tmp_path / "hd.mp4", seconds=1.0, fps=2, w=1920, h=1080)
+    auth = {"Authorization": "Bearer test-key"}
+    with LocalServer(tmp_path / "data") as server:
+
+        def post(tasks, **headers):
+            return httpx.post(server.url, json=tasks, headers={**auth, **headers}, timeout=60).json()
+
+        b64 = base64.b64encode(clip.read_bytes()).decode()
+        up = {"taskType": "mediaStorage", "taskUUID": str(uuid.uuid4()), "operation": "upload", "media": b64}
+        video = post([up])["data"][0]["mediaUUID"]
+        costs = []
+        for extra in ({}, {"resolution": "360p"}):
+            task = {"taskType": "videoInference", "taskUUID": str(uuid.uuid4()), "model": "luma:ray@3.2",
+                    "positivePrompt": "x", "inputs": {"video": video}, **extra}  # fmt: skip
+            costs.append(post([task], **{"X-Runware-Dry-Run": "1"})["data"][0]["cost"])
+    assert costs == [2.16, 0.54]  # a 1080p source without resolution: its own tier, as the client prices it

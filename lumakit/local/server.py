@@ -275,7 +275,7 @@ class LocalServer:
                     "taskUUID",
                 )
         inputs, seconds = self._resolve_inputs(request)
-        price = tariff.estimate(request, seconds)
+        price = tariff.estimate(request, seconds, inputs.get("video"))
         meta = _local_meta(costEstimate=price["cost"], pricing=price)
         if dry_run:
             with self._lock:
