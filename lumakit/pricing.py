@@ -94,7 +94,7 @@ def _row(request: Any) -> str:
     return "HDR" if getattr(request, "hdr", None) else "SDR"
 
 
-def _missing(table: dict[str, float], tier: str, row: str, kind: str) -> float:
+def _unit(table: dict[str, float], tier: str, row: str, kind: str) -> float:
     try:
         return table[tier]
     except KeyError:
@@ -137,7 +137,7 @@ def price(
             round(usd, 4), tier, row, 5.0 if short else 10.0, f"{tag}, {length} source -> {block} price"
         )
     table = {"SDR": GENERATE_5S, "HDR": GENERATE_HDR_5S, "HDR+EXR": GENERATE_HDR_EXR_5S}[row]
-    unit = _missing(table, tier, row, "text/image-to-video")
+    unit = _unit(table, tier, row, "text/image-to-video")
     duration = getattr(request, "duration", 5) or 5
     usd = unit * (GENERATE_10S_FACTOR if duration > 5 else 1.0)
     tag = tier if row == "SDR" else f"{tier} {row}"
