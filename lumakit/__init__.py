@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "ModifyRequest": "request",
     "GenerateRequest": "request",
     "ReframeRequest": "request",
+    "Keyframe": "request",
     "STRENGTHS": "request",
     "BANDS": "request",
     "ONE_PER_BAND": "request",
@@ -75,6 +76,7 @@ _SUBMODULES = {
     "widgets",
     "local",
     "samples",
+    "pricing",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
@@ -119,6 +121,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         STRENGTHS,
         Controls,
         GenerateRequest,
+        Keyframe,
         ModifyRequest,
         ReframeRequest,
         Strength,

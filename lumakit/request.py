@@ -25,16 +25,20 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import RequestError
+from .errors import MediaError, RequestError
 
 # ---- protocol constants (one place; [doc]/[up]/[ours] as in runware-ray32.md) -----------------------------
 MODEL = "luma:ray@3.2"  # [doc]
 TASK_TYPE = "videoInference"  # [doc]
 MAX_PROMPT_CHARS = 6000  # [up]
-MAX_SOURCE_SECONDS = 18.0  # [up]; another host says 30 s
+MAX_EDIT_SECONDS = 18.0  # [up] ComfyUI core's Ray 3.2 edit node: an edit takes at most 18 s of source
+MAX_REFRAME_SECONDS = 30.0  # [up] ComfyUI core's reframe node (and two other hosts): up to 30 s
+#: Longest source per job kind, in seconds.
+MAX_SOURCE_SECONDS_BY_KIND = {"modify": MAX_EDIT_SECONDS, "reframe": MAX_REFRAME_SECONDS}
+MAX_SOURCE_SECONDS = MAX_EDIT_SECONDS  # the edit limit, under its old name
 RESOLUTIONS = ("360p", "540p", "720p", "1080p")  # [doc]
 DEFAULT_RESOLUTION = "720p"  # [ours]
-HDR_RESOLUTIONS = ("720p", "1080p")  # [doc]
+HDR_RESOLUTIONS = ("720p", "1080p")  # [doc] text/image-to-video only; edits take HDR at every tier [doc]
 DURATIONS = (5, 10)  # [doc]
 IMAGE_TO_VIDEO_DURATIONS = (5,)  # [up]
 OUTPUT_FORMATS = ("MP4", "WEBM", "MOV")  # [doc]
@@ -42,8 +46,39 @@ OUTPUT_QUALITY_RANGE = (20, 99)  # [doc]
 TTL_RANGE = (60, 2_592_000)  # [doc]
 POSE_STRENGTHS = ("precise", "coarse")  # [doc]
 ASPECT_RATIOS = ("9:16", "3:4", "1:1", "4:3", "16:9", "21:9")  # [up]
+JOB_NAMES = {"modify": "edit", "reframe": "reframe", "generate": "text/image-to-video"}
 UNSUPPORTED_FIELDS = ("seed", "negativePrompt", "fps", "steps", "CFGScale")  # [doc: absent from the schema]
 FRAME_POSITIONS = ("first", "last")  # [doc]
+OUTPUT_TYPES = ("URL",)  # [doc] the only value for Ray
+DELIVERY_METHODS = ("async", "sync")  # [doc]
+
+# ---- the wire's field names, by level (spec section 2) [doc]; anything else is refused --------------------
+#: Documented task fields lumakit does not model: send them with ``extra={...}`` on any request.
+EXTRA_FIELDS = ("webhookURL", "uploadEndpoint", "safety", "numberResults")
+#: Wire fields that lumakit's own parameters own -> the lumakit parameter to use instead.
+OWNED_FIELDS = {
+    "taskType": "the request class (ModifyRequest, GenerateRequest, ReframeRequest) sets it",
+    "taskUUID": "the client sets it (one fresh UUID per task)",
+    "model": "lumakit sets it (always luma:ray@3.2)",
+    "positivePrompt": "use prompt=",
+    "inputs": "use video= / image= / last_image= / keyframes=",
+    "settings": "use strength= / controls= / auto_controls= / hdr= / exr_export= / loop= / source_position=",
+    "width": "use width=",
+    "height": "use height=",
+    "resolution": "use resolution=",
+    "duration": "use duration=",
+    "outputType": "lumakit sets it (always URL); use output_format=",
+    "outputFormat": "use output_format=",
+    "outputQuality": "use output_quality=",
+    "ttl": "use ttl=",
+    "deliveryMethod": "the client sets it (always async)",
+    "includeCost": "the client sets it (always true)",
+}
+TASK_FIELDS = (*OWNED_FIELDS, *EXTRA_FIELDS)
+INPUT_FIELDS = ("video", "frameImages")
+FRAME_IMAGE_FIELDS = ("image", "frame")
+SETTINGS_FIELDS = ("edit", "sourcePosition", "loop", "hdr", "exrExport")
+EDIT_FIELDS = ("strength", "controls", "autoControls")
 
 # (aspect ratio, tier) -> (width, height) [ours]: equal area to the tier's 16:9 frame, sides rounded to 16;
 # 16:9 and 9:16 are the exact tiers. Matches the documented sizes 1280x720, 720x1280, 960x960, 832x1104.
@@ -74,6 +109,26 @@ OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
     ("21:9", "1080p"): (2192, 944),
 }
 
+#: The tier of every size in the table above: 960x960, 832x1104 and 1104x832 are 720p sizes (equal area).
+SIZE_TIERS: dict[tuple[int, int], str] = {size: tier for (_, tier), size in OUTPUT_SIZES.items()}
+#: Pixels in each tier's 16:9 frame; a size in no table takes the tier of the nearest pixel count [ours].
+TIER_PIXELS = {"360p": 640 * 360, "540p": 960 * 540, "720p": 1280 * 720, "1080p": 1920 * 1080}
+
+
+def tier_of_size(width: int, height: int) -> str:
+    """The resolution tier of an output size: the tier whose size table holds it, else the tier of the
+    nearest pixel count (a tie goes to the higher tier).
+
+    >>> tier_of_size(832, 1104), tier_of_size(1920, 800), tier_of_size(100, 100)
+    ('720p', '1080p', '360p')
+    """
+    known = SIZE_TIERS.get((int(width), int(height)))
+    if known is not None:
+        return known
+    pixels = int(width) * int(height)
+    return min(RESOLUTIONS, key=lambda t: (abs(TIER_PIXELS[t] - pixels), -RESOLUTIONS.index(t)))
+
+
 # \Z, not $: "$" would also accept a trailing newline
 _UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
@@ -81,6 +136,40 @@ _UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 def is_uuid(text: object) -> bool:
     """Whether ``text`` is a UUID (8-4-4-4-12 hex digits, any case): one check for both sides of the wire."""
     return isinstance(text, str) and _UUID_RE.match(text) is not None
+
+
+def _did_you_mean(name: Any, candidates: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for a close candidate (case, ``_`` and ``-`` ignored), else ``""``."""
+    if not isinstance(name, str):
+        return ""
+    norm = {c.lower().replace("_", "").replace("-", ""): c for c in candidates}
+    close = difflib.get_close_matches(name.lower().replace("_", "").replace("-", ""), list(norm), n=1)
+    return f"; did you mean {norm[close[0]]!r}?" if close else ""
+
+
+def source_length_problem(kind: str, seconds: float, *, tolerance: float = 1e-6) -> str | None:
+    """Why a source of ``seconds`` is too long for a job of ``kind`` (``"modify"``, ``"reframe"``), or None.
+
+    >>> source_length_problem("reframe", 20.0) is None
+    True
+    >>> source_length_problem("modify", 20.0)
+    'the source is 20.0 s long; a Ray 3.2 edit takes at most 18 s of source (trim it)'
+    """
+    limit = MAX_SOURCE_SECONDS_BY_KIND.get(kind)
+    if limit is None or seconds <= limit + tolerance:
+        return None
+    return (
+        f"the source is {seconds:.1f} s long; a Ray 3.2 {JOB_NAMES[kind]} takes at most {limit:g} s of "
+        "source (trim it)"
+    )
+
+
+def check_source_length(kind: str, seconds: float | None, path: Any = "video") -> None:
+    """Raise :class:`~lumakit.errors.MediaError` (naming ``path``) when the source is over the limit of
+    its job kind; ``seconds=None`` (length unknown) passes."""
+    problem = None if seconds is None else source_length_problem(kind, seconds)
+    if problem is not None:
+        raise MediaError(path, problem)
 
 
 # ---- strength ------------------------------------------------------------------------------------------
@@ -262,7 +351,7 @@ class Controls:
                     f"controls.{key}",
                     v,
                     list(_CONTROL_WIRE),
-                    message=f"unknown control {key!r}",
+                    message=f"unknown control {key!r}{_did_you_mean(key, [*_CONTROL_WIRE, *by_wire])}",
                     code="invalidControls",
                     wire=f"settings.edit.controls.{key}",
                 )
@@ -403,6 +492,84 @@ def _check_bool(name: str, value: Any, wire: str) -> bool | None:
     return value
 
 
+def _unsupported(name: str, value: Any, wire: str | None = None) -> RequestError:
+    return RequestError(
+        name,
+        value,
+        None,
+        message=f"Ray 3.2 does not take {name!r} (results are not reproducible by seed, and negative "
+        "prompts, fps, steps and CFG scale are not part of its schema)",
+        code="unsupportedParameter",
+        wire=wire or name,
+    )
+
+
+def _unknown(name: Any, value: Any, allowed: Iterable[str], wire: str, where: str) -> RequestError:
+    allowed = tuple(allowed)
+    return RequestError(
+        wire,
+        value,
+        allowed,
+        message=f"unknown field {name!r} in {where}{_did_you_mean(name, allowed)}",
+        code="invalidParameter",
+        wire=wire,
+    )
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://"))
+
+
+def _check_extra(extra: Any) -> dict[str, Any] | None:
+    """``extra={...}``: documented task fields lumakit does not model (:data:`EXTRA_FIELDS`), sent as given.
+
+    A key that a lumakit parameter already owns is refused with that parameter's name, so one value can
+    never be set twice.
+    """
+    if extra is None:
+        return None
+    if not isinstance(extra, Mapping):
+        raise RequestError("extra", extra, "a dict of task fields, e.g. {'webhookURL': 'https://...'}")
+    out: dict[str, Any] = {}
+    for key, value in extra.items():
+        name = f"extra[{key!r}]"
+        if key in OWNED_FIELDS:
+            raise RequestError(
+                name,
+                value,
+                None,
+                message=f"extra={{{key!r}: ...}}: lumakit models {key}: {OWNED_FIELDS[key]}",
+                code="conflictingParameters",
+                wire=key,
+            )
+        if key in UNSUPPORTED_FIELDS:
+            raise _unsupported(key, value)
+        if key not in EXTRA_FIELDS:
+            raise RequestError(
+                name,
+                value,
+                EXTRA_FIELDS,
+                message=f"extra key {key!r} is not a documented task field lumakit leaves to extra="
+                f"{_did_you_mean(key, TASK_FIELDS)}",
+                wire=str(key),
+            )
+        if key in ("webhookURL", "uploadEndpoint") and not _is_url(value):
+            raise RequestError(name, value, "an http(s) URL", wire=key)
+        if key == "safety" and not isinstance(value, Mapping):
+            raise RequestError(name, value, "a JSON object (dict)", wire=key)
+        if key == "numberResults" and (value != 1 or isinstance(value, bool)):
+            raise RequestError(
+                name,
+                value,
+                (1,),
+                message="lumakit downloads one result per task; numberResults above 1 would bill "
+                "results it never fetches",
+                wire=key,
+            )
+        out[key] = dict(value) if isinstance(value, Mapping) else value
+    return out or None
+
+
 def _conflict(parameter: str, message: str, wire: str) -> RequestError:
     return RequestError(parameter, None, None, message=message, code="conflictingParameters", wire=wire)
 
@@ -485,8 +652,11 @@ def _new_task(kind: str, task_uuid: str | None, prompt: str) -> dict[str, Any]:
     return task
 
 
-def _finish_task(task: dict[str, Any], output: OutputOptions, delivery: bool) -> dict[str, Any]:
+def _finish_task(
+    task: dict[str, Any], output: OutputOptions, delivery: bool, extra: Mapping[str, Any] | None
+) -> dict[str, Any]:
     task.update(output.to_wire())
+    task.update(extra or {})
     if delivery:
         task["deliveryMethod"] = "async"
         task["includeCost"] = True
@@ -542,6 +712,9 @@ class ModifyRequest(_RequestBase):
 
     Give ``strength`` (one of :data:`STRENGTHS`) and/or ``controls``, or ``auto_controls=True`` alone.
     The output keeps the source's aspect ratio and length; reframing is a separate :class:`ReframeRequest`.
+    ``keyframes=[Keyframe(image, "first")]`` adds a restyled anchor frame that pins the target look
+    (``inputs.frameImages`` beside ``inputs.video``). ``extra`` carries documented task fields lumakit does
+    not model (:data:`EXTRA_FIELDS`, e.g. ``{"webhookURL": "https://..."}``).
     """
 
     video: Any
@@ -553,6 +726,8 @@ class ModifyRequest(_RequestBase):
     hdr: bool | None = None
     exr_export: bool | None = None
     output: OutputOptions = field(default_factory=OutputOptions)
+    keyframes: tuple[Keyframe, ...] = ()
+    extra: Mapping[str, Any] | None = None
 
     kind = "modify"
 
@@ -561,6 +736,8 @@ class ModifyRequest(_RequestBase):
         _check_file(source, "video")
         object.__setattr__(self, "video", source)
         _check_prompt(self.prompt)
+        object.__setattr__(self, "keyframes", _coerce_keyframes(self.keyframes))
+        object.__setattr__(self, "extra", _check_extra(self.extra))
         if self.strength is not None:
             object.__setattr__(self, "strength", Strength.coerce(self.strength))
         controls = Controls.coerce(self.controls)
@@ -583,10 +760,10 @@ class ModifyRequest(_RequestBase):
                 "settings.edit.autoControls",
             )
         _check_choice("resolution", self.resolution, RESOLUTIONS, "resolution", "invalidResolution")
-        _check_hdr(self.hdr, self.exr_export, self.resolution)
+        _check_hdr(self.hdr, self.exr_export, None)  # edits take HDR at every tier [doc]
 
     def sources(self) -> list[Source]:
-        return [self.video]
+        return [self.video, *(k.image for k in self.keyframes)]
 
     @property
     def edit(self) -> dict[str, Any]:
@@ -596,8 +773,9 @@ class ModifyRequest(_RequestBase):
             edit["autoControls"] = True
         if self.strength is not None:
             edit["strength"] = str(self.strength)
-        if self.controls is not None:
-            edit["controls"] = self.controls.to_wire()
+        controls = Controls.coerce(self.controls)  # __post_init__ already made it a Controls
+        if controls is not None:
+            edit["controls"] = controls.to_wire()
         return edit
 
     def to_task(
@@ -605,7 +783,7 @@ class ModifyRequest(_RequestBase):
     ) -> dict[str, Any]:
         """The wire dict. ``media`` maps a local path to its uploaded mediaUUID (the client fills it)."""
         task = _new_task(self.kind, task_uuid, self.prompt)
-        task["inputs"] = {"video": _source_wire(self.video, media)}
+        task["inputs"] = {"video": _source_wire(self.video, media), **_frame_images(self.keyframes, media)}
         settings: dict[str, Any] = {}
         if self.edit:
             settings["edit"] = self.edit
@@ -617,20 +795,21 @@ class ModifyRequest(_RequestBase):
             task["settings"] = settings
         if self.resolution is not None:
             task["resolution"] = self.resolution
-        return _finish_task(task, self.output, delivery)
+        return _finish_task(task, self.output, delivery, self.extra)
 
 
-def _check_hdr(hdr: Any, exr_export: Any, resolution: str | None) -> None:
+def _check_hdr(hdr: Any, exr_export: Any, tier: str | None) -> None:
+    """HDR flags; ``tier`` is checked against :data:`HDR_RESOLUTIONS` (text/image-to-video only)."""
     _check_bool("hdr", hdr, "settings.hdr")
     _check_bool("exr_export", exr_export, "settings.exrExport")
     if exr_export and not hdr:
         raise _conflict("exr_export", "exr_export=True needs hdr=True", "settings.exrExport")
-    if hdr and resolution is not None and resolution not in HDR_RESOLUTIONS:
+    if hdr and tier is not None and tier not in HDR_RESOLUTIONS:
         raise RequestError(
             "resolution",
-            resolution,
+            tier,
             HDR_RESOLUTIONS,
-            message=f"hdr=True needs resolution in {HDR_RESOLUTIONS}, got {resolution!r}",
+            message=f"hdr=True on text/image-to-video needs a 720p or 1080p output, got {tier}",
             code="conflictingParameters",
             wire="settings.hdr",
         )
@@ -661,6 +840,35 @@ class Keyframe:
             )
 
 
+def _coerce_keyframes(items: Any) -> tuple[Keyframe, ...]:
+    """Keyframes from :class:`Keyframe`, ``(image, frame)`` pairs or ``{"image", "frame"}`` dicts; one
+    image per frame."""
+    if items is None:
+        return ()
+    if isinstance(items, (str, Keyframe, Mapping)) or not isinstance(items, Iterable):
+        raise RequestError(
+            "keyframes",
+            items,
+            'a list of lk.Keyframe(image, "first" | "last" | index)',
+            code="invalidFrameImages",
+            wire="inputs.frameImages",
+        )
+    anchors = tuple(
+        k if isinstance(k, Keyframe) else Keyframe(*k) if isinstance(k, (tuple, list)) else Keyframe(**k)
+        for k in items
+    )
+    positions = [k.frame for k in anchors]
+    if len(set(positions)) != len(positions):
+        raise _conflict("keyframes", f"two images for the same frame: {positions}", "inputs.frameImages")
+    return anchors
+
+
+def _frame_images(keyframes: Iterable[Keyframe], media: Mapping[str, str] | None) -> dict[str, Any]:
+    """``{"frameImages": [...]}`` for the ``inputs`` object, or ``{}`` when there are none."""
+    frames = [{"image": _source_wire(k.image, media), "frame": k.frame} for k in keyframes]
+    return {"frameImages": frames} if frames else {}
+
+
 @dataclass(frozen=True)
 class GenerateRequest(_RequestBase):
     """Text-to-video, or image-to-video with ``image`` (first frame), ``last_image`` and/or ``keyframes``."""
@@ -678,16 +886,14 @@ class GenerateRequest(_RequestBase):
     hdr: bool | None = None
     exr_export: bool | None = None
     output: OutputOptions = field(default_factory=OutputOptions)
+    extra: Mapping[str, Any] | None = None
 
     kind = "generate"
 
     def __post_init__(self) -> None:
         _check_prompt(self.prompt)
-        anchors = list(self.keyframes or ())
-        anchors = [
-            k if isinstance(k, Keyframe) else Keyframe(*k) if isinstance(k, (tuple, list)) else Keyframe(**k)
-            for k in anchors
-        ]
+        object.__setattr__(self, "extra", _check_extra(self.extra))
+        anchors = list(_coerce_keyframes(self.keyframes))
         if self.image is not None:
             anchors.insert(0, Keyframe(self.image, "first"))
         if self.last_image is not None:
@@ -712,9 +918,9 @@ class GenerateRequest(_RequestBase):
         _check_choice("resolution", self.resolution, RESOLUTIONS, "resolution", "invalidResolution")
         if self.resolution is not None and self.width is not None:
             raise _conflict("resolution", "give resolution or width/height, not both", "resolution")
-        _resolve_size(self.aspect_ratio, self.resolution, self.width, self.height, default_ar="16:9")
+        size = _resolve_size(self.aspect_ratio, self.resolution, self.width, self.height, default_ar="16:9")
         _check_bool("loop", self.loop, "settings.loop")
-        _check_hdr(self.hdr, self.exr_export, self.resolution)
+        _check_hdr(self.hdr, self.exr_export, self.resolution or (tier_of_size(*size) if size else None))
         if self.loop and (self.duration == 10 or self.hdr or "last" in positions):
             raise _conflict(
                 "loop", "loop=True does not go with a 10 s duration, hdr or a last frame", "settings.loop"
@@ -734,11 +940,7 @@ class GenerateRequest(_RequestBase):
     ) -> dict[str, Any]:
         task = _new_task(self.kind, task_uuid, self.prompt)
         if self.keyframes:
-            task["inputs"] = {
-                "frameImages": [
-                    {"image": _source_wire(k.image, media), "frame": k.frame} for k in self.keyframes
-                ]
-            }
+            task["inputs"] = _frame_images(self.keyframes, media)
         settings = {
             k: v
             for k, v in (("loop", self.loop), ("hdr", self.hdr), ("exrExport", self.exr_export))
@@ -752,7 +954,7 @@ class GenerateRequest(_RequestBase):
         else:
             task["resolution"] = self.resolution or DEFAULT_RESOLUTION
         task["duration"] = self.duration
-        return _finish_task(task, self.output, delivery)
+        return _finish_task(task, self.output, delivery, self.extra)
 
 
 # ---- reframe -------------------------------------------------------------------------------------------
@@ -772,6 +974,7 @@ class ReframeRequest(_RequestBase):
     height: int | None = None
     source_position: tuple[float, float, float, float] | Mapping[str, float] | None = None
     output: OutputOptions = field(default_factory=OutputOptions)
+    extra: Mapping[str, Any] | None = None
 
     kind = "reframe"
 
@@ -780,6 +983,7 @@ class ReframeRequest(_RequestBase):
         _check_file(source, "video")
         object.__setattr__(self, "video", source)
         _check_prompt(self.prompt)
+        object.__setattr__(self, "extra", _check_extra(self.extra))
         _check_choice("resolution", self.resolution, RESOLUTIONS, "resolution", "invalidResolution")
         if self.aspect_ratio is None and self.width is None:
             raise RequestError(
@@ -812,7 +1016,7 @@ class ReframeRequest(_RequestBase):
             x, y, w, h = self.source_position  # type: ignore[misc]
             task["settings"] = {"sourcePosition": {"x": x, "y": y, "width": w, "height": h}}
         task["width"], task["height"] = self.size
-        return _finish_task(task, self.output, delivery)
+        return _finish_task(task, self.output, delivery, self.extra)
 
 
 def _check_position(pos: Any) -> tuple[float, float, float, float]:
@@ -872,16 +1076,7 @@ def build(kind: str, **options: Any) -> ModifyRequest | GenerateRequest | Refram
     output_kw = {k: options.pop(k) for k in _OUTPUT_FIELDS if k in options}
     for name in list(options):
         if name in _SNAKE_UNSUPPORTED or name in UNSUPPORTED_FIELDS:
-            raise RequestError(
-                name,
-                options[name],
-                None,
-                message=f"Ray 3.2 does not take {name!r} (results are not "
-                "reproducible by seed, and negative prompts, fps, steps and CFG scale are not part "
-                "of its schema)",
-                code="unsupportedParameter",
-                wire=_SNAKE_UNSUPPORTED.get(name, name),
-            )
+            raise _unsupported(name, options[name], _SNAKE_UNSUPPORTED.get(name, name))
         if name not in allowed:
             close = difflib.get_close_matches(name, allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -895,11 +1090,35 @@ def build(kind: str, **options: Any) -> ModifyRequest | GenerateRequest | Refram
     return cls(**options, output=OutputOptions(**output_kw))
 
 
+def _check_fields(obj: Any, allowed: Iterable[str], where: str, prefix: str) -> Mapping[str, Any]:
+    """``obj`` must be a JSON object with keys from ``allowed``; an unknown key names its dotted path."""
+    if not isinstance(obj, Mapping):
+        raise RequestError(where, obj, "a JSON object", code="invalidParameter", wire=where)
+    allowed = tuple(allowed)
+    for key in obj:
+        if key in UNSUPPORTED_FIELDS:
+            raise _unsupported(key, obj[key], f"{prefix}{key}")
+        if key not in allowed:
+            raise _unknown(key, obj[key], allowed, f"{prefix}{key}", where)
+    return obj
+
+
+def _refuse_on(job: str, name: str, value: Any, why: str) -> RequestError:
+    return RequestError(
+        name, value, None, message=f"{name} is not part of {job}: {why}", code="invalidParameter", wire=name
+    )
+
+
 def parse_task(task: Mapping[str, Any]) -> ModifyRequest | GenerateRequest | ReframeRequest:
     """Validate a wire ``videoInference`` task with the same rules (and error codes) as the Python side.
 
-    Used by the local backend. Local paths never appear on the wire: ``inputs.video`` must be a URL, a UUID or
-    a data URI, and a bare string is treated as base64 content.
+    Used by the local backend, so it refuses what Runware refuses, with the dotted ``parameter`` of the
+    offending field: unknown fields at any level (with a did-you-mean), fields Ray 3.2 does not take,
+    ``settings.edit`` without ``inputs.video``, HDR on a reframe, ``width``/``height`` on an edit, an
+    ``outputType`` other than ``URL``. Every field Runware documents for the task is accepted; the ones
+    lumakit does not model (:data:`EXTRA_FIELDS` but ``numberResults``, which the server decides on) come back
+    in the request's ``extra``. Local paths never appear on the wire: ``inputs.video`` must be a URL, a UUID
+    or a data URI, and a bare string is treated as base64 content.
     """
     if not isinstance(task, Mapping):
         raise RequestError("task", task, "a JSON object", code="invalidTask", wire="task")
@@ -912,16 +1131,7 @@ def parse_task(task: Mapping[str, Any]) -> ModifyRequest | GenerateRequest | Ref
         raise RequestError("taskUUID", uid, "a UUID v4 string", code="invalidTaskUUID", wire="taskUUID")
     if task.get("model") != MODEL:
         raise RequestError("model", task.get("model"), (MODEL,), code="invalidModel", wire="model")
-    for name in UNSUPPORTED_FIELDS:
-        if name in task:
-            raise RequestError(
-                name,
-                task[name],
-                None,
-                message=f"Ray 3.2 does not take {name!r}",
-                code="unsupportedParameter",
-                wire=name,
-            )
+    _check_fields(task, TASK_FIELDS, "the task", "")
     if "positivePrompt" not in task:
         raise RequestError(
             "prompt",
@@ -931,11 +1141,19 @@ def parse_task(task: Mapping[str, Any]) -> ModifyRequest | GenerateRequest | Ref
             code="invalidPositivePrompt",
             wire="positivePrompt",
         )
-    inputs = task.get("inputs") or {}
-    settings = task.get("settings") or {}
-    if not isinstance(inputs, Mapping) or not isinstance(settings, Mapping):
-        raise RequestError("inputs/settings", None, "JSON objects", code="invalidTask", wire="inputs")
-    edit = settings.get("edit")
+    inputs = _check_fields(task.get("inputs", {}), INPUT_FIELDS, "inputs", "inputs.")
+    settings = _check_fields(task.get("settings", {}), SETTINGS_FIELDS, "settings", "settings.")
+    if "outputType" in task:
+        _check_choice("outputType", task["outputType"], OUTPUT_TYPES, "outputType", "invalidOutputType")
+    if "deliveryMethod" in task:
+        _check_choice(
+            "deliveryMethod", task["deliveryMethod"], DELIVERY_METHODS, "deliveryMethod", "invalidParameter"
+        )
+    _check_bool("includeCost", task.get("includeCost"), "includeCost")
+    count = task.get("numberResults", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise RequestError("numberResults", count, "an integer >= 1", wire="numberResults")
+    extra = {k: task[k] for k in EXTRA_FIELDS if k in task and k != "numberResults"} or None
     output = OutputOptions(task.get("outputFormat"), task.get("outputQuality"), task.get("ttl"))
 
     def wire_source(value: Any, parameter: str) -> Source:
@@ -944,69 +1162,8 @@ def parse_task(task: Mapping[str, Any]) -> ModifyRequest | GenerateRequest | Ref
             return Source("data", src.value)
         return src
 
-    if "video" in inputs:
-        video = wire_source(inputs["video"], "video")
-        is_reframe = "width" in task or "sourcePosition" in settings
-        if is_reframe and edit is None:
-            if "duration" in task:
-                raise RequestError(
-                    "duration",
-                    task["duration"],
-                    None,
-                    message="reframe output follows the source; duration is not sent",
-                    code="invalidDuration",
-                    wire="duration",
-                )
-            pos = settings.get("sourcePosition")
-            return ReframeRequest(
-                video=video,
-                prompt=task["positivePrompt"],
-                width=task.get("width"),
-                height=task.get("height"),
-                resolution=task.get("resolution"),
-                source_position=pos,
-                output=output,
-            )
-        for name in ("width", "height", "duration"):
-            if name in task:
-                raise RequestError(
-                    name,
-                    task[name],
-                    None,
-                    message=f"an edit keeps the source's aspect ratio and "
-                    f"length; {name!r} is not sent on an edit",
-                    code="invalidParameter",
-                    wire=name,
-                )
-        if edit is not None and not isinstance(edit, Mapping):
-            raise RequestError(
-                "settings.edit", edit, "a JSON object", code="invalidParameter", wire="settings.edit"
-            )
-        edit = edit or {}
-        unknown = set(edit) - {"strength", "controls", "autoControls"}
-        if unknown:
-            name = sorted(unknown)[0]
-            raise RequestError(
-                name,
-                edit[name],
-                ("strength", "controls", "autoControls"),
-                message=f"unknown edit field {name!r}",
-                code="invalidParameter",
-                wire=f"settings.edit.{name}",
-            )
-        return ModifyRequest(
-            video=video,
-            prompt=task["positivePrompt"],
-            strength=edit.get("strength"),
-            controls=edit.get("controls"),
-            auto_controls=edit.get("autoControls", False),
-            resolution=task.get("resolution"),
-            hdr=settings.get("hdr"),
-            exr_export=settings.get("exrExport"),
-            output=output,
-        )
-    frames = inputs.get("frameImages") or []
-    if not isinstance(frames, list) or not all(isinstance(f, Mapping) and "image" in f for f in frames):
+    frames = inputs.get("frameImages", [])
+    if not isinstance(frames, list):
         raise RequestError(
             "frameImages",
             frames,
@@ -1014,18 +1171,102 @@ def parse_task(task: Mapping[str, Any]) -> ModifyRequest | GenerateRequest | Ref
             code="invalidFrameImages",
             wire="inputs.frameImages",
         )
+    for i, f in enumerate(frames):
+        _check_fields(f, FRAME_IMAGE_FIELDS, f"inputs.frameImages[{i}]", "inputs.frameImages.")
+        if "image" not in f:
+            raise RequestError(
+                "frameImages", f, "{image, frame}", code="invalidFrameImages", wire="inputs.frameImages.image"
+            )
     keyframes = tuple(Keyframe(wire_source(f["image"], "image"), f.get("frame", "first")) for f in frames)
-    return GenerateRequest(
+    edit = settings.get("edit")
+
+    if "video" not in inputs:
+        if edit is not None:
+            raise RequestError(
+                "video",
+                None,
+                None,
+                message="settings.edit needs the clip to edit in inputs.video (without it the task would "
+                "be text-to-video)",
+                code="invalidVideo",
+                wire="inputs.video",
+            )
+        if "sourcePosition" in settings:
+            why = "it places a reframe's source (inputs.video)"
+            raise _refuse_on(
+                "text/image-to-video", "settings.sourcePosition", settings["sourcePosition"], why
+            )
+        return GenerateRequest(
+            prompt=task["positivePrompt"],
+            keyframes=keyframes,
+            duration=task.get("duration", 5),
+            resolution=task.get("resolution"),
+            width=task.get("width"),
+            height=task.get("height"),
+            loop=settings.get("loop"),
+            hdr=settings.get("hdr"),
+            exr_export=settings.get("exrExport"),
+            output=output,
+            extra=extra,
+        )
+
+    video = wire_source(inputs["video"], "video")
+    if "duration" in task:
+        raise RequestError(
+            "duration",
+            task["duration"],
+            None,
+            message="an edit or reframe follows the source's length; duration is not sent",
+            code="invalidDuration",
+            wire="duration",
+        )
+    if "loop" in settings:
+        why = "loop is for text/image-to-video"
+        raise _refuse_on("an edit or reframe", "settings.loop", settings["loop"], why)
+    is_reframe = edit is None and ("width" in task or "height" in task or "sourcePosition" in settings)
+    if is_reframe:
+        for name in ("hdr", "exrExport"):
+            if name in settings:
+                raise _refuse_on("a reframe", f"settings.{name}", settings[name], "reframes are SDR only")
+        if frames:
+            raise _refuse_on("a reframe", "inputs.frameImages", frames, "anchor frames go with an edit")
+        return ReframeRequest(
+            video=video,
+            prompt=task["positivePrompt"],
+            width=task.get("width"),
+            height=task.get("height"),
+            resolution=task.get("resolution"),
+            source_position=settings.get("sourcePosition"),
+            output=output,
+            extra=extra,
+        )
+    for name in ("width", "height"):
+        if name in task:
+            raise RequestError(
+                name,
+                task[name],
+                None,
+                message=f"an edit keeps the source's aspect ratio and length; {name!r} is not sent on an "
+                "edit (reframing is a separate task)",
+                code="invalidParameter",
+                wire=name,
+            )
+    if "sourcePosition" in settings:
+        why = "it places a reframe's source; an edit keeps the source's framing"
+        raise _refuse_on("an edit", "settings.sourcePosition", settings["sourcePosition"], why)
+    edit = _check_fields(edit if edit is not None else {}, EDIT_FIELDS, "settings.edit", "settings.edit.")
+    return ModifyRequest(
+        video=video,
         prompt=task["positivePrompt"],
-        keyframes=keyframes,
-        duration=task.get("duration", 5),
+        strength=edit.get("strength"),
+        controls=edit.get("controls"),
+        auto_controls=edit.get("autoControls", False),
         resolution=task.get("resolution"),
-        width=task.get("width"),
-        height=task.get("height"),
-        loop=settings.get("loop"),
         hdr=settings.get("hdr"),
         exr_export=settings.get("exrExport"),
         output=output,
+        keyframes=keyframes,
+        extra=extra,
     )
 
 

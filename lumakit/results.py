@@ -117,6 +117,8 @@ class Result:
 
     def __repr__(self) -> str:
         cost = "?" if self.cost is None else f"${self.cost:.2f}"
+        if self.cost is not None and self.extra.get("cost_is_estimate"):
+            cost += " (estimate)"  # the local backend prices from the table; nothing was billed
         secs = "?" if self.seconds is None else f"{self.seconds:.1f}s"
         kind = getattr(self.request, "kind", None) or "task"
         flags = " cached" if self.cached else ""

@@ -164,6 +164,8 @@ def test_modify_panel_renders_previews_and_generates_in_chromium(playwright_api,
         wire = json.loads(preview.inner_text())
         assert wire["settings"] == {"edit": {"strength": "flex_2"}}
         assert wire["inputs"] == {"video": "<upload clip.mp4>"}
+        price = panel.locator(".lumakit-price")
+        assert price.inner_text().strip() == "≈ $1.08, estimate"  # before the run, next to Generate
         panel.screenshot(path=str(OUT / "modify-panel-before.png"))
 
         # move the strength slider one step right, from the keyboard (as a user can)
@@ -190,6 +192,11 @@ def test_modify_panel_renders_previews_and_generates_in_chromium(playwright_api,
         )
         status = panel.locator(".widget-html").filter(has_text="done").first.inner_text()
         assert "done" in status
+        page.wait_for_function(
+            "() => document.querySelector('.lumakit-modify-panel .lumakit-price')"
+            ".innerText.trim() === 'cached: $0'",
+            timeout=15_000,
+        )  # the same request again would be a cache hit
         time.sleep(0.5)
         panel.screenshot(path=str(OUT / "modify-panel-after.png"))
         page.screenshot(path=str(OUT / "modify-panel-page.png"), full_page=True)

@@ -31,6 +31,7 @@ def test_modify_on_the_local_backend_end_to_end(tmp_path, clip):
         est = client.estimate(ModifyRequest(str(clip), "x", strength="reimagine_3"))
     assert (info.width, info.height) == (160, 90) and info.duration == pytest.approx(1.0, abs=0.15)
     assert r.is_local and "local preview, not Ray" in repr(r) and r.cost is not None
+    assert f"${r.cost:.2f} (estimate)" in repr(r)  # the local backend's cost is the table's, not a bill
     assert again.cached and hit_requests == 0 and again.path == r.path
     assert chained.path.is_file() and chained.request.video.value == r.video_uuid
     assert est.source == "local tariff" and est.total > 0

@@ -50,6 +50,8 @@ def test_result_html_shows_video_request_cost_time_backend(tmp_path, monkeypatch
     local = result(tmp_path, backend="local", extra={"cost_is_estimate": True})._repr_html_()
     assert "local preview, not Ray" in local and "(estimate)" in local
     assert "local preview, not Ray" in repr(result(tmp_path, backend="local"))
+    local_text = repr(result(tmp_path, backend="local", extra={"cost_is_estimate": True}))
+    assert "$1.08 (estimate)" in local_text and "(estimate)" not in repr(result(tmp_path))
 
 
 def test_result_html_uses_lumakit_display_when_available(tmp_path):

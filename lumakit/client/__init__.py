@@ -18,10 +18,10 @@ parsing), ``_polling`` (frozen policies), ``_http`` (the HTTP session), ``_secre
 
 from __future__ import annotations
 
+from ..pricing import Estimate
 from ._async_client import AsyncClient
 from ._handles import AsyncTaskHandle, TaskHandle, TaskStatus
 from ._polling import PollPolicy, RetryPolicy
-from ._pricing import Estimate
 from ._sync_client import Client
 
 __all__ = [

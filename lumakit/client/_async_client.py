@@ -20,6 +20,7 @@ import httpx
 from ..cache import Cache, History
 from ..errors import LumakitError, RequestError, SweepError
 from ..lifecycle import TaskState
+from ..pricing import Estimate, EstimateLine
 from ..request import STRENGTHS, Request, Strength, build
 from ..results import Result, ResultSet
 from ._batch_poll import BatchPoller
@@ -29,7 +30,6 @@ from ._handles import AsyncTaskHandle
 from ._http import Clock, HttpSession, Sleep
 from ._polling import PollPolicy, RetryPolicy
 from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
-from ._pricing import Estimate, EstimateLine
 from ._progress import CallProgress, OnUpdate
 from ._runner import TaskRunner
 from ._secrets import Secret, redact

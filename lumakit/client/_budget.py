@@ -6,10 +6,11 @@ import os
 from typing import Any
 
 from ..errors import BudgetError, RequestError
+from ..pricing import Estimate, EstimateLine
+from ..pricing import price_and_detail as price
 from ..request import new_task_uuid
 from ._http import HttpSession
 from ._prepared import PreparedJob
-from ._pricing import Estimate, EstimateLine, price
 from ._protocol import error_from, items_for
 from ._uploads import Uploader
 
@@ -37,7 +38,7 @@ def table_estimate(jobs: list[PreparedJob]) -> Estimate:
     """Price jobs from the spec's price table; cached jobs cost 0."""
     lines, notes = [], []
     for job in jobs:
-        amount, detail = price(job.request, job.source_seconds)
+        amount, detail = price(job.request, job.source_seconds, job.source_size)
         if job.source_seconds is None and job.request.kind in ("modify", "reframe"):
             notes.append("URL/UUID sources are priced as one 5 s block (their length is not known here)")
         lines.append(

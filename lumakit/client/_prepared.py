@@ -17,8 +17,8 @@ from typing import Any
 
 from .._files import digest as file_digest
 from ..cache import Cache, LedgerEntry
-from ..errors import MediaError, RequestError
-from ..request import MAX_SOURCE_SECONDS, Request, parse_task
+from ..errors import RequestError
+from ..request import Request, check_source_length, parse_task
 
 log = logging.getLogger("lumakit.client")
 
@@ -32,6 +32,7 @@ class PreparedJob:
     source_seconds: float | None
     take: int = 0
     hit: LedgerEntry | None = None
+    source_size: tuple[int, int] | None = None  # width, height of a local source (its price tier)
 
     def local_sources(self) -> dict[str, str]:
         """``placeholder -> absolute path`` of each local file, kept in the ledger so the task can be
@@ -66,11 +67,12 @@ async def prepare(
         if src.kind == "path":
             digests[src.value] = await asyncio.to_thread(file_digest, src.value)
     key = request.canonical_key(digests)
-    seconds = None
+    seconds, size = None, None
     video = getattr(request, "video", None)
     if video is not None and video.local_path and Path(video.local_path).is_file():
-        seconds = await asyncio.to_thread(source_seconds, video.local_path)
-    job = PreparedJob(request, label, key, digests, seconds, take)
+        seconds, size = await asyncio.to_thread(source_info, video.local_path)
+        check_source_length(request.kind, seconds, video.local_path)  # the 18 s / 30 s check, by job kind
+    job = PreparedJob(request, label, key, digests, seconds, take, source_size=size)
     if not force:
         job.hit = cache.lookup(key, backend, take)
     return job
@@ -91,20 +93,12 @@ def as_plans(work: Any) -> dict[str, Request]:
     return {f"{r.kind}_{i + 1}": r for i, r in enumerate(items)}
 
 
-def source_seconds(path: str) -> float | None:
-    """Source length for pricing and the 18 s limit (``None`` when lumakit.media is not available)."""
-    try:
-        from .. import media
-    except ImportError as exc:
-        log.debug("lumakit.media not importable (%s): skipping the source-length check", exc)
-        return None
-    seconds = float(media.probe(path).duration)
-    if seconds > MAX_SOURCE_SECONDS + 1e-6:
-        raise MediaError(
-            path,
-            f"is {seconds:.1f} s long; Ray 3.2 edits sources up to {MAX_SOURCE_SECONDS:.0f} s (trim it)",
-        )
-    return seconds
+def source_info(path: str) -> tuple[float | None, tuple[int, int] | None]:
+    """Source length and size, for pricing and the length limits."""
+    from .. import media
+
+    info = media.probe(path)
+    return float(info.duration), (int(info.width), int(info.height))
 
 
 def request_from_wire(wire: Mapping[str, Any] | None) -> Any:

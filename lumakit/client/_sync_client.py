@@ -6,12 +6,12 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from ..cache import Cache, History
+from ..pricing import Estimate
 from ..request import Request
 from ..results import Result, ResultSet
 from . import _sync
 from ._async_client import AsyncClient
 from ._handles import TaskHandle
-from ._pricing import Estimate
 
 T = TypeVar("T")
 

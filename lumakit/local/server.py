@@ -35,7 +35,7 @@ from typing import Any
 
 from .. import media
 from ..errors import MediaError, RequestError
-from ..request import MAX_SOURCE_SECONDS, GenerateRequest, Source, parse_task
+from ..request import GenerateRequest, Source, parse_task, source_length_problem
 from . import tariff
 from .faults import STATUS_CODES, Fault, FaultPlan, Latency
 from .store import MIME_TYPES, Store, default_data_dir, sniff
@@ -275,7 +275,7 @@ class LocalServer:
                     "taskUUID",
                 )
         inputs, seconds = self._resolve_inputs(request)
-        price = tariff.estimate(request, seconds)
+        price = tariff.estimate(request, seconds, inputs.get("video"))
         meta = _local_meta(costEstimate=price["cost"], pricing=price)
         if dry_run:
             with self._lock:
@@ -602,12 +602,9 @@ class LocalServer:
             raise TaskError(
                 "invalidVideo", f"inputs.video is not a readable video: {e.problem}", "inputs.video"
             ) from None
-        if info.duration > MAX_SOURCE_SECONDS + 0.05:
-            raise TaskError(
-                "invalidVideo",
-                f"the source is {info.duration:.1f} s long; at most {MAX_SOURCE_SECONDS:g} s",
-                "inputs.video",
-            )
+        problem = source_length_problem(request.kind, info.duration, tolerance=0.05)
+        if problem:
+            raise TaskError("invalidVideo", problem, "inputs.video")
         return {"video": path}, info.duration
 
 

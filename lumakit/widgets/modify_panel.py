@@ -23,6 +23,7 @@ from ..request import Controls, ModifyRequest, Strength, classify_source
 from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
 from ._run import Job
 from .knobs import DEFAULT_STRENGTH, ControlsKnob, EditKnobs, escape
+from .price import Quote, quote, show_quote
 
 PREVIEW_TASK_UUID = "00000000-0000-4000-8000-000000000000"  # stands in for the UUID minted at submit time
 _NO_CHAIN = "(type a path or URL)"
@@ -78,6 +79,9 @@ class ModifyPanel(JobPanel):
         self.knobs = EditKnobs(prompt, strength=strength, controls=controls, auto_controls=auto_controls)
         self.preview = W.HTML(layout=W.Layout(width="100%"))
         self.generate_button = W.Button(description="Generate", button_style="primary", icon="play")
+        self.price_label = W.HTML("", layout=W.Layout(margin="0 8px"))
+        self.price_label.add_class("lumakit-price")
+        self.price: Quote | None = None
         self.stop_button = W.Button(
             description="stop waiting",
             button_style="warning",
@@ -104,7 +108,7 @@ class ModifyPanel(JobPanel):
                 "the task UUID is minted at submit time; the API key is never part of it)</span>"
             ),
             self.preview,
-            W.HBox([self.generate_button, self.stop_button, self.grid_toggle]),
+            W.HBox([self.generate_button, self.price_label, self.stop_button, self.grid_toggle]),
             W.HBox([self.progress, self.status_line, self.elapsed_label, self.cost_label]),
             self.error_line,
             self.player_box,
@@ -220,13 +224,20 @@ class ModifyPanel(JobPanel):
                 f'<div style="color:#b00020;font-family:monospace;white-space:pre-wrap">'
                 f"⚠ {escape(describe_error(exc))}</div>"
             )
+            self._show_price(None)
             return
+        self._show_price(quote(self.client, {"modify": self.request()}))
         text = json.dumps(wire, indent=2, ensure_ascii=False)
         self.preview.value = (
             '<pre style="margin:0;padding:6px;background:#f6f8fa;border:1px solid #ddd;font-size:11px;'
             'line-height:1.3;max-height:260px;overflow:auto" class="lumakit-preview">'
             f"{escape(text, quote=False)}</pre>"
         )
+
+    def _show_price(self, price: Quote | None) -> None:
+        """The estimate next to Generate; a run above the client's ``max_cost`` disables the button."""
+        self.price = price
+        show_quote(price, self.price_label, self.generate_button, running=self.running)
 
     def _header_html(self) -> str:
         note = " · local preview renderer, not Ray" if self.backend == "local" else ""
@@ -263,6 +274,8 @@ class ModifyPanel(JobPanel):
     def _on_running(self, change: dict[str, Any]) -> None:
         self.generate_button.disabled = change["new"]
         self.generate_button.description = "running…" if change["new"] else "Generate"
+        if not change["new"]:
+            self._update_preview()  # a finished run is cached now: the price says so
         self.stop_button.disabled = not change["new"]
         if change["new"]:
             self.progress.value = 0

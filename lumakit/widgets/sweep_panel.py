@@ -30,6 +30,7 @@ from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, fig
 from ._run import Job
 from .knobs import ControlsKnob, escape
 from .modify_panel import PREVIEW_TASK_UUID
+from .price import Quote, quote, show_quote
 
 PRESETS: dict[str, tuple[str, ...]] = {"one per band": ONE_PER_BAND, "all nine": STRENGTHS}
 CUSTOM = "custom"
@@ -95,6 +96,9 @@ class SweepPanel(JobPanel):
         self.controls_box.selected_index = None
         self.preview = W.HTML()
         self.run_button = W.Button(description="Run sweep", button_style="primary", icon="play")
+        self.price_label = W.HTML("", layout=W.Layout(margin="0 8px"))
+        self.price_label.add_class("lumakit-price")
+        self.price: Quote | None = None
         self.stop_button = W.Button(description="stop waiting", button_style="warning", icon="stop",
                                     disabled=True)  # fmt: skip
         self.jobs_box = W.VBox()
@@ -111,7 +115,7 @@ class SweepPanel(JobPanel):
             W.HBox(columns, layout=W.Layout(margin="0 0 0 78px")),
             self.controls_box,
             self.preview,
-            W.HBox([self.run_button, self.stop_button, self.status_line]),
+            W.HBox([self.run_button, self.price_label, self.stop_button, self.status_line]),
             self.jobs_box,
             self.error_line,
             self.player_box,
@@ -216,7 +220,9 @@ class SweepPanel(JobPanel):
             self.preview.value = (
                 f'<div style="color:#b00020;font-family:monospace">⚠ {escape(describe_error(exc))}</div>'
             )
+            self._show_price(None)
             return
+        self._show_price(quote(self.client, self.requests()))
         first = json.dumps(tasks[0], indent=2, ensure_ascii=False)
         self.preview.value = (
             f"<details><summary>request preview: {len(tasks)} task(s), one per level "
@@ -224,6 +230,11 @@ class SweepPanel(JobPanel):
             f'<pre style="font-size:11px;max-height:220px;overflow:auto;background:#f6f8fa" '
             f'class="lumakit-preview">{escape(first, quote=False)}</pre></details>'
         )
+
+    def _show_price(self, price: Quote | None) -> None:
+        """The total of the selected levels (cached ones at $0); above ``max_cost`` disables the button."""
+        self.price = price
+        show_quote(price, self.price_label, self.run_button, running=self.running)
 
     # -- running ---------------------------------------------------------------------------------------
     def start(self) -> Job | None:
@@ -258,6 +269,8 @@ class SweepPanel(JobPanel):
     def _on_running(self, change: dict[str, Any]) -> None:
         self.run_button.disabled = change["new"]
         self.stop_button.disabled = not change["new"]
+        if not change["new"]:
+            self._update_preview()  # finished levels are cached now: the total says so
         if change["new"]:
             self.status_line.value = f"running {len(self.rows)} jobs together…"
 
