@@ -53,6 +53,9 @@ _EXPORTS: dict[str, str] = {
     "departure": "compare",
     "departure_plot": "compare",
     "save_grid": "compare",
+    # sharing
+    "comparison_video": "comparison",
+    "save_page": "display",
     # panels
     "ModifyPanel": "widgets",
     "SweepPanel": "widgets",
@@ -67,6 +70,7 @@ _SUBMODULES = {
     "media",
     "display",
     "compare",
+    "comparison",
     "widgets",
     "local",
 }
@@ -92,7 +96,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .client import AsyncClient, Client, Estimate, PollPolicy, RetryPolicy
     from .compare import departure, departure_plot, diff_grid, frame_grid, save_grid
-    from .display import show_video, show_videos
+    from .comparison import comparison_video
+    from .display import save_page, show_video, show_videos
     from .errors import (
         APIError,
         AuthenticationError,

@@ -101,7 +101,7 @@ def labeled(videos: Any, titles: Iterable[str | None] | None = None) -> list[tup
     elif isinstance(videos, (str, os.PathLike)) or hasattr(videos, "path") or hasattr(videos, "video_url"):
         items = [(None, videos)]
     elif isinstance(videos, Iterable):
-        items = [(getattr(v, "title", None), v) for v in videos]
+        items = [(_title(v), v) for v in videos]
     else:
         raise RequestError(
             "videos", videos, "a path, a URL, a Result, a list of them, or a {label: video} dict"
@@ -114,6 +114,11 @@ def labeled(videos: Any, titles: Iterable[str | None] | None = None) -> list[tup
             raise RequestError("titles", titles, message=f"got {len(names)} titles for {len(items)} videos")
         items = [(t, v) for t, (_, v) in zip(names, items, strict=True)]
     return items
+
+
+def _title(video: Any) -> str | None:
+    title = getattr(video, "title", None)
+    return title if isinstance(title, str) else None  # a str's .title is a method, not a title
 
 
 def display_name(video: Any) -> str:

@@ -56,6 +56,16 @@ class TaskUpdate:
             raise ValueError(f"status={self.status!r} is not one of {UPDATE_STATUSES}")
 
 
+def describe_edit(wire: Mapping[str, Any] | None) -> str:
+    """``flex_2``, ``flex_2 + poseStrength=precise``, ``autoControls`` or ``-`` from a wire task."""
+    edit = ((wire or {}).get("settings") or {}).get("edit") or {}
+    if edit.get("autoControls"):
+        return "autoControls"
+    parts = [edit["strength"]] if "strength" in edit else []
+    parts += [f"{k}={v}" for k, v in (edit.get("controls") or {}).items()]
+    return " + ".join(parts) or "-"
+
+
 def _wire_of(request: Any) -> dict[str, Any] | None:
     if isinstance(request, Mapping):
         return dict(request)

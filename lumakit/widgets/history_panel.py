@@ -15,6 +15,7 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
+from ..results import describe_edit
 from ._base import PanelBase, PlainOutputs, figure_png
 from ._run import Job, launch
 from .knobs import escape
@@ -38,16 +39,6 @@ def thumbnail_png(path: str | Path, size: tuple[int, int] = THUMB_SIZE) -> bytes
         return buf.getvalue()
     except Exception:
         return None
-
-
-def describe_edit(wire: dict[str, Any] | None) -> str:
-    """``flex_2``, ``flex_2 + poseStrength=precise``, ``autoControls`` or ``-`` from a wire task."""
-    edit = ((wire or {}).get("settings") or {}).get("edit") or {}
-    if edit.get("autoControls"):
-        return "autoControls"
-    parts = [edit["strength"]] if "strength" in edit else []
-    parts += [f"{k}={v}" for k, v in (edit.get("controls") or {}).items()]
-    return " + ".join(parts) or "-"
 
 
 class HistoryPanel(PanelBase):
