@@ -55,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "save_grid": "compare",
     # sharing
     "comparison_video": "comparison",
+    "save_report": "report",
     "save_page": "display",
     # panels
     "ModifyPanel": "widgets",
@@ -71,6 +72,7 @@ _SUBMODULES = {
     "display",
     "compare",
     "comparison",
+    "report",
     "widgets",
     "local",
 }
@@ -109,6 +111,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RequestError,
         TaskFailed,
     )
+    from .report import save_report
     from .request import (
         BANDS,
         ONE_PER_BAND,

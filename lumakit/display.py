@@ -34,7 +34,16 @@ from typing import Any
 from . import media
 from .errors import RequestError
 
-__all__ = ["html_for", "save_page", "show_video", "show_videos", "synced_player", "video_src"]
+__all__ = [
+    "html_for",
+    "player_css",
+    "player_html",
+    "save_page",
+    "show_video",
+    "show_videos",
+    "synced_player",
+    "video_src",
+]
 
 EMBED_BUDGET = 4_500_000  # bytes of base64 for all embedded clips of one call
 _MIME = {".mp4": "video/mp4", ".webm": "video/webm", ".mov": "video/quicktime", ".m4v": "video/mp4"}
@@ -325,7 +334,9 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{{font:14px system-ui,sans-serif;margin:24px;max-width:1400px}}{css}</style></head>
 <body><h1 style="font-size:20px">{title}</h1>
-<div id="lumakit-player">{fallback}</div>
+{player}</body></html>
+"""
+_STANDALONE = """<div id="{element_id}">{fallback}</div>
 <script type="module">
 {esm}
 const state = {state};
@@ -336,26 +347,31 @@ const model = {{
   on: (ev, f) => {{ (handlers[ev] = handlers[ev] || []).push(f); }},
   save_changes: () => {{}},
 }};
-const el = document.getElementById("lumakit-player");
+const el = document.getElementById("{element_id}");
 el.replaceChildren();
 render({{ model, el }});
-</script></body></html>
-"""
+</script>"""
 
 
-def save_page(
+def player_css() -> str:
+    """The synced player's stylesheet, for a page that holds :func:`player_html`."""
+    return (Path(__file__).parent / "_player" / "player.css").read_text()
+
+
+def player_html(
     videos: Any,
-    path: str | os.PathLike[str],
     *,
-    title: str = "lumakit",
+    element_id: str = "lumakit-player",
     sync: bool = True,
+    fallback: bool = True,
     **options: Any,
-) -> Path:
-    """Write a standalone HTML page of these videos side by side (synced player when ``sync``).
+) -> str:
+    """The synced player as plain HTML and JavaScript that run in any browser, without Jupyter.
 
-    Local clips are embedded as previews by default (``embed="auto"``), so the page is one portable file;
-    ``embed=False`` references the files by path relative to the current directory. Other options as in
-    :func:`show_videos`. Without JavaScript the page still shows the clips, unsynced. Returns the path.
+    A ``<div>`` holding the unsynced clips (what a page shows without JavaScript) and a module
+    ``<script>`` that replaces them with the player (a tiny stand-in for the widget model drives it).
+    The page must also carry :func:`player_css`. ``fallback=False`` leaves the plain clips out (each clip is
+    then embedded once, not twice; without JavaScript the page says so). Options as in :func:`save_page`.
     """
     import json
 
@@ -377,23 +393,46 @@ def save_page(
         raise RequestError(
             next(iter(options)), None, message=f"unknown option(s) {sorted(options)} for save_page"
         )
-    fallback = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay)
-    here = Path(__file__).parent / "_player"
-    esm = (here / "player.js").read_text().replace("export default { render };", "")
+    plain = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay)
+    if not fallback:
+        plain = "<noscript>The synced player needs JavaScript.</noscript>"
+    esm = (Path(__file__).parent / "_player" / "player.js").read_text() if sync else "function render() {}"
     state = {"sources": sources, "columns": cols, "width": w, "height": h, "loop": loop, "autoplay": autoplay,
              "playing": False, "current_time": 0.0, "rate": 1.0, "fps": 24.0}  # fmt: skip
-    page = _PAGE.format(
-        title=html.escape(title),
-        css=(here / "player.css").read_text(),
-        fallback=fallback,
-        esm=esm if sync else "function render() {}",
+    out = _STANDALONE.format(
+        element_id=html.escape(element_id),
+        fallback=plain,
+        esm=esm.replace("export default { render };", ""),
         state=json.dumps(state).replace("</", "<\\/"),
     )
-    if not sync:
-        page = page.replace("el.replaceChildren();\n", "")
+    return out if sync else out.replace("el.replaceChildren();\n", "")  # no player: keep the plain clips
+
+
+def save_page(
+    videos: Any,
+    path: str | os.PathLike[str],
+    *,
+    title: str = "lumakit",
+    sync: bool = True,
+    **options: Any,
+) -> Path:
+    """Write a standalone HTML page of these videos side by side (synced player when ``sync``).
+
+    Local clips are embedded as previews by default (``embed="auto"``), so the page is one portable file;
+    ``embed=False`` references the files by path relative to the current directory. Other options as in
+    :func:`show_videos`. Without JavaScript the page still shows the clips, unsynced. Returns the path.
+    """
+    page = _PAGE.format(
+        title=html.escape(title), css=player_css(), player=player_html(videos, sync=sync, **options)
+    )
+    return write_text_atomic(path, page)
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temp file and ``os.replace``; returns the path."""
     out = Path(path).expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
-    tmp.write_text(page, encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, out)
     return out

@@ -14,6 +14,7 @@ import base64
 import html
 import json
 import mimetypes
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +170,14 @@ class ResultSet(Mapping[str, Result]):
         total = self.total_cost
         head = f"ResultSet({len(self)} results" + (f", ${total:.2f}" if total is not None else "") + ")"
         return head + "\n" + "\n".join(lines)
+
+    def save_report(
+        self, path: str | os.PathLike[str] = "report.html", *, source: Any = None, title: str | None = None
+    ) -> Path:
+        """Write a self-contained HTML report of these results (see :func:`lumakit.report.save_report`)."""
+        from .report import save_report
+
+        return save_report(self, path, source=source, title=title)
 
     def _repr_html_(self) -> str:
         cells = "".join(
