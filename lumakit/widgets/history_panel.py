@@ -62,6 +62,10 @@ class HistoryPanel(PanelBase):
         self.header = W.HTML("<b>History</b>")
         self.refresh_button = W.Button(description="refresh", icon="refresh")
         self.compare_button = W.Button(description="compare selected", icon="columns", disabled=True)
+        self.export_button = W.Button(description="export", icon="download", disabled=True,
+                                      tooltip="write both, for the ticked rows")  # fmt: skip
+        self.export_line = W.HTML("")
+        self.exported: dict[str, Path] = {}
         self.table = W.GridBox(layout=W.Layout(
             grid_template_columns="28px 140px minmax(160px, 2fr) minmax(120px, 1fr) 90px 60px 100px 150px",
             grid_gap="2px 8px", align_items="center"))  # fmt: skip
@@ -71,7 +75,8 @@ class HistoryPanel(PanelBase):
         self.checks: dict[str, W.Checkbox] = {}
         self.children = [
             self.header,
-            W.HBox([self.refresh_button, self.compare_button, self.status_line]),
+            W.HBox([self.refresh_button, self.compare_button, self.export_button, self.status_line]),
+            self.export_line,
             self.table,
             self.error_line,
             self.player_box,
@@ -80,6 +85,7 @@ class HistoryPanel(PanelBase):
         ]
         self.refresh_button.on_click(self.guarded(lambda _b: self.refresh()))
         self.compare_button.on_click(self.guarded(lambda _b: self.compare_selected()))
+        self.export_button.on_click(self.guarded(lambda _b: self.export()))
         self.refresh()
 
     def __repr__(self) -> str:
@@ -146,6 +152,7 @@ class HistoryPanel(PanelBase):
         for uuid, check in self.checks.items():
             check.value = uuid in self.selected
         self.compare_button.disabled = len(self.selected) < 1
+        self.export_button.disabled = len(self.selected) < 1
 
     def entry(self, task_uuid: str) -> Any:
         for e in self.entries:
@@ -169,6 +176,22 @@ class HistoryPanel(PanelBase):
             self.show_error("tick one or more rows that have a result")
             return
         self._play(items, grid=True)
+
+    def export(self, folder: str | Path | None = None) -> dict[str, Path]:
+        """What "export" does: the ticked results' comparison video and report (see ``_export``)."""
+        from ..results import Result, ResultSet
+        from ._export import export_ab, export_html
+
+        entries = [self.entry(u) for u in self.selected]
+        found = [e for e in entries if e.result_path and Path(e.result_path).is_file()]
+        if not found:
+            self.show_error("tick one or more rows that have a result")
+            return {}
+        self.clear_error()
+        runs = ResultSet({self._label(e): Result.from_entry(e) for e in found})
+        self.exported = export_ab(runs, folder=folder, stem="history")
+        self.export_line.value = export_html(self.exported)
+        return self.exported
 
     def _play(self, items: dict[str, Any], *, grid: bool) -> None:
         from .. import compare, display
