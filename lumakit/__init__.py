@@ -73,6 +73,7 @@ _SUBMODULES = {
     "compare",
     "comparison",
     "report",
+    "records",
     "widgets",
     "local",
 }
