@@ -48,7 +48,9 @@ def caption_for(label: str | None, video: Any) -> str:
     wire = getattr(video, "wire", None)
     if wire is not None:
         edit = describe_edit(wire)
-        if edit != "-" and edit != label:
+        if edit != "-" and label and edit.startswith(label):
+            parts[0] = edit  # "flex_2 + face=True" says what the label "flex_2" says, and more
+        elif edit != "-":
             parts.append(edit)
     if getattr(video, "is_local", False):
         parts.append("local preview")
@@ -96,16 +98,19 @@ def _audio_source(
     return next((t.info for t in tiles if t.info.has_audio), None)
 
 
-def _fit_font(text: str, font: str | None, width: int, band: int) -> int:
+def _fit_font(text: str, font: str | None, width: int, band: int) -> tuple[int, int]:
+    """The largest font size (<= 60 % of the band) at which ``text`` fits ``width``, and the top margin
+    that centres a line of that font (ascent + descent) in the band, whatever letters the text has."""
     from PIL import ImageFont
 
     size = max(8, int(band * 0.6))
-    while size > 8:
+    while True:
         f = ImageFont.truetype(font, size) if font else ImageFont.load_default(size)
-        if f.getlength(text) <= width - 8:
+        if size <= 8 or f.getlength(text) <= width - 8:
             break
         size -= 1
-    return size
+    ascent, descent = f.getmetrics()
+    return size, max(0, (band - ascent - descent) // 2)
 
 
 def comparison_video(
@@ -186,11 +191,11 @@ def _compose(
             held = clip.time_transform(lambda t, last=last: min(t, last)).with_duration(duration)
             layers.append(held.with_position((x, y0)))
             if captioned and tile.caption:
-                size = _fit_font(tile.caption, font, col_w[col], band)
+                size, top = _fit_font(tile.caption, font, col_w[col], band)
                 text = mp.TextClip(
-                    font=font, text=tile.caption, font_size=size, size=(col_w[col], band), color=_TEXT,
-                    bg_color=_BAND_BG, transparent=False, method="label",
-                    duration=duration,
+                    font=font, text=tile.caption, font_size=size, size=(col_w[col], band - top),
+                    margin=(0, top, 0, 0), color=_TEXT, bg_color=_BAND_BG, transparent=False,
+                    method="label", vertical_align="top", duration=duration,
                 )  # fmt: skip
                 layers.append(text.with_position((x0, y0 + tile_h)))
         video = mp.CompositeVideoClip(layers, size=(width, full_h), bg_color=(0, 0, 0)).with_duration(

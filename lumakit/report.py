@@ -141,7 +141,11 @@ def save_report(
 
     shown = ({"source": src} if src is not None else {}) | dict(items)
     playable = {k: v for k, v in shown.items() if not isinstance(media.source_path(v), str)}
-    player = display.player_html(playable, element_id="lumakit-report-player", autoplay=False, fallback=False)
+    player = "<p>No local clip to play here (remote clips are in the frame grid).</p>"
+    if playable:
+        player = display.player_html(
+            playable, element_id="lumakit-report-player", autoplay=False, fallback=False
+        )
     grid = _png(compare.frame_grid(shown, n=6))
     parts = [
         f"<h1>{html.escape(heading)}</h1>",

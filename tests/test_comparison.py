@@ -94,7 +94,8 @@ def test_captions_draw_text_in_a_band_under_each_tile(clips, tmp_path):
 def test_result_caption_says_strength_controls_and_local_preview(tmp_path):
     wire = {"settings": {"edit": {"strength": "flex_2", "controls": {"poseStrength": "precise"}}}}
     r = Result(tmp_path / "x.mp4", None, None, "u" * 36, 0.5, 1.0, None, "local", extra={"wire": wire})
-    assert caption_for("flex_2", r) == "flex_2 · flex_2 + poseStrength=precise · local preview"
+    assert caption_for("flex_2", r) == "flex_2 + poseStrength=precise · local preview"
+    assert caption_for("mine", r) == "mine · flex_2 + poseStrength=precise · local preview"
     plain = Result(tmp_path / "x.mp4", None, None, "u" * 36, 0.5, 1.0, None, "runware",
                    extra={"wire": {"settings": {"edit": {"strength": "adhere_1"}}}})  # fmt: skip
     assert caption_for("adhere_1", plain) == "adhere_1"
