@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import media
 from .errors import MediaError, RequestError
 
@@ -128,7 +130,7 @@ def comparison_video(
 
     Args:
       videos: a ``{label: video}`` mapping, a ``ResultSet``, or a list (paths, URLs or ``Result``s), as
-        :func:`~lumakit.compare.frame_grid` takes them.
+        :func:`~lumakit.compare.frame_grid` takes them; frame arrays (at 24 fps) and file bytes work too.
       path: the MP4 to write (written to a temp file, then moved into place).
       columns: tiles per row (default: all in one row).
       labels: True captions each tile with its label (for a ``Result`` also its strength/controls and
@@ -147,6 +149,9 @@ def comparison_video(
     if fps is not None and not (isinstance(fps, (int, float)) and fps > 0):
         raise RequestError("fps", fps, "a positive number of frames per second, or None")
     crf = media._crf(quality)
+    raw = (np.ndarray, bytes, bytearray, memoryview)  # frame arrays (24 fps) and file bytes become files
+    items = [(lb or (f"clip {i + 1}" if isinstance(v, raw) else None), media.materialize(v))
+             for i, (lb, v) in enumerate(items)]  # fmt: skip
     infos = [media.probe(v) for _, v in items]
     if labels is True:
         captions = [caption_for(lb, v) for lb, v in items]

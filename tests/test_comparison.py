@@ -145,3 +145,15 @@ def test_moviepy_dotenv_never_changes_the_environment(clips, tmp_path):
     )
     assert _run_in(tmp_path, action) == "False None"
     assert (tmp_path / "out.mp4").is_file()
+
+
+def test_frame_arrays_and_bytes_are_clips_too(clips, tmp_path):
+    from tests._clips import pattern
+
+    frames = pattern(24, 160, 90, seed=5)
+    out = comparison_video([frames, clips["short"].read_bytes()], tmp_path / "a.mp4", height=H, audio=None)
+    info = media.probe(out)
+    assert info.width == 2 * 160 + 4 and abs(info.duration - 1.0) < 0.1
+    tile = media.frames(out, [0.5])[0, :H, :160]
+    assert _mad(tile, frames[12]) < 8
+    assert caption_for("clip 1", frames) == "clip 1"
