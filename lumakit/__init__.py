@@ -58,6 +58,10 @@ _EXPORTS: dict[str, str] = {
     "departure": "compare",
     "departure_plot": "compare",
     "save_grid": "compare",
+    # sharing
+    "comparison_video": "comparison",
+    "save_report": "report",
+    "save_page": "display",
     # panels
     "ModifyPanel": "widgets",
     "SweepPanel": "widgets",
@@ -73,6 +77,9 @@ _SUBMODULES = {
     "media",
     "display",
     "compare",
+    "comparison",
+    "report",
+    "records",
     "widgets",
     "local",
     "samples",
@@ -101,7 +108,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import samples
     from .client import AsyncClient, Client, Estimate, PollPolicy, RetryPolicy, TaskHandle, TaskStatus
     from .compare import departure, departure_plot, diff_grid, frame_grid, save_grid
-    from .display import show_video, show_videos
+    from .comparison import comparison_video
+    from .display import save_page, show_video, show_videos
     from .errors import (
         APIError,
         AuthenticationError,
@@ -115,6 +123,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TaskFailed,
     )
     from .lifecycle import TaskState
+    from .report import save_report
     from .request import (
         BANDS,
         ONE_PER_BAND,

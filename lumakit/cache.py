@@ -164,6 +164,18 @@ class History(list):  # type: ignore[type-arg]
 
     _HEAD = ("created", "task_uuid", "kind", "label", "state", "backend", "cost", "prompt")
 
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per task, newest first (see :mod:`lumakit.records`)."""
+        from .records import entry_record
+
+        return [entry_record(e) for e in self]
+
+    def to_pandas(self) -> Any:
+        """:meth:`to_records` as a ``pandas.DataFrame`` (needs pandas)."""
+        from .records import to_pandas
+
+        return to_pandas(self.to_records())
+
     def __repr__(self) -> str:
         if not self:
             return "History(empty)"

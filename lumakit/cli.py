@@ -51,11 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(
-        "demo", help="a strength-band sweep of a sample clip, as a frame grid and a web page"
+        "demo", help="a strength-band sweep of a sample clip: frame grid, web page, comparison video, report"
     )
     demo.add_argument("--source", default=None, help="clip to modify (default: the dolphin sample)")
     demo.add_argument("--prompt", default=DEMO_PROMPT)
-    demo.add_argument("--out", default="lumakit-demo", help="folder for grid.png and index.html")
+    demo.add_argument(
+        "--out",
+        default="lumakit-demo",
+        help="folder for grid.png, index.html, comparison.mp4 and report.html",
+    )
     demo.add_argument("--all-levels", action="store_true", help="all nine levels, not one per band")
     _add_job_options(demo)
 
@@ -72,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("prompt")
     sweep.add_argument("--strengths", default="adhere_1,flex_2,reimagine_3", help="comma-separated, or 'all'")
     sweep.add_argument("--grid", default=None, help="also write a frame grid PNG here")
+    sweep.add_argument("--video", default=None, help="also write a captioned side-by-side MP4 here")
+    sweep.add_argument("--report", default=None, help="also write a self-contained HTML report here")
     _add_controls(sweep)
     _add_job_options(sweep)
 
@@ -106,6 +112,31 @@ def _labelled(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _local_source(source: str) -> str | None:
+    """The sweep's source when it is a local file (shown next to the results), else None."""
+    return source if "://" not in source and Path(source).expanduser().is_file() else None
+
+
+def _share(runs: Any, source: str | None, video: str | None, report: str | None) -> list[tuple[str, Path]]:
+    """Write the comparison video and/or the report of a sweep; returns ``[(what, path)]``."""
+    written = []
+    if video:
+        from .comparison import comparison_video
+
+        clips = {"source": source, **runs} if source else runs
+        written.append(("comparison video", comparison_video(clips, video)))
+    if report:
+        from .report import save_report
+
+        written.append(("report", save_report(runs, report, source=source)))
+    return written
+
+
+def _check_video_path(value: str | None) -> None:
+    if value is not None and Path(value).suffix.lower() != ".mp4":
+        raise RequestError("--video", value, "a path ending in .mp4")
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .compare import save_grid
     from .display import save_page
@@ -128,10 +159,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     videos = {"source": str(source), **{label: r.path for label, r in runs.items()}}
     grid = save_grid(videos, out / "grid.png", n=6)
     page = save_page(videos, out / "index.html", title=f"lumakit demo: {args.prompt}")
+    shared = _share(runs, str(source), str(out / "comparison.mp4"), str(out / "report.html"))
     for label, r in runs.items():
         cost = "cached" if r.cached else f"${r.cost:.2f}" if r.cost is not None else "cost unknown"
         print(f"  {label:<12} {r.path}  ({cost})")
     print(f"frame grid: {grid}\nweb page:   {page}")
+    for what, path in shared:
+        print(f"{what + ':':<17} {path}")
     return 0
 
 
@@ -154,6 +188,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from .request import STRENGTHS
 
     levels = list(STRENGTHS) if args.strengths == "all" else [s.strip() for s in args.strengths.split(",")]
+    _check_video_path(args.video)
     with _client(args) as client:
         runs = client.sweep(
             args.source, args.prompt, strengths=levels, controls=_controls(args), force=args.force,
@@ -165,6 +200,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         from .compare import save_grid
 
         print(save_grid({"source": args.source, **{k: r.path for k, r in runs.items()}}, args.grid))
+    for _what, path in _share(runs, _local_source(args.source), args.video, args.report):
+        print(path)
     return 0
 
 

@@ -27,20 +27,57 @@ from __future__ import annotations
 import base64
 import html
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from . import _files, media
 from .errors import RequestError
 
-__all__ = ["html_for", "save_page", "show_video", "show_videos", "synced_player", "video_src"]
+__all__ = [
+    "html_for",
+    "player_css",
+    "player_html",
+    "save_page",
+    "show_video",
+    "show_videos",
+    "synced_player",
+    "video_src",
+]
 
 EMBED_BUDGET = 4_500_000  # bytes of base64 for all embedded clips of one call
+CODECS = ("h264", "vp9", "gif")
 
 
-def _items(videos: Any, titles: Iterable[str | None] | None = None) -> list[tuple[str | None, Any]]:
-    return media.labeled(videos, titles)
+def _items(
+    videos: Any, titles: Iterable[str | None] | None = None, fps: float | None = None
+) -> list[tuple[str | None, Any]]:
+    """``[(title, video)]`` with frame arrays and bytes written to files (``fps`` is the arrays' rate)."""
+    if titles is not None and (isinstance(videos, Mapping) or hasattr(videos, "keys")):
+        raise RequestError(
+            "titles",
+            titles,
+            message="a {label: video} dict already names its videos: give the dict or titles=",
+        )
+    if fps is not None and not (isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0):
+        raise RequestError("fps", fps, "a positive number of frames per second (for frame arrays), or None")
+    rate = 24.0 if fps is None else float(fps)
+    return [(t, media.materialize(v, fps=rate)) for t, v in media.labeled(videos, titles)]
+
+
+def _check_codec(codec: str) -> None:
+    if codec not in CODECS:
+        raise RequestError("codec", codec, CODECS)
+
+
+def _border(border: bool | int) -> int:
+    if border is True:
+        return 1
+    if border is False or border is None:
+        return 0
+    if isinstance(border, int) and border >= 0:
+        return border
+    raise RequestError("border", border, "True (1 px), False, or a width in pixels")
 
 
 def _check_embed(embed: Any) -> None:
@@ -142,6 +179,7 @@ def _html(
     height: int,
     loop: bool,
     autoplay: bool,
+    border: int = 0,
 ) -> str:
     track = f"{width}px" if width else "minmax(0, 1fr)"
     if not width and columns == 1 and not height:
@@ -152,12 +190,21 @@ def _html(
         + (" loop" if loop else "")
     )
     style = f"height:{height}px;width:auto" if height else "width:100%;height:auto"
+    if border:
+        style += f";border:{border}px solid #000;box-sizing:border-box"
     cells = []
     for s in sources:
         cap = f'<figcaption style="text-align:center;padding:2px 0">{html.escape(s["title"])}</figcaption>'
+        src = html.escape(s["src"], quote=True)
+        tag = (
+            f'<img src="{src}" alt="{html.escape(s["title"], quote=True)}"'
+            if s["src"].startswith("data:image/gif") or s["src"].lower().endswith(".gif")
+            else f'<video src="{src}" {attrs}'
+        )
+        close = "" if tag.startswith("<img") else "</video>"
         cells.append(
-            f'<figure style="margin:0;min-width:0"><video src="{html.escape(s["src"], quote=True)}" {attrs} '
-            f'style="display:block;max-width:100%;{style}"></video>{cap if s["title"] else ""}</figure>'
+            f'<figure style="margin:0;min-width:0">{tag} style="display:block;max-width:100%;{style}">{close}'
+            f"{cap if s['title'] else ''}</figure>"
         )
     return (
         f'<div class="lumakit-videos" style="display:grid;grid-template-columns:repeat({columns}, {track});'
@@ -178,13 +225,17 @@ def html_for(
     max_side: int = 480,
     codec: str = "h264",
     embed_budget: int = EMBED_BUDGET,
+    fps: float | None = None,
+    border: bool | int = False,
 ) -> str:
     """A static HTML snippet of one or several videos side by side (no script, no sync).
 
     For ``_repr_html_`` methods and anywhere a string is needed. Arguments as in :func:`show_videos`.
     """
     _check_embed(embed)
-    items = _items(videos, titles)
+    _check_codec(codec)
+    px = _border(border)
+    items = _items(videos, titles, fps)
     sources = _sources(items, embed, max_side, codec, embed_budget)
     return _html(
         sources,
@@ -193,6 +244,7 @@ def html_for(
         height=_px("height", height),
         loop=loop,
         autoplay=autoplay,
+        border=px,
     )
 
 
@@ -209,6 +261,8 @@ def synced_player(
     max_side: int = 480,
     codec: str = "h264",
     embed_budget: int = EMBED_BUDGET,
+    fps: float | None = None,
+    border: bool | int = False,
 ) -> Any:
     """The synchronized player widget (``lumakit._player.SyncedPlayer``) for these videos; not displayed.
 
@@ -218,16 +272,20 @@ def synced_player(
     from ._player import SyncedPlayer
 
     _check_embed(embed)
-    items = _items(videos, titles)
+    if codec == "gif":
+        raise RequestError("codec", codec, ["h264", "vp9"], message="GIFs cannot be synced: use sync=False")
+    _check_codec(codec)
+    px = _border(border)
+    items = _items(videos, titles, fps)
     sources = _sources(items, embed, max_side, codec, embed_budget)
     cols, w, h = _columns(len(items), columns), _px("width", width), _px("height", height)
-    fps = 24.0
+    step_fps = 24.0
     for _, v in items:
         src = media.source_path(v)
         if not isinstance(src, str):
-            fps = media.probe(src).fps
+            step_fps = media.probe(src).fps
             break
-    fallback = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay)
+    fallback = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay, border=px)
     return SyncedPlayer(
         sources=sources,
         columns=cols,
@@ -235,7 +293,8 @@ def synced_player(
         height=h,
         loop=loop,
         autoplay=autoplay,
-        fps=fps,
+        fps=step_fps,
+        border=px,
         fallback_html=fallback,
     )
 
@@ -271,13 +330,16 @@ def show_videos(
     max_side: int = 480,
     codec: str = "h264",
     embed_budget: int = EMBED_BUDGET,
+    fps: float | None = None,
+    border: bool | int = False,
 ) -> str | None:
     """Displays videos side by side, with one play/pause/seek/speed bar when ``sync=True``.
 
     Args:
       videos: a ``{label: video}`` mapping (labels become titles), a list, or one video. A video is a path,
-        a URL or a ``Result``.
-      titles: optional captions, one per video (overrides the mapping's labels).
+        a URL, a ``Result``, a ``(T, H, W, 3)`` frame array (uint8, or floats in [0, 1]) or the bytes of a
+        video file.
+      titles: optional captions, one per video (not with a mapping: its keys are the titles).
       columns: clips per row (default: all of them, up to 4).
       width: width of each clip in pixels (default: share the cell's width).
       height: height of each clip in pixels (width follows the aspect ratio).
@@ -289,20 +351,23 @@ def show_videos(
         references every file by path.
       return_html: return the static HTML string instead of displaying anything.
       max_side: longest side of embedded previews, in pixels.
-      codec: ``"h264"`` (MP4) or ``"vp9"`` (WebM) for embedded previews.
+      codec: ``"h264"`` (MP4) or ``"vp9"`` (WebM) for embedded previews, or ``"gif"`` for front ends that
+        play neither (shown as images, unsynced).
       embed_budget: most bytes of base64 all embedded clips may take together.
+      fps: frame rate of frame arrays (default 24).
+      border: a black border around each clip: True (1 px) or a width in pixels.
 
     Returns:
       The HTML string if ``return_html``, else None (the result is displayed).
     """
     kw: dict[str, Any] = dict(titles=titles, columns=columns, width=width, height=height, loop=loop,
                               autoplay=autoplay, embed=embed, max_side=max_side, codec=codec,
-                              embed_budget=embed_budget)  # fmt: skip
+                              embed_budget=embed_budget, fps=fps, border=border)  # fmt: skip
     if return_html:
         return html_for(videos, **kw)
     from IPython.display import HTML, display
 
-    if sync and _widgets_available():
+    if sync and codec != "gif" and _widgets_available():
         display(synced_player(videos, **kw))
     else:
         display(HTML(html_for(videos, **kw)))
@@ -310,11 +375,13 @@ def show_videos(
 
 
 def show_video(video: Any, *, title: str | None = None, **kwargs: Any) -> str | None:
-    """Displays one video (a path, URL or ``Result``). Options as in :func:`show_videos`."""
-    items = _items(video)
+    """Displays one video (path, URL, ``Result``, frame array or bytes). Options as in :func:`show_videos`."""
+    items = _items(video, fps=kwargs.get("fps"))
     if len(items) != 1:
         raise RequestError(
-            "video", video, message=f"show_video takes one video, got {len(items)}: use show_videos"
+            "video",
+            media.describe(video),
+            message=f"show_video takes one video, got {len(items)}: use show_videos",
         )
     kwargs.setdefault("sync", False)
     return show_videos([items[0][1]], [title if title is not None else items[0][0]], **kwargs)
@@ -325,7 +392,9 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{{font:14px system-ui,sans-serif;margin:24px;max-width:1400px}}{css}</style></head>
 <body><h1 style="font-size:20px">{title}</h1>
-<div id="lumakit-player">{fallback}</div>
+{player}</body></html>
+"""
+_STANDALONE = """<div id="{element_id}">{fallback}</div>
 <script type="module">
 {esm}
 const state = {state};
@@ -336,11 +405,69 @@ const model = {{
   on: (ev, f) => {{ (handlers[ev] = handlers[ev] || []).push(f); }},
   save_changes: () => {{}},
 }};
-const el = document.getElementById("lumakit-player");
+const el = document.getElementById("{element_id}");
 el.replaceChildren();
 render({{ model, el }});
-</script></body></html>
-"""
+</script>"""
+
+
+def player_css() -> str:
+    """The synced player's stylesheet, for a page that holds :func:`player_html`."""
+    return (Path(__file__).parent / "_player" / "player.css").read_text()
+
+
+def player_html(
+    videos: Any,
+    *,
+    element_id: str = "lumakit-player",
+    sync: bool = True,
+    fallback: bool = True,
+    **options: Any,
+) -> str:
+    """The synced player as plain HTML and JavaScript that run in any browser, without Jupyter.
+
+    A ``<div>`` holding the unsynced clips (what a page shows without JavaScript) and a module
+    ``<script>`` that replaces them with the player (a tiny stand-in for the widget model drives it).
+    The page must also carry :func:`player_css`. ``fallback=False`` leaves the plain clips out (each clip is
+    then embedded once, not twice; without JavaScript the page says so). Options as in :func:`save_page`.
+    """
+    import json
+
+    options.setdefault("embed", "auto")
+    embed = options.pop("embed")
+    _check_embed(embed)
+    items = _items(videos, options.pop("titles", None), options.pop("fps", None))
+    codec = options.get("codec", "h264")
+    if codec not in ("h264", "vp9"):
+        raise RequestError("codec", codec, ["h264", "vp9"])
+    px = _border(options.pop("border", False))
+    sources = _sources(
+        items,
+        embed,
+        options.pop("max_side", 480),
+        options.pop("codec", "h264"),
+        options.pop("embed_budget", EMBED_BUDGET),
+    )
+    cols = _columns(len(items), options.pop("columns", None))
+    w, h = _px("width", options.pop("width", None)), _px("height", options.pop("height", None))
+    loop, autoplay = bool(options.pop("loop", True)), bool(options.pop("autoplay", True))
+    if options:
+        raise RequestError(
+            next(iter(options)), None, message=f"unknown option(s) {sorted(options)} for save_page"
+        )
+    plain = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay, border=px)
+    if not fallback:
+        plain = "<noscript>The synced player needs JavaScript.</noscript>"
+    esm = (Path(__file__).parent / "_player" / "player.js").read_text() if sync else "function render() {}"
+    state = {"sources": sources, "columns": cols, "width": w, "height": h, "loop": loop, "autoplay": autoplay,
+             "playing": False, "current_time": 0.0, "rate": 1.0, "fps": 24.0, "border": px}  # fmt: skip
+    out = _STANDALONE.format(
+        element_id=html.escape(element_id),
+        fallback=plain,
+        esm=esm.replace("export default { render };", ""),
+        state=json.dumps(state).replace("</", "<\\/"),
+    )
+    return out if sync else out.replace("el.replaceChildren();\n", "")  # no player: keep the plain clips
 
 
 def save_page(
@@ -357,38 +484,7 @@ def save_page(
     ``embed=False`` references the files by path relative to the current directory. Other options as in
     :func:`show_videos`. Without JavaScript the page still shows the clips, unsynced. Returns the path.
     """
-    import json
-
-    options.setdefault("embed", "auto")
-    embed = options.pop("embed")
-    _check_embed(embed)
-    items = _items(videos, options.pop("titles", None))
-    sources = _sources(
-        items,
-        embed,
-        options.pop("max_side", 480),
-        options.pop("codec", "h264"),
-        options.pop("embed_budget", EMBED_BUDGET),
-    )
-    cols = _columns(len(items), options.pop("columns", None))
-    w, h = _px("width", options.pop("width", None)), _px("height", options.pop("height", None))
-    loop, autoplay = bool(options.pop("loop", True)), bool(options.pop("autoplay", True))
-    if options:
-        raise RequestError(
-            next(iter(options)), None, message=f"unknown option(s) {sorted(options)} for save_page"
-        )
-    fallback = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay)
-    here = Path(__file__).parent / "_player"
-    esm = (here / "player.js").read_text().replace("export default { render };", "")
-    state = {"sources": sources, "columns": cols, "width": w, "height": h, "loop": loop, "autoplay": autoplay,
-             "playing": False, "current_time": 0.0, "rate": 1.0, "fps": 24.0}  # fmt: skip
     page = _PAGE.format(
-        title=html.escape(title),
-        css=(here / "player.css").read_text(),
-        fallback=fallback,
-        esm=esm if sync else "function render() {}",
-        state=json.dumps(state).replace("</", "<\\/"),
+        title=html.escape(title), css=player_css(), player=player_html(videos, sync=sync, **options)
     )
-    if not sync:
-        page = page.replace("el.replaceChildren();\n", "")
     return _files.write_text(path, page)

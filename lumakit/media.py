@@ -38,12 +38,14 @@ from .errors import MediaError, RequestError
 
 __all__ = [
     "VideoInfo",
+    "describe",
     "ffmpeg_exe",
     "frame_times",
     "frames",
     "is_remote",
     "iter_frames",
     "labeled",
+    "materialize",
     "preview",
     "probe",
     "source_path",
@@ -54,6 +56,7 @@ VideoLike = Any  # str | os.PathLike | Result-like (has .path / .video_url)
 
 _REMOTE = re.compile(r"^(https?|ftp|rtsp|data):", re.IGNORECASE)
 _CODECS = {"h264": ".mp4", "vp9": ".webm"}
+_PREVIEW_CODECS = {**_CODECS, "gif": ".gif"}  # GIF: for front ends that play no H.264 nor VP9
 # Popen objects started here and not yet reaped; tests read it to prove nothing leaks.
 _LIVE: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
 
@@ -89,7 +92,7 @@ def source_path(video: VideoLike) -> Path | str:
     url = getattr(video, "video_url", None)
     if url:
         return source_path(url)
-    raise RequestError("video", video, "a file path, a URL, or a Result with .path / .video_url")
+    raise RequestError("video", describe(video), "a file path, a URL, or a Result with .path / .video_url")
 
 
 def labeled(videos: Any, titles: Iterable[str | None] | None = None) -> list[tuple[str | None, Any]]:
@@ -101,13 +104,18 @@ def labeled(videos: Any, titles: Iterable[str | None] | None = None) -> list[tup
     items: list[tuple[str | None, Any]]
     if isinstance(videos, Mapping) or (hasattr(videos, "items") and hasattr(videos, "keys")):
         items = [(str(k), v) for k, v in videos.items()]
-    elif isinstance(videos, (str, os.PathLike)) or hasattr(videos, "path") or hasattr(videos, "video_url"):
+    elif (
+        isinstance(videos, (str, os.PathLike, bytes, bytearray, memoryview))
+        or (isinstance(videos, np.ndarray) and videos.ndim < 5)
+        or hasattr(videos, "path")
+        or hasattr(videos, "video_url")
+    ):
         items = [(None, videos)]
     elif isinstance(videos, Iterable):
-        items = [(getattr(v, "title", None), v) for v in videos]
+        items = [(_title(v), v) for v in videos]
     else:
         raise RequestError(
-            "videos", videos, "a path, a URL, a Result, a list of them, or a {label: video} dict"
+            "videos", describe(videos), "a path, a URL, a Result, a list of them, or a {label: video} dict"
         )
     if not items:
         raise RequestError("videos", videos, message="no videos given")
@@ -117,6 +125,60 @@ def labeled(videos: Any, titles: Iterable[str | None] | None = None) -> list[tup
             raise RequestError("titles", titles, message=f"got {len(names)} titles for {len(items)} videos")
         items = [(t, v) for t, (_, v) in zip(names, items, strict=True)]
     return items
+
+
+def describe(value: Any) -> str:
+    """A short stand-in for a value in an error message: never the repr of a whole array or byte string."""
+    if isinstance(value, np.ndarray):
+        return f"<{value.dtype} array of shape {value.shape}>"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(value)} bytes>"
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+_MAGIC = ((b"GIF8", 0, ".gif"), (b"\x1a\x45\xdf\xa3", 0, ".webm"), (b"ftyp", 4, ".mp4"))
+
+
+def materialize(video: Any, *, fps: float = 24.0) -> Any:
+    """A frame array or a video file's bytes as a file (cached by content); anything else unchanged.
+
+    Frame arrays are ``(T, H, W, 3)`` RGB (or ``(T, H, W)`` gray, or ``(T, H, W, 4)``), ``uint8`` or floats
+    in [0, 1], played at ``fps``; bytes are an MP4/MOV, WebM or GIF file's content.
+    """
+    if isinstance(video, np.ndarray):
+        if not (video.ndim == 3 or (video.ndim == 4 and video.shape[-1] in (1, 3, 4))) or video.size == 0:
+            raise RequestError(
+                "videos", describe(video), "a (T, H, W, 3) RGB frame array (or (T, H, W) gray, (T, H, W, 4))"
+            )
+        if not (isinstance(fps, (int, float, np.integer, np.floating)) and math.isfinite(fps) and fps > 0):
+            raise RequestError("fps", fps, "a positive number of frames per second")
+        a = np.ascontiguousarray(video)
+        h = hashlib.sha256(f"{a.shape}{a.dtype}{float(fps):g}".encode())
+        h.update(a.tobytes())
+        out = preview_dir() / "frames" / f"{h.hexdigest()[:32]}.mp4"
+        if not out.is_file():
+            frames_ = a[..., 0] if a.ndim == 4 and a.shape[-1] == 1 else a
+            write_video(out, iter(frames_), fps, quality=9)
+        return out
+    if isinstance(video, (bytes, bytearray, memoryview)):
+        data = bytes(video)
+        suffix = next((ext for magic, at, ext in _MAGIC if data[at : at + len(magic)] == magic), None)
+        if suffix is None:
+            raise RequestError("videos", describe(video), "the bytes of an MP4/MOV, WebM or GIF file")
+        out = preview_dir() / "bytes" / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
+        if not out.is_file():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+            tmp.write_bytes(data)
+            os.replace(tmp, out)
+        return out
+    return video
+
+
+def _title(video: Any) -> str | None:
+    title = getattr(video, "title", None)
+    return title if isinstance(title, str) else None  # a str's .title is a method, not a title
 
 
 def display_name(video: Any) -> str:
@@ -596,15 +658,17 @@ def preview(
 ) -> Path:
     """A small silent video for embedding: longest side ≤ ``max_side`` (never upscaled), even size.
 
-    ``codec="h264"`` gives yuv420p H.264 MP4 with ``+faststart``; ``"vp9"`` gives WebM. ``fps`` caps the
-    frame rate. Cached by content under :func:`preview_dir`, so showing the same clip again is free.
+    ``codec="h264"`` gives yuv420p H.264 MP4 with ``+faststart``; ``"vp9"`` gives WebM; ``"gif"`` a looping
+    GIF (at most 12.5 fps) for front ends that play neither. ``fps`` caps the frame rate. Cached by content
+    under :func:`preview_dir`, so showing the same clip again is free.
     """
-    _check_codec(codec)
+    if codec not in _PREVIEW_CODECS:
+        raise RequestError("codec", codec, list(_PREVIEW_CODECS))
     if not isinstance(max_side, (int, np.integer)) or max_side < 16:
         raise RequestError("max_side", max_side, "an int >= 16 (pixels)")
     info = probe(video)
     key = f"{content_digest(info.path)[:24]}-{max_side}-{codec}-{crf}-{fps or 0:g}"
-    out = preview_dir() / f"{key}{_CODECS[codec]}"
+    out = preview_dir() / f"{key}{_PREVIEW_CODECS[codec]}"
     if out.exists() and out.stat().st_size > 0:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -612,12 +676,17 @@ def preview(
     w = max(2, int(info.width * scale) // 2 * 2)
     h = max(2, int(info.height * scale) // 2 * 2)
     vf = f"scale={w}:{h}:flags=area"
+    if codec == "gif":  # a palette per clip; 12.5 fps (GIF delays are in 1/100 s) keeps GIFs small
+        fps = min(fps or 12.5, 12.5)
     if fps and fps < info.fps:
         vf = f"fps={fps:g}," + vf
+    args = _video_args(codec, crf) if codec != "gif" else ["-loop", "0", "-f", "gif"]
+    if codec == "gif":
+        vf += ",split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=4"
     with _files.atomic_path(out) as tmp:
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(info.path),
                "-map", "0:v:0", "-an", "-sn", "-dn", "-map_metadata", "-1", "-vf", vf,
-               *_video_args(codec, crf), str(tmp)]  # fmt: skip
+               *args, str(tmp)]  # fmt: skip
         proc = _run(cmd)
         if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
             detail = _explain(info.path, proc.stderr.decode())

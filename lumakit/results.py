@@ -14,6 +14,9 @@ import base64
 import html
 import json
 import mimetypes
+import os
+import re
+import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +37,8 @@ UPDATE_STATUSES = (
     "error",
     "interrupted",
 )
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.=+-]+")
+_VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".m4v", ".mkv")
 _INLINE_LIMIT = 25 * 1024 * 1024  # fallback <video>: embed files up to this size as a data URI
 
 
@@ -59,6 +64,16 @@ class TaskUpdate:
     def __post_init__(self) -> None:
         if self.status not in UPDATE_STATUSES:
             raise ValueError(f"status={self.status!r} is not one of {UPDATE_STATUSES}")
+
+
+def describe_edit(wire: Mapping[str, Any] | None) -> str:
+    """``flex_2``, ``flex_2 + poseStrength=precise``, ``autoControls`` or ``-`` from a wire task."""
+    edit = ((wire or {}).get("settings") or {}).get("edit") or {}
+    if edit.get("autoControls"):
+        return "autoControls"
+    parts = [edit["strength"]] if "strength" in edit else []
+    parts += [f"{k}={v}" for k, v in (edit.get("controls") or {}).items()]
+    return " + ".join(parts) or "-"
 
 
 def _wire_of(request: Any) -> dict[str, Any] | None:
@@ -115,6 +130,61 @@ class Result:
         """The task exactly as it was sent (no key)."""
         return self.extra.get("wire") or _wire_of(self.request)
 
+    @classmethod
+    def from_entry(cls, entry: Any) -> Result:
+        """The Result of a finished ledger entry (``client.history()``), its request given as wire JSON."""
+        extra = {**(entry.extra or {}), "label": entry.label, "wire": entry.wire}
+        local = extra.get("lumakitLocal")
+        if isinstance(local, Mapping) and local.get("costIsEstimate"):
+            extra["cost_is_estimate"] = True
+        backend = "local" if local else entry.backend or "runware"
+        return cls(Path(entry.result_path or ""), entry.video_url, entry.video_uuid, entry.task_uuid,
+                   entry.cost, entry.seconds, entry.wire, backend, False, extra)  # fmt: skip
+
+    def file_name(self, label: str | None = None) -> str:
+        """A readable file name: label, strength/controls, ``local-preview`` when local, short task UUID."""
+        edit = (describe_edit(self.wire) if self.wire else "-").replace(" + ", "+")
+        label = label if label is not None else self.label
+        if edit == "-":
+            parts = [label] if label else []
+        elif label and not edit.startswith(label):
+            parts = [label, edit]
+        else:  # flex_2 + poseStrength=precise under the label flex_2: the edit says it all
+            parts = [edit]
+        if self.is_local:
+            parts.append("local-preview")
+        parts.append(self.task_uuid[:8])
+        stem = _UNSAFE.sub("_", "-".join(parts)).strip("._-") or self.task_uuid[:8]
+        return stem + (Path(self.path).suffix or ".mp4")
+
+    def save(self, dest: str | os.PathLike[str] = ".", *, label: str | None = None) -> Path:
+        """Copy the video out of the cache under a readable name (:meth:`file_name`) and return the copy.
+
+        ``dest`` is a folder (created if missing), or a file path ending in a video suffix. The copy is
+        written to a temp file first, so an interrupted save never leaves half a video.
+        """
+        src = Path(self.path)
+        if not src.is_file():
+            from .errors import MediaError
+
+            raise MediaError(
+                src, "the result's file is gone from the cache (client.resume() fetches it again)"
+            )
+        target = Path(dest).expanduser()
+        if not (target.suffix.lower() in _VIDEO_SUFFIXES and not target.is_dir()):
+            target = target / self.file_name(label)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, target)
+        return target
+
+    def to_record(self, label: str | None = None) -> dict[str, Any]:
+        """This result as a plain dict (see :mod:`lumakit.records`)."""
+        from .records import result_record
+
+        return result_record(self, label)
+
     def __repr__(self) -> str:
         cost = "?" if self.cost is None else f"${self.cost:.2f}"
         if self.cost is not None and self.extra.get("cost_is_estimate"):
@@ -166,6 +236,28 @@ class ResultSet(Mapping[str, Result]):
         total = self.total_cost
         head = f"ResultSet({len(self)} results" + (f", ${total:.2f}" if total is not None else "") + ")"
         return head + "\n" + "\n".join(lines)
+
+    def save(self, dest: str | os.PathLike[str] = ".") -> list[Path]:
+        """Copy every result into the folder ``dest`` under readable names (see :meth:`Result.save`)."""
+        return [r.save(Path(dest).expanduser() / r.file_name(label)) for label, r in self._results.items()]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per result, in order (label, strength, controls, cost, backend, paths...)."""
+        return [r.to_record(label) for label, r in self._results.items()]
+
+    def to_pandas(self) -> Any:
+        """:meth:`to_records` as a ``pandas.DataFrame`` (needs pandas)."""
+        from .records import to_pandas
+
+        return to_pandas(self.to_records())
+
+    def save_report(
+        self, path: str | os.PathLike[str] = "report.html", *, source: Any = None, title: str | None = None
+    ) -> Path:
+        """Write a self-contained HTML report of these results (see :func:`lumakit.report.save_report`)."""
+        from .report import save_report
+
+        return save_report(self, path, source=source, title=title)
 
     def _repr_html_(self) -> str:
         cells = "".join(

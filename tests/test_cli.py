@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lumakit import cli
+from lumakit import cli, media
 
 COMMANDS = ("demo", "modify", "sweep", "grid", "serve", "history")
 
@@ -69,10 +69,30 @@ def test_demo_writes_a_grid_and_a_synced_page_then_reruns_from_cache(clip: Path,
     assert page.count("<video") == 4  # source + one per band
     png = (out / "grid.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    info = media.probe(out / "comparison.mp4")  # source + three bands in one captioned row
+    assert info.width > 4 * info.height and abs(info.duration - 1.0) < 0.1
+    report = (out / "report.html").read_text()
+    assert "flex_2" in report and "local preview renderer, not Ray" in report and 'alt="departure"' in report
+    assert f"comparison video: {out / 'comparison.mp4'}" in proc.stdout and "report.html" in proc.stdout
     rerun = run_cli("demo", "--source", str(clip), "--out", str(out), "--no-progress")
     assert rerun.returncode == 0 and rerun.stdout.count("(cached)") == 3
     history = run_cli("history")
     assert history.stdout.count("done") >= 3
+
+
+def test_sweep_writes_the_comparison_video_and_the_report(clip: Path, tmp_path: Path) -> None:
+    video, report = tmp_path / "share" / "ab.mp4", tmp_path / "share" / "ab.html"
+    proc = run_cli("sweep", str(clip), "a glass square", "--strengths", "adhere_1,reimagine_3",
+                   "--video", str(video), "--report", str(report), "--no-progress")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-2:] == [str(video), str(report)]
+    info = media.probe(video)
+    assert info.width > 3 * info.height, "source and two results side by side"
+    text = report.read_text()
+    assert "adhere_1" in text and "reimagine_3" in text and text.count("data:video/mp4;base64,") == 3
+    bad = run_cli("sweep", str(clip), "p", "--video", str(tmp_path / "ab.gif"), "--no-progress")
+    assert bad.returncode == 2 and "--video" in bad.stderr and ".mp4" in bad.stderr
+    assert run_cli("history").stdout.count("\n") == 2, "the bad call sent nothing"
 
 
 def test_grid_names_rows_by_label(clip: Path, tmp_path: Path) -> None:

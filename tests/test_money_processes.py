@@ -97,7 +97,7 @@ def test_two_processes_starting_the_same_request_at_once_create_one_job(tmp_path
     for proc, (_out, err) in zip(procs, outs, strict=True):
         assert proc.returncode == 0, err
     answers = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
-    assert jobs == 1
+    assert jobs == 1, (answers, [err for _, err in outs])
     assert answers[0]["flex_1"] == answers[1]["flex_1"]
     assert len(Cache(cache).history()) == 1
 

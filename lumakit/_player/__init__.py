@@ -32,6 +32,7 @@ class SyncedPlayer(anywidget.AnyWidget):
     current_time = traitlets.Float(0.0).tag(sync=True)
     rate = traitlets.Float(1.0).tag(sync=True)
     fps = traitlets.Float(24.0).tag(sync=True)
+    border = traitlets.Int(0).tag(sync=True)  # px of black border around each clip (0: none)
 
     def __init__(self, *, fallback_html: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)

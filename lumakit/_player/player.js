@@ -96,6 +96,8 @@ function render({ model, el }) {
       v.dataset.index = String(i);
       const h = model.get("height");
       if (h) { v.style.height = `${h}px`; v.style.width = "auto"; }
+      const b = Number(model.get("border")) || 0;
+      if (b) { v.style.border = `${b}px solid #000`; v.style.boxSizing = "border-box"; }
       v.addEventListener("loadedmetadata", () => {
         if (isFinite(v.duration) && v.duration > 0) durations[i] = v.duration;
         pickLeader();

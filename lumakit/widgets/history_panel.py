@@ -15,6 +15,7 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
+from ..results import describe_edit
 from ._base import PanelBase, PlainOutputs, figure_png
 from ._run import Job, launch
 from .knobs import escape
@@ -38,16 +39,6 @@ def thumbnail_png(path: str | Path, size: tuple[int, int] = THUMB_SIZE) -> bytes
         return buf.getvalue()
     except Exception:
         return None
-
-
-def describe_edit(wire: dict[str, Any] | None) -> str:
-    """``flex_2``, ``flex_2 + poseStrength=precise``, ``autoControls`` or ``-`` from a wire task."""
-    edit = ((wire or {}).get("settings") or {}).get("edit") or {}
-    if edit.get("autoControls"):
-        return "autoControls"
-    parts = [edit["strength"]] if "strength" in edit else []
-    parts += [f"{k}={v}" for k, v in (edit.get("controls") or {}).items()]
-    return " + ".join(parts) or "-"
 
 
 class HistoryPanel(PanelBase):
@@ -74,6 +65,10 @@ class HistoryPanel(PanelBase):
         self.refresh_button = W.Button(description="refresh", icon="refresh")
         self.compare_button = W.Button(description="compare selected", icon="columns", disabled=True)
         self.resume_all_button = W.Button(description="resume all", icon="play", button_style="warning")
+        self.export_button = W.Button(description="export", icon="download", disabled=True,
+                                      tooltip="write both, for the ticked rows")  # fmt: skip
+        self.export_line = W.HTML("")
+        self.exported: dict[str, Path] = {}
         self.table = W.GridBox(layout=W.Layout(
             grid_template_columns="28px 140px minmax(160px, 2fr) minmax(120px, 1fr) 90px 60px 100px 150px",
             grid_gap="2px 8px", align_items="center"))  # fmt: skip
@@ -81,9 +76,11 @@ class HistoryPanel(PanelBase):
         self.player_box = W.Box(layout=W.Layout(width="100%"))
         self.grid_image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
         self.checks: dict[str, W.Checkbox] = {}
+        buttons = [self.refresh_button, self.compare_button, self.export_button, self.resume_all_button]
         self.children = [
             self.header,
-            W.HBox([self.refresh_button, self.compare_button, self.resume_all_button, self.status_line]),
+            W.HBox([*buttons, self.status_line]),
+            self.export_line,
             self.table,
             self.error_line,
             self.player_box,
@@ -93,6 +90,7 @@ class HistoryPanel(PanelBase):
         self.refresh_button.on_click(self.guarded(lambda _b: self.refresh()))
         self.compare_button.on_click(self.guarded(lambda _b: self.compare_selected()))
         self.resume_all_button.on_click(self.guarded(lambda _b: self.resume_all()))
+        self.export_button.on_click(self.guarded(lambda _b: self.export()))
         self.refresh()
 
     def __repr__(self) -> str:
@@ -162,6 +160,7 @@ class HistoryPanel(PanelBase):
         for uuid, check in self.checks.items():
             check.value = uuid in self.selected
         self.compare_button.disabled = len(self.selected) < 1
+        self.export_button.disabled = len(self.selected) < 1
 
     def entry(self, task_uuid: str) -> Any:
         for e in self.entries:
@@ -185,6 +184,22 @@ class HistoryPanel(PanelBase):
             self.show_error("tick one or more rows that have a result")
             return
         self._play(items, grid=True)
+
+    def export(self, folder: str | Path | None = None) -> dict[str, Path]:
+        """What "export" does: the ticked results' comparison video and report (see ``_export``)."""
+        from ..results import Result, ResultSet
+        from ._export import export_ab, export_html
+
+        entries = [self.entry(u) for u in self.selected]
+        found = [e for e in entries if e.result_path and Path(e.result_path).is_file()]
+        if not found:
+            self.show_error("tick one or more rows that have a result")
+            return {}
+        self.clear_error()
+        runs = ResultSet({self._label(e): Result.from_entry(e) for e in found})
+        self.exported = export_ab(runs, folder=folder, stem="history")
+        self.export_line.value = export_html(self.exported)
+        return self.exported
 
     def _play(self, items: dict[str, Any], *, grid: bool) -> None:
         from .. import compare, display

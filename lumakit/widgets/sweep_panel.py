@@ -101,6 +101,10 @@ class SweepPanel(JobPanel):
         self.price: Quote | None = None
         self.stop_button = W.Button(description="stop waiting", button_style="warning", icon="stop",
                                     disabled=True)  # fmt: skip
+        self.export_button = W.Button(description="export", icon="download", disabled=True,
+                                      tooltip="write comparison.mp4 and report.html")  # fmt: skip
+        self.export_line = W.HTML("")
+        self.exported: dict[str, Path] = {}
         self.jobs_box = W.VBox()
         self.status_line = W.HTML("")
         self.player_box = W.Box(layout=W.Layout(width="100%"))
@@ -115,7 +119,10 @@ class SweepPanel(JobPanel):
             W.HBox(columns, layout=W.Layout(margin="0 0 0 78px")),
             self.controls_box,
             self.preview,
-            W.HBox([self.run_button, self.price_label, self.stop_button, self.status_line]),
+            W.HBox(
+                [self.run_button, self.price_label, self.stop_button, self.export_button, self.status_line]
+            ),
+            self.export_line,
             self.jobs_box,
             self.error_line,
             self.player_box,
@@ -132,6 +139,7 @@ class SweepPanel(JobPanel):
         self.controls.observe(lambda _c: self._update_preview(), list(CONTROL_NAMES))
         self.run_button.on_click(self.guarded(lambda _b: self.start()))
         self.stop_button.on_click(self.guarded(lambda _b: self.stop()))
+        self.export_button.on_click(self.guarded(lambda _b: self.export()))
         self.source = source
         self.levels = levels
 
@@ -322,6 +330,21 @@ class SweepPanel(JobPanel):
         if src is not None:
             self.departure_image.value = figure_png(compare.departure_plot(src, results))
         self.publish(results)
+
+    def export(self, folder: str | Path | None = None) -> dict[str, Path]:
+        """What "export" does: write the last sweep's comparison video and report (see ``_export``)."""
+        from ._export import export_ab, export_html
+
+        if not self.results:
+            raise RequestError("results", None, message="nothing to export yet: run the sweep first")
+        source = self._displayable_source()
+        self.exported = export_ab(self.results, source=source, folder=folder, stem="sweep")
+        self.export_line.value = export_html(self.exported)
+        return self.exported
+
+    @T.observe("results")
+    def _on_results(self, change: dict[str, Any]) -> None:
+        self.export_button.disabled = not change["new"]
 
     def _displayable_source(self) -> Any:
         src = self.source

@@ -1,0 +1,74 @@
+"""The saved report in a real browser (Debian's Chromium via Playwright): it plays, and plays in sync.
+
+No Jupyter: the file is opened from disk, as a colleague would open it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
+TIMES = "() => Array.from(document.querySelectorAll('.lk-player video')).map(v => v.currentTime)"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} not installed (apt install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (the `browser` extra)"
+)
+
+
+@pytest.mark.timeout(300)
+def test_report_opens_offline_and_plays_in_sync(tmp_path: Path) -> None:
+    import lumakit as lk
+    from tests._clips import make_clip
+
+    source = make_clip(tmp_path / "source.mp4", seconds=3, seed=0)
+    runs = {
+        f"r{i}": make_clip(tmp_path / f"r{i}.mp4", seconds=s, seed=i) for i, s in ((1, 3), (2, 3), (3, 2))
+    }
+    report = lk.save_report(runs, tmp_path / "report.html", source=source)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ctx = browser.new_context()
+            requests: list[str] = []
+            ctx.on("request", lambda r: requests.append(r.url))
+            pg = ctx.new_page()
+            pg.set_default_timeout(60_000)
+            errors: list[str] = []
+            pg.on("pageerror", lambda e: errors.append(str(e)))
+            pg.goto(report.as_uri())
+            pg.wait_for_function(
+                "() => { const v = document.querySelectorAll('.lk-player video');"
+                " return v.length === 4 && Array.from(v).every(x => x.readyState >= 2); }"
+            )
+            assert pg.evaluate(TIMES) == [0, 0, 0, 0]  # the report does not autoplay
+            assert pg.evaluate(
+                "() => Array.from(document.querySelectorAll('img.figure')).every(i => i.naturalWidth > 100)"
+            ), "frame grid and departure plot decode"
+            pg.locator(".lk-player .lk-play").click()
+            pg.wait_for_function(f"() => ({TIMES})().every(t => t > 0.6)")
+            samples = []
+            for _ in range(4):
+                samples.append(pg.evaluate(TIMES))
+                pg.wait_for_timeout(150)
+            for s in samples:
+                assert max(s) - min(s) < 0.1, samples
+            assert samples[-1][0] > samples[0][0] + 0.2, samples
+            pg.locator(".lk-player .lk-play").click()
+            pg.evaluate(
+                "() => { const s = document.querySelector('.lk-player .lk-seek'); s.value = '1.5';"
+                " s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }"
+            )
+            pg.wait_for_function(f"() => ({TIMES})().every(t => Math.abs(t - 1.5) < 0.1)")
+            pg.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+            assert errors == []
+            assert all(u.startswith(("file:", "data:")) for u in requests), requests
+        finally:
+            browser.close()
