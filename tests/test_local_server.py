@@ -19,7 +19,7 @@ import pytest
 
 from lumakit.errors import RequestError
 from lumakit.local import Latency, LocalServer
-from lumakit.local.serve import serve_main
+from lumakit.local.command import serve_main
 from lumakit.request import parse_task
 from tests._clips import make_clip
 
@@ -240,14 +240,21 @@ def test_uploads_images_and_delete(server: LocalServer, clip: Path, tmp_path: Pa
         server,
         [{"taskType": "mediaStorage", "taskUUID": uid(), "operation": "upload", "media": own["mediaURL"]}],
     )
-    assert again.json()["data"][0]["mediaUUID"] == own["mediaUUID"]  # same content, same media
+    second = again.json()["data"][0]
+    assert second["operation"] == "upload" and second["mediaUUID"] != own["mediaUUID"]  # each upload its own
     gone = post(
         server,
         [{"taskType": "mediaStorage", "taskUUID": uid(), "operation": "delete", "media": own["mediaUUID"]}],
     )
-    assert gone.status_code == 200
-    assert httpx.get(own["mediaURL"]).status_code == 404
+    assert gone.status_code == 200 and gone.json()["data"][0]["operation"] == "delete"
     assert post(server, [edit(own["mediaUUID"])]).json()["errors"][0]["code"] == "invalidVideo"
+    # the other upload of the same bytes still works: its file is served and it is a valid source
+    assert httpx.get(second["mediaURL"]).status_code == 200
+    still = edit(second["mediaUUID"])
+    assert post(server, [still]).status_code == 200
+    assert wait(server, still["taskUUID"])[0]["status"] == "success"
+    post(server, [{"taskType": "mediaStorage", "taskUUID": uid(), "operation": "delete", "media": second["mediaUUID"]}])
+    assert httpx.get(second["mediaURL"]).status_code == 404  # the last UUID of the bytes took the file with it
     refused = post(
         server,
         [
@@ -295,9 +302,17 @@ def test_unknown_task_and_duplicate_uuid(server: LocalServer, uploaded: dict[str
     assert r.status_code == 404 and r.json()["errors"][0]["code"] == "taskFailedOrNotFound"
     task = edit(uploaded["mediaUUID"])
     assert post(server, [task]).status_code == 200
-    jobs = server.stats["jobs_created"]
+    jobs, resends = server.stats["jobs_created"], server.stats["resends"]
+    # the very same task again (a client retrying a lost answer): acknowledged again, counted, no new job
     r = post(server, [task])
-    assert r.json()["errors"][0]["code"] == "duplicateTaskUUID" and server.stats["jobs_created"] == jobs
+    assert r.status_code == 200 and r.json() == {"data": [{"taskType": "videoInference", "taskUUID": task["taskUUID"]}]}
+    assert server.stats["jobs_created"] == jobs and server.stats["resends"] == resends + 1
+    # another task under the same UUID stays refused
+    other = {**task, "positivePrompt": "another prompt"}
+    r = post(server, [other])
+    err = r.json()["errors"][0]
+    assert r.status_code == 400 and err["code"] == "duplicateTaskUUID" and err["parameter"] == "taskUUID"
+    assert server.stats["jobs_created"] == jobs and server.stats["resends"] == resends + 1
     details = post(server, [{"taskType": "getTaskDetails", "taskUUID": task["taskUUID"]}]).json()["data"][0]
     assert details["request"]["positivePrompt"] == task["positivePrompt"]
 

@@ -120,13 +120,19 @@ class Store:
             self.save()
 
     def add_bytes(self, data: bytes, ext: str, kind: str) -> tuple[str, str]:
-        """Store uploaded bytes; the same content uploaded twice is one file. Returns ``(uuid, name)``."""
+        """Store uploaded bytes under a fresh UUID. Returns ``(uuid, name)``.
+
+        Every upload gets its own UUID (deleting one never breaks another); the same content uploaded twice
+        shares one file on disk, removed with its last UUID.
+        """
         digest = hashlib.sha256(data).hexdigest()
         with self._lock:
-            for uid, rec in self.index["files"].items():
-                if rec.get("sha256") == digest and rec.get("kind") == kind and self.file_path(rec["name"]):
+            uid = str(_uuid.uuid4())
+            for rec in self.index["files"].values():
+                if rec.get("sha256") == digest and self.file_path(rec["name"]):
+                    self.add_file(uid, rec["name"], kind, sha256=digest)
                     return uid, rec["name"]
-            uid, path = self.new_path(ext)
+            path = self.files / f"{uid}{ext}"
             fd, tmp = tempfile.mkstemp(prefix=".up.", suffix=".part", dir=self.files)
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
