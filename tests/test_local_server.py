@@ -253,8 +253,9 @@ def test_uploads_images_and_delete(server: LocalServer, clip: Path, tmp_path: Pa
     still = edit(second["mediaUUID"])
     assert post(server, [still]).status_code == 200
     assert wait(server, still["taskUUID"])[0]["status"] == "success"
-    post(server, [{"taskType": "mediaStorage", "taskUUID": uid(), "operation": "delete", "media": second["mediaUUID"]}])
-    assert httpx.get(second["mediaURL"]).status_code == 404  # the last UUID of the bytes took the file with it
+    last = {"taskType": "mediaStorage", "taskUUID": uid(), "operation": "delete"}
+    assert post(server, [{**last, "media": second["mediaUUID"]}]).status_code == 200
+    assert httpx.get(second["mediaURL"]).status_code == 404  # the bytes' last UUID took the file with it
     refused = post(
         server,
         [
@@ -305,7 +306,8 @@ def test_unknown_task_and_duplicate_uuid(server: LocalServer, uploaded: dict[str
     jobs, resends = server.stats["jobs_created"], server.stats["resends"]
     # the very same task again (a client retrying a lost answer): acknowledged again, counted, no new job
     r = post(server, [task])
-    assert r.status_code == 200 and r.json() == {"data": [{"taskType": "videoInference", "taskUUID": task["taskUUID"]}]}
+    ack = {"data": [{"taskType": "videoInference", "taskUUID": task["taskUUID"]}]}
+    assert r.status_code == 200 and r.json() == ack
     assert server.stats["jobs_created"] == jobs and server.stats["resends"] == resends + 1
     # another task under the same UUID stays refused
     other = {**task, "positivePrompt": "another prompt"}

@@ -15,6 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
+
+if sys.version_info < (3, 11):
+    pytest.skip("runware-sdk needs Python 3.11 or newer", allow_module_level=True)
+
 from runware import RunOptions, Runware, RunwareError
 
 from lumakit import media
