@@ -123,7 +123,7 @@ def look_for(prompt: str) -> Look:
         shadow += np.array(traits.get("shadow", (0, 0, 0)), float)
         highlight += np.array(traits.get("highlight", (0, 0, 0)), float)
         texture = texture or str(traits.get("texture", ""))
-        lights += [x for x in traits.get("lights", ()) if x not in lights]  # type: ignore[union-attr]
+        lights += [x for x in traits.get("lights", ()) if x not in lights]  # type: ignore[union-attr,attr-defined]
         posterize = max(posterize, int(traits.get("posterize", 0)))  # type: ignore[call-overload]
     # what the words leave open comes from the hash: a matched prompt drifts a little, an unmatched one a lot
     spread = 18.0 if words else 150.0

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -357,7 +357,7 @@ def plan_edit(request: ModifyRequest, video: Path | str) -> EditPlan:
     else:
         strength = Strength.coerce(request.strength or CONTROLS_ONLY_STRENGTH)
         controls = default_controls(strength)
-        controls.update((request.controls or Controls()).to_wire())
+        controls.update((Controls.coerce(request.controls) or Controls()).to_wire())
     face_box = None
     if controls.get("face"):
         stats = stats or measure_source(video)
@@ -553,12 +553,16 @@ def _scene(
     sx, sy = rng.uniform(0.2, 1.3) * w, rng.uniform(0.15, 0.4) * h
     disc = _ellipse(h, ww, sx, sy, 0.08 * h, 0.08 * h)[..., None]
     sky = sky + disc * (np.asarray(painter.accent, np.float32) - sky)
-    layers = []
+    layers: list[tuple[np.ndarray, ...]] = []
     xs = np.arange(ww, dtype=np.float32)
     for i in range(3):
         base = 0.45 + 0.15 * i
-        height = base + sum(
-            rng.uniform(0.02, 0.08) * np.sin(xs / ww * 2 * math.pi * f + rng.uniform(0, 6)) for f in (1, 2, 5)
+        height = base + cast(
+            np.ndarray,
+            sum(
+                rng.uniform(0.02, 0.08) * np.sin(xs / ww * 2 * math.pi * f + rng.uniform(0, 6))
+                for f in (1, 2, 5)
+            ),
         )
         rows = np.arange(h, dtype=np.float32)[:, None] / h
         alpha = np.clip((rows - height[None, :]) * h / 3.0, 0, 1)[..., None].astype(np.float32)
@@ -689,7 +693,10 @@ def render_reframe(
     _tune_malloc()
     info = media.probe(video)
     w, h = request.size
-    x0, y0, sw, sh = reframe_geometry(info.width, info.height, w, h, request.source_position)
+    position = cast(
+        "tuple[float, float, float, float] | None", request.source_position
+    )  # checked by the request
+    x0, y0, sw, sh = reframe_geometry(info.width, info.height, w, h, position)
     rows = _reflect(np.arange(h) - y0, sh)
     cols = _reflect(np.arange(w) - x0, sw)
     yy, xx = np.arange(h)[:, None], np.arange(w)[None, :]
