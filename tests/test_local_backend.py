@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +21,9 @@ from lumakit.local.faults import Fault, Latency
 from lumakit.local.store import Store
 from lumakit.request import parse_task
 from tests._clips import make_clip
+from tests._wire_tasks import edit, uid
 
 UNREACHABLE = "https://media.example.invalid/source.mp4"
-
-
-def uid() -> str:
-    return str(uuid.uuid4())
-
-
-def edit(video: str, **over: Any) -> dict[str, Any]:
-    task = {
-        "taskType": "videoInference",
-        "taskUUID": uid(),
-        "model": "luma:ray@3.2",
-        "positivePrompt": "a neon cyber creature",
-        "inputs": {"video": video},
-        "settings": {"edit": {"strength": "adhere_2"}},
-        "deliveryMethod": "async",
-        "includeCost": True,
-    }
-    task.update(over)
-    return task
 
 
 class Fetches:

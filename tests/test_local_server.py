@@ -22,27 +22,9 @@ from lumakit.local import Latency, LocalServer
 from lumakit.local.command import serve_main
 from lumakit.request import parse_task
 from tests._clips import make_clip
+from tests._wire_tasks import edit, uid
 
 AUTH = {"Authorization": "Bearer test-key"}
-
-
-def uid() -> str:
-    return str(uuid.uuid4())
-
-
-def edit(video: str, **over: Any) -> dict[str, Any]:
-    task = {
-        "taskType": "videoInference",
-        "taskUUID": uid(),
-        "model": "luma:ray@3.2",
-        "positivePrompt": "a neon cyber creature",
-        "inputs": {"video": video},
-        "settings": {"edit": {"strength": "adhere_2"}},
-        "deliveryMethod": "async",
-        "includeCost": True,
-    }
-    task.update(over)
-    return task
 
 
 def post(server: LocalServer, tasks: Any, headers: dict[str, str] | None = None) -> httpx.Response:
