@@ -118,9 +118,7 @@ class Backend:
         self.workers = workers
         self.stats: dict[str, int] = dict.fromkeys(STATS, 0)
         self.jobs: dict[str, RenderJob] = {}
-        self.ingest = Ingest(
-            store, fetch_timeout=fetch_timeout, max_body=max_body, fetch=self._counted(fetch)
-        )
+        self.ingest = Ingest(store, base_url, fetch_timeout, max_body, self._counted(fetch))
         self.base_url = base_url
         self.handlers: dict[str, Handler] = {
             "videoInference": self._video_inference,
@@ -132,13 +130,9 @@ class Backend:
         self._lock = threading.RLock()
         self._pool: ThreadPoolExecutor | None = None
 
-    @property
-    def base_url(self) -> str:
-        return self.ingest.own_base_url
-
-    @base_url.setter
-    def base_url(self, value: str) -> None:
-        self.ingest.own_base_url = value
+    def serve_at(self, base_url: str) -> None:
+        """Tell the backend its server's ``http://127.0.0.1:<port>`` (result URLs; own URLs read locally)."""
+        self.base_url = self.ingest.own_base_url = base_url
 
     def count(self, name: str) -> None:
         """Add one to ``stats[name]`` (thread-safe)."""

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..request import Source
@@ -52,10 +53,11 @@ def decode_b64(value: str, parameter: str, code: str) -> bytes:
         ) from None
 
 
+@dataclass
 class Ingest:
     """Media in, for one data folder.
 
-    Args:
+    Attributes:
       store: where files go.
       own_base_url: this server's ``http://127.0.0.1:<port>``; its ``/files/`` URLs are read from ``store``.
       fetch_timeout: seconds allowed to fetch a URL of another host.
@@ -63,20 +65,11 @@ class Ingest:
       fetch: the function that GETs another host's URL (tests pass one that counts or refuses).
     """
 
-    def __init__(
-        self,
-        store: Store,
-        *,
-        own_base_url: str = "http://127.0.0.1:0",
-        fetch_timeout: float = 5.0,
-        max_body: int = 200 * 1024 * 1024,
-        fetch: Fetcher = fetch_url,
-    ) -> None:
-        self.store = store
-        self.own_base_url = own_base_url
-        self.fetch_timeout = fetch_timeout
-        self.max_body = max_body
-        self.fetch = fetch
+    store: Store
+    own_base_url: str = "http://127.0.0.1:0"
+    fetch_timeout: float = 5.0
+    max_body: int = 200 * 1024 * 1024
+    fetch: Fetcher = fetch_url
 
     def store_media(
         self, value: object, parameter: str, code: str, *, images_only: bool = False

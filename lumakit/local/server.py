@@ -92,7 +92,7 @@ class LocalServer:
         if self._httpd is not None:
             return self
         self._httpd = LocalHTTPServer((HOST, self.requested_port), self.backend, self.faults, self.max_body)
-        self.backend.base_url = self.base_url
+        self.backend.serve_at(self.base_url)
         threading.Thread(target=self._httpd.serve_forever, name="lumakit-local", daemon=True).start()
         log.info("lumakit local backend at %s (local preview renderer, not Ray)", self.url)
         return self
