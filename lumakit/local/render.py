@@ -557,13 +557,10 @@ def _scene(
     xs = np.arange(ww, dtype=np.float32)
     for i in range(3):
         base = 0.45 + 0.15 * i
-        height = base + cast(
-            np.ndarray,
-            sum(
-                rng.uniform(0.02, 0.08) * np.sin(xs / ww * 2 * math.pi * f + rng.uniform(0, 6))
-                for f in (1, 2, 5)
-            ),
-        )
+        waves = [
+            rng.uniform(0.02, 0.08) * np.sin(xs / ww * 2 * math.pi * f + rng.uniform(0, 6)) for f in (1, 2, 5)
+        ]
+        height = base + (waves[0] + waves[1] + waves[2])
         rows = np.arange(h, dtype=np.float32)[:, None] / h
         alpha = np.clip((rows - height[None, :]) * h / 3.0, 0, 1)[..., None].astype(np.float32)
         color = np.clip(bottom * (0.7 - 0.2 * i) + rng.uniform(-0.1, 0.1, 3), 0, 1).astype(np.float32)
@@ -693,9 +690,7 @@ def render_reframe(
     _tune_malloc()
     info = media.probe(video)
     w, h = request.size
-    position = cast(
-        "tuple[float, float, float, float] | None", request.source_position
-    )  # checked by the request
+    position = cast("tuple[float, float, float, float] | None", request.source_position)  # a checked tuple
     x0, y0, sw, sh = reframe_geometry(info.width, info.height, w, h, position)
     rows = _reflect(np.arange(h) - y0, sh)
     cols = _reflect(np.arange(w) - x0, sw)
