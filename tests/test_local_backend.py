@@ -9,6 +9,7 @@ task's error names its own ``taskType``, and an answer in progress carries no ``
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -249,5 +250,29 @@ def test_an_answer_in_progress_carries_no_url_key(tmp_path: Path, clip: Path) ->
         assert url_keys(backend.answer([task]).payload()) == []  # nor the re-sent acknowledgment
         done = wait(backend, task["taskUUID"]).data[0]
         assert done["status"] == "success" and "videoURL" in url_keys(done)
+    finally:
+        backend.close()
+
+
+def test_identical_submits_at_once_make_one_job(tmp_path: Path, clip: Path) -> None:
+    """Two copies of one sync task arriving together (a client retrying while the first still runs)."""
+    backend = Backend(Store(tmp_path / "data"), latency=Latency(processing_time=0.5))
+    try:
+        task = edit(upload(backend, clip)["mediaUUID"], deliveryMethod="sync")
+        answers: list[Answer] = []
+        start = threading.Barrier(2)
+
+        def send() -> None:
+            start.wait()
+            answers.append(backend.answer([task]))
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert [a.status for a in answers] == [200, 200]
+        assert answers[0].data[0]["videoUUID"] == answers[1].data[0]["videoUUID"]
+        assert backend.stats["jobs_created"] == 1 and backend.stats["resends"] == 1
     finally:
         backend.close()

@@ -189,11 +189,11 @@ class Backend:
     # ---- videoInference
     def _video_inference(self, task: dict[str, Any], call: Call) -> dict[str, Any]:
         self.count("submits")
+        _check_number_results(task)  # this backend's rule; the rest of the shape is the request model's
         try:  # the whole shape, before any source is fetched or decoded
-            request = parse_task(task)
+            request = parse_task({k: v for k, v in task.items() if k != "numberResults"})
         except RequestError as e:
             raise TaskError.from_request_error(e) from None
-        _check_number_results(task)
         uid = task["taskUUID"]
         digest = task_digest(task)
         if not call.dry_run and self._is_resend(uid, digest):
@@ -219,13 +219,15 @@ class Backend:
             }
             job.error_form = str(opts.get("form", "errors"))
         with self._lock:
-            if self._is_resend(uid, digest):  # an identical submit registered it meanwhile
-                return self._acknowledge(task)
-            self.jobs[uid] = job
-            self.stats["jobs_created"] += 1
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lumakit-render")
-            pool = self._pool
+            resent = self._is_resend(uid, digest)  # an identical submit may have registered it meanwhile
+            if not resent:
+                self.jobs[uid] = job
+                self.stats["jobs_created"] += 1
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lumakit-render")
+                pool = self._pool
+        if resent:
+            return self._acknowledge(task)  # outside the lock: a sync answer waits for the job
         self.store.put_task(
             uid,
             {
