@@ -118,7 +118,13 @@ class Backend:
         self.workers = workers
         self.stats: dict[str, int] = dict.fromkeys(STATS, 0)
         self.jobs: dict[str, RenderJob] = {}
-        self.ingest = Ingest(store, base_url, fetch_timeout, max_body, self._counted(fetch))
+        self.ingest = Ingest(
+            store,
+            own_base_url=base_url,
+            fetch_timeout=fetch_timeout,
+            max_body=max_body,
+            fetch=self._counted(fetch),
+        )
         self.base_url = base_url
         self.handlers: dict[str, Handler] = {
             "videoInference": self._video_inference,
