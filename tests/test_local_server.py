@@ -466,3 +466,40 @@ def test_task_uuids_are_echoed_exactly(server: LocalServer, uploaded: dict[str, 
     assert post(server, [task]).json()["data"][0]["taskUUID"] == task["taskUUID"]
     item, _ = wait(server, task["taskUUID"])
     assert item["taskUUID"] == task["taskUUID"] and item["status"] == "success"
+
+
+class _CountingHost:
+    """Another host on loopback that counts GETs and has nothing (404)."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                host.hits += 1
+                self.send_error(404)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.hits = 0
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/source.mp4"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def test_a_shape_error_is_answered_before_the_source_is_fetched(server: LocalServer) -> None:
+    other = _CountingHost()
+    try:
+        bad = edit(other.url, settings={"edit": {"strength": "flex_9"}})
+        r = post(server, [bad])
+        err = r.json()["errors"][0]
+        assert r.status_code == 400 and err["parameter"] == "settings.edit.strength"
+        assert other.hits == 0  # nothing was fetched for a malformed task
+        r = post(server, [edit(other.url)])  # the same source in a well-formed task is fetched
+        assert "could not fetch" in r.json()["errors"][0]["message"] and other.hits == 1
+    finally:
+        other.httpd.shutdown()
+        other.httpd.server_close()
