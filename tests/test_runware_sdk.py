@@ -78,3 +78,14 @@ def test_the_sdk_hears_at_once_that_number_results_is_not_honoured(tmp_path: Pat
         asyncio.run(asyncio.wait_for(sdk_edit(server.url, clip, numberResults=2), timeout=30))
     assert info.value.status_code == 400 and info.value.parameter == "numberResults"
     assert "one result per task" in str(info.value) and server.stats["jobs_created"] == 0
+
+
+def test_the_sdk_reports_a_failed_job_as_the_video_task_it_ran(tmp_path: Path, clip: Path) -> None:
+    rule = ("submit", "task_error", {"code": "providerError", "message": "refused by the provider (test)"})
+    with (
+        LocalServer(tmp_path / "data", faults=FaultPlan([rule])) as server,
+        pytest.raises(RunwareError) as info,
+    ):
+        asyncio.run(asyncio.wait_for(sdk_edit(server.url, clip), timeout=60))
+    assert info.value.task_type == "videoInference" and "refused by the provider" in str(info.value)
+    assert info.value.task_uuid == next(iter(server.jobs))

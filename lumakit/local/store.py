@@ -84,7 +84,7 @@ class Store:
             if record.get("status") == "processing":  # the server stopped while it ran
                 record["status"] = "error"
                 record["error"] = {"code": "taskInterrupted", "message": "the local backend stopped while "
-                                   "this task was running; submit it again"}  # fmt: skip
+                                   "this task was running; submit it again under a new taskUUID"}  # fmt: skip
                 interrupted = True
         if interrupted:
             self.save()
