@@ -250,13 +250,13 @@ def main(processing_s: float = PROCESSING_S, server: str = "auto") -> dict[str, 
                     client.plan_sweep(str(clip), "warm-up", strengths=["adhere_1"])
                 )  # uploads once
                 polls: dict[str, int] = {}
-                orig = srv._task_getResponse
+                orig = srv.backend.handlers["getResponse"]
 
-                def counting(task: dict[str, Any], **kw: Any) -> dict[str, Any]:
+                def counting(task: dict[str, Any], call: Any) -> dict[str, Any]:
                     polls[task["taskUUID"]] = polls.get(task["taskUUID"], 0) + 1
-                    return orig(task, **kw)
+                    return orig(task, call)
 
-                srv._task_getResponse = counting  # type: ignore[method-assign]
+                srv.backend.handlers["getResponse"] = counting
                 out.update(
                     _measure(client, str(clip), probe.arrival, probe.ready_at, polls.__getitem__, time.time)
                 )

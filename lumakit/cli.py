@@ -225,7 +225,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:  # the local backend parses its own flags
-        from .local.serve import serve_main
+        from .local.command import serve_main
 
         return serve_main(argv[1:])
     parser = build_parser()

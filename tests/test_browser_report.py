@@ -25,8 +25,9 @@ sync_api = pytest.importorskip(
 
 @pytest.mark.timeout(300)
 def test_report_opens_offline_and_plays_in_sync(tmp_path: Path) -> None:
+    from _clips import make_clip
+
     import lumakit as lk
-    from tests._clips import make_clip
 
     source = make_clip(tmp_path / "source.mp4", seconds=3, seed=0)
     runs = {

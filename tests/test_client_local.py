@@ -55,6 +55,7 @@ def test_dropped_submit_is_not_sent_twice_and_faults_are_survived(tmp_path, clip
         r = client.modify(str(clip), "a glass dolphin", strength="flex_2")
     assert r.path.is_file()
     assert server.stats["submits"] == 1 and server.stats["jobs_created"] == 1
+    assert server.stats["resends"] == 0  # never re-sent: the dropped submit was polled, not repeated
     assert server.stats["faults"] == 4
 
 

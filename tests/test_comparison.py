@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _clips import make_clip, with_audio
 
 from lumakit import media
 from lumakit.comparison import caption_for, comparison_video
 from lumakit.errors import RequestError
 from lumakit.results import Result
-from tests._clips import make_clip, with_audio
 
 H = 90
 
@@ -148,7 +148,7 @@ def test_moviepy_dotenv_never_changes_the_environment(clips, tmp_path):
 
 
 def test_frame_arrays_and_bytes_are_clips_too(clips, tmp_path):
-    from tests._clips import pattern
+    from _clips import pattern
 
     frames = pattern(24, 160, 90, seed=5)
     out = comparison_video([frames, clips["short"].read_bytes()], tmp_path / "a.mp4", height=H, audio=None)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _clips import make_clip, pattern
 
 from lumakit import compare, display, media
 from lumakit.errors import RequestError
-from tests._clips import make_clip, pattern
 
 SRC = re.compile(r'<(video|img) src="data:([a-z]+/[a-z0-9]+);base64,([^"]+)"')
 

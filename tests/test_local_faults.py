@@ -58,6 +58,7 @@ def test_an_ambiguous_submit_never_creates_a_second_job(tmp_path: Path, clip: Pa
             result = client.modify(clip, "a watercolor painting", strength="adhere_2")
         assert server.faults.pending == []
         assert server.stats["jobs_created"] == 1
+        assert server.stats["resends"] == 0  # acknowledged if it came; our client never re-sends
         assert list(server.jobs) == [result.task_uuid]  # the UUID minted once was the one that ran
         if action == "drop_after":
             assert server.stats["submits"] == 1  # registered before the drop: polled, never re-sent

@@ -17,32 +17,14 @@ from typing import Any
 import httpx
 import pytest
 from _clips import make_clip
+from _wire_tasks import edit, uid
 
 from lumakit.errors import RequestError
 from lumakit.local import Latency, LocalServer
-from lumakit.local.serve import serve_main
+from lumakit.local.command import serve_main
 from lumakit.request import parse_task
 
 AUTH = {"Authorization": "Bearer test-key"}
-
-
-def uid() -> str:
-    return str(uuid.uuid4())
-
-
-def edit(video: str, **over: Any) -> dict[str, Any]:
-    task = {
-        "taskType": "videoInference",
-        "taskUUID": uid(),
-        "model": "luma:ray@3.2",
-        "positivePrompt": "a neon cyber creature",
-        "inputs": {"video": video},
-        "settings": {"edit": {"strength": "adhere_2"}},
-        "deliveryMethod": "async",
-        "includeCost": True,
-    }
-    task.update(over)
-    return task
 
 
 def post(server: LocalServer, tasks: Any, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -238,14 +220,22 @@ def test_uploads_images_and_delete(server: LocalServer, clip: Path, tmp_path: Pa
         server,
         [{"taskType": "mediaStorage", "taskUUID": uid(), "operation": "upload", "media": own["mediaURL"]}],
     )
-    assert again.json()["data"][0]["mediaUUID"] == own["mediaUUID"]  # same content, same media
+    second = again.json()["data"][0]
+    assert second["operation"] == "upload" and second["mediaUUID"] != own["mediaUUID"]  # each upload its own
     gone = post(
         server,
         [{"taskType": "mediaStorage", "taskUUID": uid(), "operation": "delete", "media": own["mediaUUID"]}],
     )
-    assert gone.status_code == 200
-    assert httpx.get(own["mediaURL"]).status_code == 404
+    assert gone.status_code == 200 and gone.json()["data"][0]["operation"] == "delete"
     assert post(server, [edit(own["mediaUUID"])]).json()["errors"][0]["code"] == "invalidVideo"
+    # the other upload of the same bytes still works: its file is served and it is a valid source
+    assert httpx.get(second["mediaURL"]).status_code == 200
+    still = edit(second["mediaUUID"])
+    assert post(server, [still]).status_code == 200
+    assert wait(server, still["taskUUID"])[0]["status"] == "success"
+    last = {"taskType": "mediaStorage", "taskUUID": uid(), "operation": "delete"}
+    assert post(server, [{**last, "media": second["mediaUUID"]}]).status_code == 200
+    assert httpx.get(second["mediaURL"]).status_code == 404  # the bytes' last UUID took the file with it
     refused = post(
         server,
         [
@@ -293,9 +283,18 @@ def test_unknown_task_and_duplicate_uuid(server: LocalServer, uploaded: dict[str
     assert r.status_code == 404 and r.json()["errors"][0]["code"] == "taskFailedOrNotFound"
     task = edit(uploaded["mediaUUID"])
     assert post(server, [task]).status_code == 200
-    jobs = server.stats["jobs_created"]
+    jobs, resends = server.stats["jobs_created"], server.stats["resends"]
+    # the very same task again (a client retrying a lost answer): acknowledged again, counted, no new job
     r = post(server, [task])
-    assert r.json()["errors"][0]["code"] == "duplicateTaskUUID" and server.stats["jobs_created"] == jobs
+    ack = {"data": [{"taskType": "videoInference", "taskUUID": task["taskUUID"]}]}
+    assert r.status_code == 200 and r.json() == ack
+    assert server.stats["jobs_created"] == jobs and server.stats["resends"] == resends + 1
+    # another task under the same UUID stays refused
+    other = {**task, "positivePrompt": "another prompt"}
+    r = post(server, [other])
+    err = r.json()["errors"][0]
+    assert r.status_code == 400 and err["code"] == "duplicateTaskUUID" and err["parameter"] == "taskUUID"
+    assert server.stats["jobs_created"] == jobs and server.stats["resends"] == resends + 1
     details = post(server, [{"taskType": "getTaskDetails", "taskUUID": task["taskUUID"]}]).json()["data"][0]
     assert details["request"]["positivePrompt"] == task["positivePrompt"]
 
@@ -465,3 +464,40 @@ def test_task_uuids_are_echoed_exactly(server: LocalServer, uploaded: dict[str, 
     assert post(server, [task]).json()["data"][0]["taskUUID"] == task["taskUUID"]
     item, _ = wait(server, task["taskUUID"])
     assert item["taskUUID"] == task["taskUUID"] and item["status"] == "success"
+
+
+class _CountingHost:
+    """Another host on loopback that counts GETs and has nothing (404)."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                host.hits += 1
+                self.send_error(404)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.hits = 0
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/source.mp4"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def test_a_shape_error_is_answered_before_the_source_is_fetched(server: LocalServer) -> None:
+    other = _CountingHost()
+    try:
+        bad = edit(other.url, settings={"edit": {"strength": "flex_9"}})
+        r = post(server, [bad])
+        err = r.json()["errors"][0]
+        assert r.status_code == 400 and err["parameter"] == "settings.edit.strength"
+        assert other.hits == 0  # nothing was fetched for a malformed task
+        r = post(server, [edit(other.url)])  # the same source in a well-formed task is fetched
+        assert "could not fetch" in r.json()["errors"][0]["message"] and other.hits == 1
+    finally:
+        other.httpd.shutdown()
+        other.httpd.server_close()

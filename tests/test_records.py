@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from _clips import make_clip
 
 from lumakit.cache import Cache
 from lumakit.errors import MediaError
 from lumakit.request import Controls, ModifyRequest
 from lumakit.results import Result, ResultSet
-from tests._clips import make_clip
 
 UUIDS = ["1a2b3c4d-0000-4000-8000-000000000001", "5e6f7a8b-0000-4000-8000-000000000002"]
 

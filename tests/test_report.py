@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from _clips import make_clip
 
 import lumakit as lk
 from lumakit.errors import RequestError
 from lumakit.report import cost_label
 from lumakit.request import ModifyRequest
 from lumakit.results import Result, ResultSet
-from tests._clips import make_clip
 
 SECRET = "rw-secret-key-never-in-a-report-0123456789"
 ATTR = re.compile(r"""\b(src|href|poster|action|data)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _clips import make_clip
 
 import lumakit as lk
 from lumakit import media
 from lumakit.widgets import HistoryPanel, SweepPanel
-from tests._clips import make_clip
 
 
 @pytest.fixture

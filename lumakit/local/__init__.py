@@ -10,7 +10,9 @@ Results are local previews, not Ray output, and every answer says so (``lumakitL
     shared_server()                     # the process-wide instance the client starts when there is no key
     # shell: lumakit serve --port 8787   (or python -m lumakit.local --port 8787)
 
-Never imports the client: it is the other side of the wire.
+Layers (docs/architecture.md): ``server`` (the façade) over ``http_handler`` (HTTP, ``Range``, faults),
+``backend`` (task arrays in, answers out, no sockets) and ``ingest`` (media in). Never imports the client:
+it is the other side of the wire.
 """
 
 from __future__ import annotations

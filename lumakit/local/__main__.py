@@ -2,7 +2,7 @@
 
 import sys
 
-from .serve import serve_main
+from .command import serve_main
 
 if __name__ == "__main__":
     sys.exit(serve_main(sys.argv[1:]))

@@ -25,7 +25,6 @@ from .. import _files
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]{1,8})?$")
 
-MIME_TYPES = _files.MIME_TYPES  # what GET /files/<name> answers as Content-Type, by suffix
 
 
 def default_data_dir() -> Path:
@@ -72,7 +71,7 @@ class Store:
             if record.get("status") == "processing":  # the server stopped while it ran
                 record["status"] = "error"
                 record["error"] = {"code": "taskInterrupted", "message": "the local backend stopped while "
-                                   "this task was running; submit it again"}  # fmt: skip
+                                   "this task was running; submit it again under a new taskUUID"}  # fmt: skip
                 interrupted = True
         if interrupted:
             self.save()
@@ -104,13 +103,19 @@ class Store:
             self.save()
 
     def add_bytes(self, data: bytes, ext: str, kind: str) -> tuple[str, str]:
-        """Store uploaded bytes; the same content uploaded twice is one file. Returns ``(uuid, name)``."""
+        """Store uploaded bytes under a fresh UUID. Returns ``(uuid, name)``.
+
+        Every upload gets its own UUID (deleting one never breaks another); the same content uploaded twice
+        shares one file on disk, removed with its last UUID.
+        """
         digest = hashlib.sha256(data).hexdigest()
         with self._lock:
-            for uid, rec in self.index["files"].items():
-                if rec.get("sha256") == digest and rec.get("kind") == kind and self.file_path(rec["name"]):
+            uid = str(_uuid.uuid4())
+            for rec in self.index["files"].values():
+                if rec.get("sha256") == digest and self.file_path(rec["name"]):
+                    self.add_file(uid, rec["name"], kind, sha256=digest)
                     return uid, rec["name"]
-            uid, path = self.new_path(ext)
+            path = self.files / f"{uid}{ext}"
             _files.write_bytes(path, data)
             self.add_file(uid, path.name, kind, sha256=digest)
             return uid, path.name

@@ -28,12 +28,6 @@ def build_parser(prog: str = "lumakit serve") -> argparse.ArgumentParser:
         help="TCP port on 127.0.0.1 (0: any free port; default 8787). The server binds 127.0.0.1 only.",
     )
     p.add_argument(
-        "--host",
-        default="127.0.0.1",
-        choices=["127.0.0.1", "localhost"],
-        help="loopback only: the local backend never listens on other interfaces",
-    )
-    p.add_argument(
         "--data-dir",
         default=None,
         help="results, uploads and index (default: $LUMAKIT_CACHE_DIR/local-backend or the user cache dir)",
