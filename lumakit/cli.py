@@ -1,18 +1,24 @@
-"""The ``lumakit`` command: ``demo``, ``modify``, ``sweep``, ``grid``, ``serve``, ``history``.
+"""The ``lumakit`` command: ``demo``, ``modify``, ``sweep``, ``estimate``, ``resume``, ``grid``, ``serve``,
+``history``, ``cache``.
 
-Every subcommand has ``--help``; bad input exits with code 2 and a one-line message naming the parameter.
+Every subcommand has ``--help``; bad input exits with code 2 and a one-line message naming the parameter,
+other lumakit errors with 1. With ``--json`` a command prints one JSON document on stdout and nothing else (progress
+and notices go to stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import LumakitError, MediaError, RequestError
+from .errors import LumakitError, MediaError, RequestError, SweepError
 
+SWEEP_DEFAULT = "adhere_1,flex_2,reimagine_3"
 DEMO_PROMPT = "Transform only the dolphin into a creature of glass and neon light, the ocean left natural"
 
 
@@ -31,6 +37,30 @@ def _add_controls(p: argparse.ArgumentParser) -> None:
     g.add_argument("--face", action="store_true", default=None, help="bias toward a recognizable face")
 
 
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON document (result records) on stdout")
+    p.add_argument("--output-dir", metavar="DIR", help="also copy the results here under readable names")
+
+
+def _add_take(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--take",
+        type=int,
+        default=0,
+        metavar="N",
+        help="sample number N of the same request (0, the default, is the first; Ray has no seed, so take "
+        "1, 2... are new samples, each run, paid and cached on its own)",
+    )
+
+
+def _add_edit(p: argparse.ArgumentParser) -> None:
+    """The arguments that say what a sweep runs (shared by ``sweep`` and ``estimate``)."""
+    p.add_argument("source", help="local file, http(s) URL or the UUID of an earlier generation")
+    p.add_argument("prompt")
+    p.add_argument("--strengths", default=None, help=f"comma-separated, or 'all' (default: {SWEEP_DEFAULT})")
+    _add_controls(p)
+
+
 def _controls(args: argparse.Namespace) -> Any:
     from .request import Controls
 
@@ -45,9 +75,12 @@ def _controls(args: argparse.Namespace) -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="lumakit", description="Explore Luma Ray 3.2 Modify Video from the command line."
     )
+    parser.add_argument("--version", action="version", version=f"lumakit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -70,16 +103,43 @@ def build_parser() -> argparse.ArgumentParser:
     modify.add_argument("--auto-controls", action="store_true", help="let Ray derive everything")
     _add_controls(modify)
     _add_job_options(modify)
+    _add_take(modify)
+    _add_output_options(modify)
 
     sweep = sub.add_parser("sweep", help="run several strength levels of one edit together")
-    sweep.add_argument("source")
-    sweep.add_argument("prompt")
-    sweep.add_argument("--strengths", default="adhere_1,flex_2,reimagine_3", help="comma-separated, or 'all'")
+    _add_edit(sweep)
     sweep.add_argument("--grid", default=None, help="also write a frame grid PNG here")
     sweep.add_argument("--video", default=None, help="also write a captioned side-by-side MP4 here")
     sweep.add_argument("--report", default=None, help="also write a self-contained HTML report here")
-    _add_controls(sweep)
     _add_job_options(sweep)
+    _add_take(sweep)
+    _add_output_options(sweep)
+
+    estimate = sub.add_parser(
+        "estimate",
+        help="price a sweep (or one edit) before running it; nothing is run or billed",
+        description="Price what `lumakit sweep` with these arguments would cost (jobs already in the cache "
+        "cost 0). Give --strength or --auto-controls instead of --strengths to price one edit, as "
+        "`lumakit modify` would run it. Uses the service's dry run (nothing is run or billed), else the "
+        "price table.",
+    )
+    _add_edit(estimate)
+    estimate.add_argument("--strength", help="price one edit at this level (as `modify --strength`)")
+    estimate.add_argument("--auto-controls", action="store_true", help="price one edit with auto controls")
+    estimate.add_argument("--json", action="store_true", help="print the estimate as one JSON document")
+
+    resume = sub.add_parser(
+        "resume",
+        help="finish a task cut short (timeout, Ctrl-C, a closed laptop) without paying for it twice",
+        description="Finish one task by UUID (`lumakit history` lists them), or every unfinished task with "
+        "--all: a finished task is only downloaded, one still running is waited for, one that never reached "
+        "the service is sent now.",
+    )
+    resume.add_argument("task_uuid", nargs="?", help="the task to finish")
+    resume.add_argument("--all", action="store_true", help="every task that is not over (`lumakit cache`)")
+    resume.add_argument("--timeout", type=float, default=None, help="seconds to wait per task")
+    resume.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_output_options(resume)
 
     grid = sub.add_parser("grid", help="a frame grid PNG of videos (rows) over time (columns)")
     grid.add_argument("videos", nargs="+", help="files or URLs; label=path to name a row")
@@ -93,6 +153,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = sub.add_parser("history", help="every task this machine sent, newest first")
     history.add_argument("-n", type=int, default=20, help="how many")
+    history.add_argument("--json", action="store_true", help="print ledger records as one JSON document")
+
+    cache = sub.add_parser(
+        "cache",
+        help="the cache folder: its size, results and tasks; prune old results",
+        description="Show the cache folder (LUMAKIT_CACHE_DIR), its size, result files, ledger tasks and "
+        "tasks in flight. --prune-older-than deletes result files of finished tasks older than DAYS; the "
+        "ledger keeps every task, but a pruned result is no longer cached: running the same request again "
+        "runs (and costs) again.",
+    )
+    cache.add_argument(
+        "--prune-older-than",
+        type=float,
+        default=None,
+        metavar="DAYS",
+        help="delete result files of finished (done) tasks last written more than DAYS ago",
+    )
+    cache.add_argument("--dry-run", action="store_true", help="with --prune-older-than: list, delete nothing")
     return parser
 
 
@@ -169,6 +247,40 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _levels(strengths: str | None) -> list[str]:
+    from .request import STRENGTHS
+
+    value = strengths or SWEEP_DEFAULT
+    return list(STRENGTHS) if value == "all" else [s.strip() for s in value.split(",")]
+
+
+def _emit(args: argparse.Namespace, runs: Mapping[str, Any], *, one: bool = False) -> None:
+    """Print results: paths (``label<TAB>path`` for several), or their records with ``--json``; with
+    ``--output-dir``, copy them there first and print the copies."""
+    copies: dict[str, Path] = {}
+    if args.output_dir:
+        folder = Path(args.output_dir).expanduser()
+        copies = {label: r.save(folder / r.file_name(label)) for label, r in runs.items()}
+    if args.json:
+        records = []
+        for label, r in runs.items():
+            record = r.to_record(label)
+            if label in copies:
+                record["saved"] = str(copies[label])
+            records.append(record)
+        print(json.dumps(records[0] if one else records, indent=2))
+        return
+    for label, r in runs.items():
+        path = copies.get(label, r.path)
+        print(path if one else f"{label}\t{path}")
+
+
+def _emitting_partial(args: argparse.Namespace, exc: SweepError) -> None:
+    """Some jobs failed: print the ones that finished (they are cached), then let the error exit 1."""
+    if exc.partial:
+        _emit(args, exc.partial)
+
+
 def _cmd_modify(args: argparse.Namespace) -> int:
     with _client(args) as client:
         r = client.modify(
@@ -177,31 +289,93 @@ def _cmd_modify(args: argparse.Namespace) -> int:
             strength=args.strength,
             controls=_controls(args),
             auto_controls=args.auto_controls,
+            take=args.take,
             force=args.force,
             max_cost=args.max_cost,
         )
-    print(r.path)
+    _emit(args, {r.label or "modify": r}, one=True)
     return 0
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .request import STRENGTHS
-
-    levels = list(STRENGTHS) if args.strengths == "all" else [s.strip() for s in args.strengths.split(",")]
     _check_video_path(args.video)
     with _client(args) as client:
-        runs = client.sweep(
-            args.source, args.prompt, strengths=levels, controls=_controls(args), force=args.force,
-            max_cost=args.max_cost,
-        )  # fmt: skip
-    for label, r in runs.items():
-        print(f"{label}\t{r.path}")
+        try:
+            runs = client.sweep(
+                args.source, args.prompt, strengths=_levels(args.strengths), controls=_controls(args),
+                take=args.take, force=args.force, max_cost=args.max_cost,
+            )  # fmt: skip
+        except SweepError as exc:
+            _emitting_partial(args, exc)
+            raise
+    _emit(args, runs)
+    extras = []
     if args.grid:
         from .compare import save_grid
 
-        print(save_grid({"source": args.source, **{k: r.path for k, r in runs.items()}}, args.grid))
-    for _what, path in _share(runs, _local_source(args.source), args.video, args.report):
-        print(path)
+        extras.append(save_grid({"source": args.source, **{k: r.path for k, r in runs.items()}}, args.grid))
+    extras += [path for _what, path in _share(runs, _local_source(args.source), args.video, args.report)]
+    for path in extras:
+        print(path, file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    one_edit = args.strength is not None or args.auto_controls
+    if one_edit and args.strengths is not None:
+        raise RequestError(
+            "--strengths",
+            args.strengths,
+            "either --strengths (a sweep) or --strength/--auto-controls (one edit)",
+        )
+    with _client(args) as client:
+        if one_edit:
+            from .request import build
+
+            work: Any = build("modify", video=args.source, prompt=args.prompt, strength=args.strength,
+                              controls=_controls(args), auto_controls=args.auto_controls)  # fmt: skip
+            work = {str(args.strength or "auto_controls"): work}
+        else:
+            work = client.plan_sweep(
+                args.source, args.prompt, strengths=_levels(args.strengths), controls=_controls(args)
+            )
+        est = client.estimate(work)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(est), indent=2))
+        return 0
+    for ln in est.lines:
+        print(f"{ln.label}\t${ln.amount:.2f}\t{ln.kind}: {ln.detail}" + ("  [cached]" if ln.cached else ""))
+    print(
+        f"total\t${est.total:.2f}\t({est.source}; an estimate: the service's reported cost is what is billed)"
+    )
+    for note in est.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from .request import is_uuid
+
+    if args.all == (args.task_uuid is not None):
+        raise RequestError("task_uuid", args.task_uuid, "a task UUID or --all (one of them)")
+    if args.task_uuid is not None and not is_uuid(args.task_uuid):
+        raise RequestError(
+            "task_uuid", args.task_uuid, "a UUID (8-4-4-4-12 hex digits; `lumakit history` lists them)"
+        )
+    if args.all and not _read_ledger(lambda cache: cache.pending()):
+        print("[]" if args.json else "nothing to resume")
+        return 0
+    with _client(args) as client:
+        if args.task_uuid is not None:
+            r = client.resume(args.task_uuid, timeout=args.timeout)
+            _emit(args, {r.label or args.task_uuid[:8]: r}, one=True)
+            return 0
+        try:
+            runs = client.resume_all(timeout=args.timeout)
+        except SweepError as exc:
+            _emitting_partial(args, exc)
+            raise
+    _emit(args, runs)
     return 0
 
 
@@ -212,13 +386,55 @@ def _cmd_grid(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_ledger(read: Any) -> Any:
+    """``read(cache)`` on the ledger alone: no client, so no local server is started just to read it."""
+    from .cache import Cache
+
+    cache = Cache()
+    try:
+        return read(cache)
+    finally:
+        cache.close()
+
+
 def _cmd_history(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        entries = client.history(limit=args.n)
+    if args.n < 0:
+        raise RequestError("-n", args.n, "a number of tasks >= 0")
+    entries = _read_ledger(lambda cache: cache.history(limit=args.n))
+    if args.json:
+        print(json.dumps(entries.to_records(), indent=2))
+        return 0
     if not entries:
         print("no tasks yet")
     for e in entries:
         print(e)
+    return 0
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from .cache_usage import prune, usage
+
+    if args.prune_older_than is None:
+        if args.dry_run:
+            raise RequestError("--dry-run", True, "only with --prune-older-than DAYS")
+        u = _read_ledger(usage)
+        print(f"folder   {u.root}")
+        print(f"size     {_mb(u.total_bytes)}")
+        print(f"results  {u.result_files} files, {_mb(u.result_bytes)}")
+        print(f"ledger   {u.tasks} tasks, {u.in_flight} in flight, {u.resumable} unfinished")
+        return 0
+    if args.prune_older_than < 0:
+        raise RequestError("--prune-older-than", args.prune_older_than, "a number of days >= 0")
+    pruned = _read_ledger(lambda cache: prune(cache, args.prune_older_than, dry_run=args.dry_run))
+    for path in pruned.files:
+        print(path)
+    verb = "would free" if pruned.dry_run else "freed"
+    days = f"{args.prune_older_than:g}"
+    print(f"{verb} {_mb(pruned.bytes)} ({len(pruned.files)} result files older than {days} days)")
     return 0
 
 
@@ -234,8 +450,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _cmd_demo,
         "modify": _cmd_modify,
         "sweep": _cmd_sweep,
+        "estimate": _cmd_estimate,
+        "resume": _cmd_resume,
         "grid": _cmd_grid,
         "history": _cmd_history,
+        "cache": _cmd_cache,
     }[args.command]
     try:
         return command(args)
