@@ -2,8 +2,8 @@
 ``history``, ``cache``.
 
 Every subcommand has ``--help``; bad input exits with code 2 and a one-line message naming the parameter,
-other lumakit errors with 1. With ``--json`` a command prints one JSON document on stdout and nothing else (progress
-and notices go to stderr).
+other lumakit errors with 1. With ``--json`` a command prints one JSON document on stdout and nothing else
+(progress and notices go to stderr).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The `lumakit` command as a user runs it: help, exit code 2 for bad input, demo, grid, history, serve."""
+"""The `lumakit` command as a user runs it: help, exit code 2 for bad input, demo, grid, history, serve,
+resume, estimate, cache, --json, --output-dir, --take, --version."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+import lumakit
 from lumakit import cli, media
+from lumakit.cache import Cache
+from lumakit.lifecycle import TaskState
 
-COMMANDS = ("demo", "modify", "sweep", "grid", "serve", "history")
+COMMANDS = ("demo", "modify", "sweep", "estimate", "resume", "grid", "serve", "history", "cache")
 
 
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -153,3 +157,198 @@ def test_serve_prints_its_url_and_answers_the_spec_example(clip: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the command in this process: ``(exit code, stdout, stderr)``."""
+    try:
+        code = cli.main(list(args))
+    except SystemExit as exc:  # argparse: usage errors, --help, --version
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version_prints_lumakits_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = call(capsys, "--version")
+    assert code == 0 and out.strip() == f"lumakit {lumakit.__version__}"
+
+
+def test_modify_json_take_and_output_dir(
+    clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("modify", str(clip), "a glass square", "--strength", "flex_2", "--json")
+    code, out, err = call(capsys, *args, "--take", "1", "--output-dir", str(tmp_path / "out"))
+    assert code == 0, err
+    record = json.loads(out)  # one JSON document and nothing else on stdout (progress is on stderr)
+    assert record["strength"] == "flex_2" and record["local_preview"] and not record["cached"]
+    saved = Path(record["saved"])
+    assert saved.parent == tmp_path / "out" and "flex_2" in saved.name and "local-preview" in saved.name
+    assert saved.read_bytes() == Path(record["path"]).read_bytes()
+    # take 1 is its own sample: take 0 runs a new task; take 1 again is the cached one
+    code, out, _ = call(capsys, *args, "--no-progress")
+    first = json.loads(out)
+    assert code == 0 and first["task_uuid"] != record["task_uuid"] and not first["cached"]
+    code, out, _ = call(capsys, *args, "--take", "1", "--no-progress")
+    again = json.loads(out)
+    assert code == 0 and again["cached"] and again["task_uuid"] == record["task_uuid"]
+    code, out, err = call(capsys, *args, "--take", "-1")
+    assert code == 2 and "take=-1" in err and out == ""
+
+
+def test_sweep_json_lists_every_run_and_copies_them(
+    clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = call(
+        capsys,
+        "sweep",
+        str(clip),
+        "p",
+        "--strengths",
+        "adhere_1,reimagine_3",
+        "--json",
+        "--output-dir",
+        str(tmp_path / "runs"),
+        "--report",
+        str(tmp_path / "r.html"),
+    )
+    assert code == 0, err
+    records = json.loads(out)
+    assert [r["label"] for r in records] == ["adhere_1", "reimagine_3"]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == sorted(
+        Path(r["saved"]).name for r in records
+    )
+    assert str(tmp_path / "r.html") in err and (tmp_path / "r.html").is_file()  # stdout stays pure JSON
+    code, out, _ = call(capsys, "sweep", str(clip), "p", "--strengths", "adhere_1", "--no-progress",
+                        "--output-dir", str(tmp_path / "plain"))  # fmt: skip
+    label, path = out.strip().split("\t")
+    assert code == 0 and label == "adhere_1" and Path(path).parent == tmp_path / "plain"
+
+
+def test_estimate_prices_without_running_and_matches_the_bill(
+    clip: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    levels = ("--strengths", "adhere_1,flex_3")
+    code, out, err = call(capsys, "estimate", str(clip), "a glass square", *levels, "--json")
+    assert code == 0, err
+    est = json.loads(out)
+    assert [ln["label"] for ln in est["lines"]] == ["adhere_1", "flex_3"] and est["total"] > 0
+    assert Cache().history() == [], "an estimate runs nothing"
+    code, out, _ = call(capsys, "sweep", str(clip), "a glass square", *levels, "--json", "--no-progress")
+    assert sum(r["cost"] for r in json.loads(out)) == pytest.approx(est["total"])
+    code, out, _ = call(capsys, "estimate", str(clip), "a glass square", *levels)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("adhere_1\t$0.00") and "[cached]" in lines[0]
+    assert lines[2].startswith("total\t$0.00")
+    code, out, _ = call(capsys, "estimate", str(clip), "a glass square", "--strength", "reimagine_1")
+    assert code == 0 and out.startswith("reimagine_1\t$") and "[cached]" not in out
+    code, _, err = call(capsys, "estimate", str(clip), "p", "--strength", "flex_1", *levels)
+    assert code == 2 and "--strengths" in err
+
+
+def _submit(clip: Path, *levels: str) -> list[str]:
+    """Send tasks without waiting for them (as a call cut short would leave them): their UUIDs."""
+    from lumakit.request import build
+
+    with lumakit.Client(progress=False) as client:
+        return [
+            client.submit(build("modify", video=str(clip), prompt="neon", strength=s), label=s).task_uuid
+            for s in levels
+        ]
+
+
+def test_resume_one_task_and_all(clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (one,) = _submit(clip, "adhere_2")
+    assert Cache().get(one).in_flight  # type: ignore[union-attr]
+    code, out, err = call(capsys, "resume", one, "--json", "--no-progress")
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["task_uuid"] == one and Path(record["path"]).is_file()
+    assert Cache().get(one).state is TaskState.DONE  # type: ignore[union-attr]
+    uuids = _submit(clip, "flex_1", "reimagine_2")
+    code, out, err = call(capsys, "resume", "--all", "--no-progress")
+    assert code == 0, err
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert [label for label, _ in rows] == ["flex_1", "reimagine_2"]
+    assert all(Path(path).is_file() for _, path in rows)
+    assert all(Cache().get(u).state is TaskState.DONE for u in uuids)  # type: ignore[union-attr]
+    assert call(capsys, "resume", "--all")[1] == "nothing to resume\n"
+    code, out, err = call(capsys, "resume", "not-a-uuid")
+    assert code == 2 and "task_uuid='not-a-uuid'" in err and out == ""
+    assert call(capsys, "resume")[0] == 2  # neither a UUID nor --all
+
+
+def test_history_and_cache_read_the_ledger_without_starting_the_local_server(tmp_path: Path) -> None:
+    cache = Cache()
+    cache.record(
+        "3f0c2d9e-8b1a-4c5e-9f7d-2a6b1c0e4d11",
+        kind="modify",
+        key="k",
+        backend="local",
+        wire={"positivePrompt": "a glass dolphin"},
+        label="flex_2",
+        state=TaskState.PROCESSING,
+    )
+    cache.close()
+    script = (
+        "import contextlib, io, json, sys, threading\n"
+        "from lumakit import cli\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    codes = [cli.main(['history', '--json']), cli.main(['cache'])]\n"
+        "print(json.dumps({'codes': codes, 'out': out.getvalue(), 'threads': threading.active_count(),\n"
+        "                  'server': 'lumakit.local.server' in sys.modules}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout)
+    assert seen["codes"] == [0, 0]
+    assert not seen["server"] and seen["threads"] == 1, "no local server module, no server thread"
+    assert "local backend" not in proc.stderr
+    history, _, usage = seen["out"].partition("]\n")
+    (record,) = json.loads(history + "]")
+    assert (
+        record["label"] == "flex_2"
+        and record["state"] == "processing"
+        and record["prompt"] == "a glass dolphin"
+    )
+    assert "1 tasks, 1 in flight" in usage
+
+
+def test_cache_prunes_only_old_results_of_done_tasks(
+    clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = call(
+        capsys, "sweep", str(clip), "p", "--strengths", "adhere_3,flex_1", "--json", "--no-progress"
+    )
+    old, fresh = (Path(r["path"]) for r in json.loads(out))
+    cache = Cache()
+    running = cache.root / "results" / "local" / "zz" / "running.mp4"  # a task in flight that has its file
+    running.parent.mkdir(parents=True)
+    running.write_bytes(b"not yet done")
+    cache.record("1d7c9a52-3f0e-4b8a-9c1d-2e3f4a5b6c7d", kind="modify", key="z", backend="local", wire=None,
+                 state=TaskState.PROCESSING)  # fmt: skip
+    cache.update("1d7c9a52-3f0e-4b8a-9c1d-2e3f4a5b6c7d", result_path=str(running))
+    cache.close()
+    month_ago = time.time() - 40 * 86_400
+    for path in (old, running):
+        os.utime(path, (month_ago, month_ago))
+    code, out, _ = call(capsys, "cache")
+    assert code == 0 and "results  3 files" in out and "3 tasks, 1 in flight" in out
+    code, out, _ = call(capsys, "cache", "--prune-older-than", "30", "--dry-run")
+    assert (
+        code == 0
+        and out.splitlines()[0] == str(old.resolve())
+        and out.splitlines()[1].startswith("would free")
+    )
+    assert old.is_file()
+    size = old.stat().st_size
+    code, out, _ = call(capsys, "cache", "--prune-older-than", "30")
+    assert code == 0 and f"freed {size / 1e6:.1f} MB (1 result files" in out
+    assert not old.exists() and fresh.is_file() and running.is_file()
+    assert len(Cache().history()) == 3, "the ledger keeps every task"
+    code, out, _ = call(capsys, "modify", str(clip), "p", "--strength", "adhere_3", "--json", "--no-progress")
+    assert code == 0 and not json.loads(out)["cached"], "a pruned result runs (and costs) again"
+    code, _, err = call(capsys, "cache", "--prune-older-than", "-1")
+    assert code == 2 and "--prune-older-than" in err
+    assert call(capsys, "cache", "--dry-run")[0] == 2
