@@ -278,6 +278,20 @@ def test_resume_one_task_and_all(clip: Path, capsys: pytest.CaptureFixture[str])
     assert call(capsys, "resume")[0] == 2  # neither a UUID nor --all
 
 
+def test_resume_refuses_a_task_of_another_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    """A Runware task resumed without a key would be asked of the local backend, which never heard of it."""
+    uuid = "5b7e2c1a-0d3f-4e6a-8b9c-1f2e3d4c5b6a"
+    cache = Cache()
+    cache.record(uuid, kind="modify", key="k", backend="runware", wire=None, state=TaskState.SUBMITTED)
+    code, out, err = call(capsys, "resume", uuid)
+    assert code == 2 and "runware backend" in err and out == ""
+    assert cache.get(uuid).state is TaskState.SUBMITTED  # type: ignore[union-attr]
+    code, out, err = call(capsys, "resume", "--all", "--json")
+    assert code == 0 and json.loads(out) == [] and "no unfinished task of the local backend" in err
+    assert cache.get(uuid).state is TaskState.SUBMITTED  # type: ignore[union-attr]
+    cache.close()
+
+
 def test_history_and_cache_read_the_ledger_without_starting_the_local_server(tmp_path: Path) -> None:
     cache = Cache()
     cache.record(
