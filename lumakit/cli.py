@@ -275,7 +275,7 @@ def _emit(args: argparse.Namespace, runs: Mapping[str, Any], *, one: bool = Fals
         print(path if one else f"{label}\t{path}")
 
 
-def _emitting_partial(args: argparse.Namespace, exc: SweepError) -> None:
+def _emit_partial(args: argparse.Namespace, exc: SweepError) -> None:
     """Some jobs failed: print the ones that finished (they are cached), then let the error exit 1."""
     if exc.partial:
         _emit(args, exc.partial)
@@ -306,7 +306,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 take=args.take, force=args.force, max_cost=args.max_cost,
             )  # fmt: skip
         except SweepError as exc:
-            _emitting_partial(args, exc)
+            _emit_partial(args, exc)
             raise
     _emit(args, runs)
     extras = []
@@ -382,7 +382,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         try:
             runs = client.resume_all(timeout=args.timeout)
         except SweepError as exc:
-            _emitting_partial(args, exc)
+            _emit_partial(args, exc)
             raise
         if not runs:
             print(f"lumakit resume: no unfinished task of the {client.backend} backend", file=sys.stderr)

@@ -366,3 +366,24 @@ def test_cache_prunes_only_old_results_of_done_tasks(
     code, _, err = call(capsys, "cache", "--prune-older-than", "-1")
     assert code == 2 and "--prune-older-than" in err
     assert call(capsys, "cache", "--dry-run")[0] == 2
+
+
+def test_a_sweep_with_a_failed_job_prints_the_others_and_exits_1(
+    clip: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lumakit.local import shared_server
+
+    shared_server().faults.add(("submit", "task_error", {"code": "providerError"}))
+    args = (
+        "sweep",
+        str(clip),
+        "a failing square",
+        "--strengths",
+        "adhere_1,flex_1",
+        "--json",
+        "--no-progress",
+    )
+    code, out, err = call(capsys, *args)
+    assert code == 1 and "1 of 2 jobs failed" in err and "providerError" in err
+    (record,) = json.loads(out)  # the job that finished is printed (and cached)
+    assert Path(record["path"]).is_file()
