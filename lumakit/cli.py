@@ -136,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
         "the service is sent now.",
     )
     resume.add_argument("task_uuid", nargs="?", help="the task to finish")
-    resume.add_argument("--all", action="store_true", help="every task that is not over (`lumakit cache`)")
+    resume.add_argument(
+        "--all", action="store_true", help="every task that is not over (`lumakit cache` counts them)"
+    )
     resume.add_argument("--timeout", type=float, default=None, help="seconds to wait per task")
     resume.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_output_options(resume)
@@ -358,6 +360,8 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
     if args.all == (args.task_uuid is not None):
         raise RequestError("task_uuid", args.task_uuid, "a task UUID or --all (one of them)")
+    if args.timeout is not None and not args.timeout > 0:
+        raise RequestError("--timeout", args.timeout, "seconds > 0")
     if args.task_uuid is not None and not is_uuid(args.task_uuid):
         raise RequestError(
             "task_uuid", args.task_uuid, "a UUID (8-4-4-4-12 hex digits; `lumakit history` lists them)"

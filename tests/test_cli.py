@@ -276,6 +276,8 @@ def test_resume_one_task_and_all(clip: Path, capsys: pytest.CaptureFixture[str])
     code, out, err = call(capsys, "resume", "not-a-uuid")
     assert code == 2 and "task_uuid='not-a-uuid'" in err and out == ""
     assert call(capsys, "resume")[0] == 2  # neither a UUID nor --all
+    code, _, err = call(capsys, "resume", "--all", "--timeout", "0")
+    assert code == 2 and "--timeout" in err
 
 
 def test_resume_refuses_a_task_of_another_backend(capsys: pytest.CaptureFixture[str]) -> None:
