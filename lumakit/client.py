@@ -22,7 +22,6 @@ import asyncio
 import logging
 import os
 import random
-import sys
 import time
 from collections.abc import Awaitable, Iterable, Mapping
 from pathlib import Path
@@ -66,11 +65,9 @@ def _announce_local(url: str) -> None:
     if _announced:
         return
     _announced = True
-    msg = (
-        f"lumakit: no RUNWARE_API_KEY, using the local backend at {url}: results are local previews, not Ray"
-    )
-    log.info(msg)
-    print(msg, file=sys.stderr)
+    from ._notice import announce_local  # an HTML note in notebooks, one line in terminals
+
+    announce_local(url)
 
 
 class AsyncClient:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import media
+from ._preview import is_preview
 from .errors import RequestError
 
 __all__ = ["html_for", "save_page", "show_video", "show_videos", "synced_player", "video_src"]
@@ -114,6 +115,7 @@ def _sources(
                 "src": video_src(v, embed=embed, max_side=max_side, codec=codec, max_bytes=per_clip),
                 "title": title or "",
                 "duration": _duration(v),
+                "preview": is_preview(v),  # the synced player marks local-backend results
             }
         )
     return out

@@ -8,6 +8,8 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .._preview import PREVIEW_COLOR, PREVIEW_MARK
+
 _HERE = Path(__file__).parent
 
 
@@ -16,7 +18,9 @@ class SyncedPlayer(anywidget.AnyWidget):
 
     Works in untrusted notebooks (the code ships with the anywidget extension, not as inline script).
     Python can drive it: ``p.playing = True``, ``p.current_time = 2.0``, ``p.rate = 0.5``.
-    ``sources`` is a list of ``{"src": url-or-data-uri, "title": str, "duration": seconds}``.
+    ``sources`` is a list of ``{"src": url-or-data-uri, "title": str, "duration": seconds, "preview": bool}``;
+    each ``preview`` clip (a local-backend result) is marked "local preview, not Ray" on the clip itself, in
+    the widget and in the static HTML fallback.
     """
 
     _esm = _HERE / "player.js"
@@ -32,10 +36,18 @@ class SyncedPlayer(anywidget.AnyWidget):
     current_time = traitlets.Float(0.0).tag(sync=True)
     rate = traitlets.Float(1.0).tag(sync=True)
     fps = traitlets.Float(24.0).tag(sync=True)
+    preview_mark = traitlets.Unicode(PREVIEW_MARK).tag(sync=True)
 
     def __init__(self, *, fallback_html: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if fallback_html and self.previews:
+            fallback_html = _marked(fallback_html, [bool(s.get("preview")) for s in self.sources])
         self._fallback_html = fallback_html
+
+    @property
+    def previews(self) -> list[str]:
+        """Titles (or positions) of the clips marked as local previews."""
+        return [s.get("title") or f"clip {i + 1}" for i, s in enumerate(self.sources) if s.get("preview")]
 
     def __repr__(self) -> str:
         titles = [s.get("title") or f"clip {i + 1}" for i, s in enumerate(self.sources)]
@@ -49,3 +61,13 @@ class SyncedPlayer(anywidget.AnyWidget):
             if isinstance(data, dict):
                 data["text/html"] = self._fallback_html
         return bundle
+
+
+def _marked(fallback: str, flags: list[bool]) -> str:
+    """The static HTML with a mark line above it naming which clips are previews."""
+    which = "every clip" if all(flags) else "clips " + ", ".join(str(i + 1) for i, f in enumerate(flags) if f)
+    line = (
+        f'<div class="lk-preview-mark" style="color:{PREVIEW_COLOR};font:bold 12px system-ui,sans-serif;'
+        f'margin:2px 0 4px">{PREVIEW_MARK} ({which})</div>'
+    )
+    return line + fallback
