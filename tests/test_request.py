@@ -17,9 +17,10 @@ GUIDE_TASK = {
     "taskType": "videoInference",
     "taskUUID": "e5d6c7b8-9a0b-1c2d-3e4f-5a6b7c8d9e0f",
     "model": "luma:ray@3.2",
-    "positivePrompt": "The violinist reimagined as a figure of pure light, glowing filaments tracing the bow "
-    "through the dark",
-    "inputs": {"video": "https://runware.ai/docs/assets/source-performer.DOfxSOto.mp4"},
+    "positivePrompt": "Transform the violinist into a luminous figure of flowing golden light against a "
+    "dark void, ribbons of light streaming from the bow and tracing his body, following his exact bowing "
+    "and motion.",
+    "inputs": {"video": "https://example.com/violinist.mp4"},
     "settings": {"edit": {"strength": "flex_2"}},
 }
 
