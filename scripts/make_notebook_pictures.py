@@ -128,7 +128,7 @@ def pictures(client: Any) -> dict[str, Callable[[], object]]:
         prompt = "Transform the dolphin into a creature of clear ice, light refracting through its body " + (
             "as it leaps"
         )
-        edited = client.modify(dolphin, prompt, strength="adhere_1")
+        edited = client.modify(dolphin, prompt, strength="adhere_3")  # where the notebook's climb stops
         vertical = client.reframe(
             edited,
             aspect_ratio="9:16",

@@ -87,7 +87,7 @@ def test_synced_player_marks_local_clips_only(runs: dict[str, Any]) -> None:
     assert player.previews == ["preview"] and player.preview_mark == PREVIEW_MARK
     bundle = player._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
-    assert f"{PREVIEW_MARK} (clips 2)" in data["text/html"]  # the static fallback says it too
+    assert f"{PREVIEW_MARK}: preview</div>" in data["text/html"]  # the static fallback says it too
 
 
 def test_synced_player_of_ray_results_has_no_mark(runs: dict[str, Any]) -> None:

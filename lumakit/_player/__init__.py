@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ class SyncedPlayer(anywidget.AnyWidget):
     def __init__(self, *, fallback_html: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if fallback_html and self.previews:
-            fallback_html = _marked(fallback_html, [bool(s.get("preview")) for s in self.sources])
+            every = len(self.previews) == len(self.sources)
+            fallback_html = _marked(fallback_html, "every clip" if every else ", ".join(self.previews))
         self._fallback_html = fallback_html
 
     @property
@@ -63,11 +65,10 @@ class SyncedPlayer(anywidget.AnyWidget):
         return bundle
 
 
-def _marked(fallback: str, flags: list[bool]) -> str:
+def _marked(fallback: str, which: str) -> str:
     """The static HTML with a mark line above it naming which clips are previews."""
-    which = "every clip" if all(flags) else "clips " + ", ".join(str(i + 1) for i, f in enumerate(flags) if f)
     line = (
         f'<div class="lk-preview-mark" style="color:{PREVIEW_COLOR};font:bold 12px system-ui,sans-serif;'
-        f'margin:2px 0 4px">{PREVIEW_MARK} ({which})</div>'
+        f'margin:2px 0 4px">{PREVIEW_MARK}: {html.escape(which)}</div>'
     )
     return line + fallback
