@@ -241,10 +241,11 @@ def test_a_budget_is_set_before_the_first_paid_call(name: str) -> None:
     call comes after it; the notebook prices its work with ``client.estimate`` before its first paid call."""
     paid = re.compile(r"client\.(modify|sweep|generate|reframe|submit)\(")
     code = [c.source for c in _read(name).cells if c.cell_type == "code"]
-    made = next(i for i, src in enumerate(code) if "lk.Client(" in src)
+    made = next((i for i, src in enumerate(code) if "lk.Client(" in src), None)
+    assert made is not None, f"{name}: no lk.Client(...) in its code"
     assert re.search(r"lk\.Client\(max_cost=\d", code[made]), f"{name}: no budget where the client is made"
-    first_paid = next(i for i, src in enumerate(code) if paid.search(src))
-    assert made < first_paid, name
+    first_paid = next((i for i, src in enumerate(code) if paid.search(src)), None)
+    assert first_paid is not None and made < first_paid, name
     assert any("client.estimate(" in src for src in code[: first_paid + 1]), f"{name}: not priced first"
     if name == "00_quickstart":  # the budget is the first thing taught
         first_md = [c.source for c in _read(name).cells if c.cell_type == "markdown"]
@@ -482,6 +483,10 @@ def test_notebook_runs(name: str, runner: _Runner) -> None:
     _check(name, run.nb, "local")
     shown = "\n".join(_html(c) for c in run.nb.cells if "test:video" in _tags(c))
     assert "local preview, not Ray" in shown, f"{name}: its videos do not say they are previews"
+    first = next(c for c in run.nb.cells if "test:backend" in _tags(c))  # where lk.Client() is made
+    assert "lumakit backend: local preview" in _html(first), f"{name}: no HTML note of the backend"
+    stderr = [o for o in first.outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert not any("RUNWARE_API_KEY" in o.get("text", "") for o in stderr), "the note went to stderr"
 
 
 @pytest.mark.slow
