@@ -44,27 +44,22 @@ def _marks(fig: Any) -> list[str]:
     return [t.get_text() for t in found if t.get_visible()]
 
 
+def _draw(draw: str, clip: str, result: Any) -> Any:
+    if draw == "frame_grid":
+        return compare.frame_grid({"source": clip, "flex_2": result}, n=2)
+    if draw == "diff_grid":
+        return compare.diff_grid(clip, {"flex_2": result}, n=2)
+    return compare.departure_plot(clip, {"flex_2": result}, n=4)
+
+
 @pytest.mark.parametrize("draw", ["frame_grid", "diff_grid", "departure_plot"])
 def test_figures_of_local_results_carry_the_mark(runs: dict[str, Any], draw: str) -> None:
-    clip, local = runs["clip"], runs["local"]
-    if draw == "frame_grid":
-        fig = compare.frame_grid({"source": clip, "flex_2": local}, n=2)
-    elif draw == "diff_grid":
-        fig = compare.diff_grid(clip, {"flex_2": local}, n=2)
-    else:
-        fig = compare.departure_plot(clip, {"flex_2": local}, n=4)
-    assert _marks(fig) == [PREVIEW_MARK]
+    assert _marks(_draw(draw, runs["clip"], runs["local"])) == [PREVIEW_MARK]
 
 
 @pytest.mark.parametrize("draw", ["frame_grid", "diff_grid", "departure_plot"])
 def test_figures_of_ray_results_carry_no_mark(runs: dict[str, Any], draw: str) -> None:
-    clip, ray = runs["clip"], runs["ray"]
-    if draw == "frame_grid":
-        fig = compare.frame_grid({"source": clip, "flex_2": ray}, n=2)
-    elif draw == "diff_grid":
-        fig = compare.diff_grid(clip, {"flex_2": ray}, n=2)
-    else:
-        fig = compare.departure_plot(clip, {"flex_2": ray}, n=4)
+    fig = _draw(draw, runs["clip"], runs["ray"])
     assert _marks(fig) == []
     assert all(PREVIEW_MARK not in t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
 
