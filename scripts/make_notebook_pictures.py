@@ -39,6 +39,8 @@ VIOLIN = (
     "light streaming from the bow and tracing his body, following his exact bowing and motion."
 )
 
+ICE = "Transform the dolphin into a creature of clear ice, light refracting through its body as it leaps"
+
 
 def _clip(name: str) -> str:
     return str(ASSETS / name)
@@ -125,10 +127,7 @@ def pictures(client: Any) -> dict[str, Callable[[], object]]:
         return lk.frame_grid({"source": violin, **edits}, n=4, size=CELL)
 
     def p07():
-        prompt = "Transform the dolphin into a creature of clear ice, light refracting through its body " + (
-            "as it leaps"
-        )
-        edited = client.modify(dolphin, prompt, strength="adhere_3")  # where the notebook's climb stops
+        edited = client.modify(dolphin, ICE, strength="adhere_3")  # where the notebook's climb stops
         vertical = client.reframe(
             edited,
             aspect_ratio="9:16",
