@@ -203,7 +203,7 @@ class Cache:
         self._db = sqlite3.connect(
             self.root / "ledger.sqlite3", timeout=30.0, check_same_thread=False, isolation_level=None
         )
-        self._db.execute("PRAGMA journal_mode=WAL")
+        _wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._write():
             for statement in _SCHEMA.split(";"):
@@ -262,7 +262,6 @@ class Cache:
         with the task already open for the same request (in this process or another): wait for that one
         instead of sending a second job. Atomic across processes.
         """
-        now = time.time()
         with self._write() as db:
             if key is not None:
                 rows = db.execute(
@@ -272,24 +271,8 @@ class Cache:
                 ).fetchall()
                 if rows:
                     return _entry(rows[0]), False
-            db.execute(
-                "INSERT INTO tasks (task_uuid, kind, label, key, backend, state, wire, created, updated, "
-                "extra, take, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    task_uuid,
-                    kind,
-                    label,
-                    key,
-                    backend,
-                    TaskState.PREPARING.value,
-                    _dumps(wire),
-                    now,
-                    now,
-                    _dumps(dict(extra or {})),
-                    take,
-                    self.owner,
-                ),
-            )
+            row = {"kind": kind, "label": label, "key": key, "backend": backend, "wire": wire, "take": take}
+            self._insert(db, task_uuid, TaskState.PREPARING, extra=dict(extra or {}), **row)
         entry = self.get(task_uuid)
         assert entry is not None
         return entry, True
@@ -306,23 +289,19 @@ class Cache:
         state: TaskState | str = TaskState.PREPARING,
     ) -> None:
         """Write a task row as it is (for tasks sent from elsewhere that this ledger adopts)."""
+        with self._write() as db:
+            self._insert(
+                db, task_uuid, TaskState(state), kind=kind, label=label, key=key, backend=backend, wire=wire
+            )
+
+    def _insert(self, db: sqlite3.Connection, task_uuid: str, state: TaskState, **fields: Any) -> None:
         now = time.time()
-        self._exec(
-            "INSERT INTO tasks (task_uuid, kind, label, key, backend, state, wire, created, updated, extra, "
-            "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)",
-            (
-                task_uuid,
-                kind,
-                label,
-                key,
-                backend,
-                TaskState(state).value,
-                _dumps(wire),
-                now,
-                now,
-                self.owner,
-            ),
-        )
+        row: dict[str, Any] = {"task_uuid": task_uuid, "state": state.value, "created": now, "updated": now}
+        row.update({"extra": {}, **fields, "owner": self.owner})
+        for name in ("wire", "extra"):
+            row[name] = _dumps(row[name])
+        cols = ", ".join(row)
+        db.execute(f"INSERT INTO tasks ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
 
     def update(self, task_uuid: str, **fields: Any) -> None:
         """Change some fields of a task (``wire``, ``cost``, ``extra``...); states move with :meth:`move`."""
@@ -473,6 +452,20 @@ class Cache:
 
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _wal(db: sqlite3.Connection, seconds: float = 30.0) -> None:
+    """Switch the ledger to WAL. Two kernels opening a new ledger at once race for that switch, and SQLite
+    answers "locked" at once instead of waiting, so wait here."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _migrate(db: sqlite3.Connection) -> None:

@@ -71,9 +71,7 @@ class BatchPoller:
                         break
                     await asyncio.sleep(0)
         except BaseException as exc:  # never leave a waiter hanging
-            for w in self._waiting:
-                if not w.future.done():
-                    w.future.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
+            _settle(self._waiting, exc if isinstance(exc, Exception) else asyncio.CancelledError())
             if not isinstance(exc, Exception):
                 raise
 
@@ -85,9 +83,7 @@ class BatchPoller:
                 [{"taskType": "getResponse", "taskUUID": u} for u in uuids], what=f"poll {len(uuids)} task(s)"
             )
         except Exception as exc:
-            for w in batch:
-                if not w.future.done():
-                    w.future.set_exception(exc)
+            _settle(batch, exc)
             return
         for u in uuids:
             mine = [w for w in batch if w.task_uuid == u]
@@ -103,10 +99,17 @@ class BatchPoller:
                     )
                     outcome = interpret_poll(single_status, single, u)
             except Exception as exc:
-                for w in mine:
-                    if not w.future.done():
-                        w.future.set_exception(exc)
+                _settle(mine, exc)
                 continue
-            for w in mine:
-                if not w.future.done():
-                    w.future.set_result(outcome)
+            _settle(mine, outcome)
+
+
+def _settle(waiters: list[_Waiter], outcome: PollOutcome | BaseException) -> None:
+    """Hand each waiter still waiting its answer (or the exception that stands for it)."""
+    for w in waiters:
+        if w.future.done():
+            continue
+        if isinstance(outcome, BaseException):
+            w.future.set_exception(outcome)
+        else:
+            w.future.set_result(outcome)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from ..cache import Cache, History
 from ..pricing import Estimate
-from ..request import Request
+from ..request import Request, Strength
 from ..results import Result, ResultSet
+from ..types import ControlsLike, SourceLike, WorkLike
 from . import _sync
 from ._async_client import AsyncClient
 from ._handles import TaskHandle
+from ._progress import OnUpdate
 
 T = TypeVar("T")
 
@@ -56,41 +58,149 @@ class Client:
     def _run(self, coro: Awaitable[T]) -> T:
         return _sync.run(coro)  # type: ignore[arg-type]
 
-    def modify(self, source: Any, prompt: str, **kwargs: Any) -> Result:
-        return self._run(self._async.modify(source, prompt, **kwargs))
+    def modify(
+        self,
+        source: SourceLike,
+        prompt: str,
+        *,
+        strength: str | Strength | None = None,
+        controls: ControlsLike = None,
+        auto_controls: bool = False,
+        take: int = 0,
+        timeout: float | None = None,
+        force: bool = False,
+        max_cost: float | None = None,
+        on_update: OnUpdate | None = None,
+        label: str | None = None,
+        **output_options: Any,
+    ) -> Result:
+        return self._run(
+            self._async.modify(
+                source, prompt, strength=strength, controls=controls, auto_controls=auto_controls, take=take,
+                timeout=timeout, force=force, max_cost=max_cost, on_update=on_update, label=label,
+                **output_options,
+            )
+        )  # fmt: skip
 
-    def sweep(self, source: Any, prompt: str, **kwargs: Any) -> ResultSet:
-        return self._run(self._async.sweep(source, prompt, **kwargs))
+    def sweep(
+        self,
+        source: SourceLike,
+        prompt: str,
+        *,
+        strengths: Iterable[str | Strength] | None = None,
+        controls: ControlsLike = None,
+        variants: Mapping[str, Mapping[str, Any]] | None = None,
+        take: int = 0,
+        max_cost: float | None = None,
+        on_update: OnUpdate | None = None,
+        force: bool = False,
+        timeout: float | None = None,
+        **options: Any,
+    ) -> ResultSet:
+        return self._run(
+            self._async.sweep(
+                source, prompt, strengths=strengths, controls=controls, variants=variants, take=take,
+                max_cost=max_cost, on_update=on_update, force=force, timeout=timeout, **options,
+            )
+        )  # fmt: skip
 
-    def generate(self, prompt: str, **kwargs: Any) -> Result:
-        return self._run(self._async.generate(prompt, **kwargs))
+    def generate(
+        self,
+        prompt: str,
+        *,
+        image: SourceLike | None = None,
+        last_image: SourceLike | None = None,
+        keyframes: Iterable[Any] = (),
+        duration: int = 5,
+        take: int = 0,
+        timeout: float | None = None,
+        force: bool = False,
+        max_cost: float | None = None,
+        on_update: OnUpdate | None = None,
+        label: str | None = None,
+        **options: Any,
+    ) -> Result:
+        return self._run(
+            self._async.generate(
+                prompt, image=image, last_image=last_image, keyframes=keyframes, duration=duration, take=take,
+                timeout=timeout, force=force, max_cost=max_cost, on_update=on_update, label=label, **options,
+            )
+        )  # fmt: skip
 
-    def reframe(self, source: Any, **kwargs: Any) -> Result:
-        return self._run(self._async.reframe(source, **kwargs))
+    def reframe(
+        self,
+        source: SourceLike,
+        *,
+        aspect_ratio: str | None = None,
+        prompt: str | None = None,
+        take: int = 0,
+        timeout: float | None = None,
+        force: bool = False,
+        max_cost: float | None = None,
+        on_update: OnUpdate | None = None,
+        label: str | None = None,
+        **options: Any,
+    ) -> Result:
+        return self._run(
+            self._async.reframe(
+                source, aspect_ratio=aspect_ratio, prompt=prompt, take=take, timeout=timeout, force=force,
+                max_cost=max_cost, on_update=on_update, label=label, **options,
+            )
+        )  # fmt: skip
 
-    def run(self, work: Any, **kwargs: Any) -> Result | ResultSet:
-        return self._run(self._async.run(work, **kwargs))
+    def run(
+        self,
+        work: WorkLike,
+        *,
+        take: int = 0,
+        timeout: float | None = None,
+        force: bool = False,
+        max_cost: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> Result | ResultSet:
+        return self._run(
+            self._async.run(
+                work, take=take, timeout=timeout, force=force, max_cost=max_cost, on_update=on_update
+            )
+        )
 
-    def submit(self, request: Request, **kwargs: Any) -> TaskHandle:
-        return TaskHandle(self._run(self._async.submit(request, **kwargs)))
+    def submit(
+        self, request: Request, *, label: str | None = None, take: int = 0, max_cost: float | None = None
+    ) -> TaskHandle:
+        return TaskHandle(self._run(self._async.submit(request, label=label, take=take, max_cost=max_cost)))
 
-    def wait(self, task_uuid: str, **kwargs: Any) -> Result:
-        return self._run(self._async.wait(task_uuid, **kwargs))
+    def wait(
+        self, task_uuid: str, *, timeout: float | None = None, on_update: OnUpdate | None = None
+    ) -> Result:
+        return self._run(self._async.wait(task_uuid, timeout=timeout, on_update=on_update))
 
-    def resume(self, task_uuid: str, **kwargs: Any) -> Result:
-        return self._run(self._async.resume(task_uuid, **kwargs))
+    def resume(
+        self, task_uuid: str, *, timeout: float | None = None, on_update: OnUpdate | None = None
+    ) -> Result:
+        return self._run(self._async.resume(task_uuid, timeout=timeout, on_update=on_update))
 
-    def resume_all(self, **kwargs: Any) -> ResultSet:
-        return self._run(self._async.resume_all(**kwargs))
+    def resume_all(self, *, timeout: float | None = None, on_update: OnUpdate | None = None) -> ResultSet:
+        return self._run(self._async.resume_all(timeout=timeout, on_update=on_update))
 
     def pending(self) -> History:
         return self._async.pending()
 
-    def estimate(self, work: Any) -> Estimate:
+    def estimate(self, work: WorkLike) -> Estimate:
         return self._run(self._async.estimate(work))
 
-    def plan_sweep(self, source: Any, prompt: str, **kwargs: Any) -> dict[str, Request]:
-        return self._async.plan_sweep(source, prompt, **kwargs)
+    def plan_sweep(
+        self,
+        source: SourceLike,
+        prompt: str,
+        *,
+        strengths: Iterable[str | Strength] | None = None,
+        controls: ControlsLike = None,
+        variants: Mapping[str, Mapping[str, Any]] | None = None,
+        **options: Any,
+    ) -> dict[str, Request]:
+        return self._async.plan_sweep(
+            source, prompt, strengths=strengths, controls=controls, variants=variants, **options
+        )
 
     def history(self, limit: int | None = None) -> History:
         return self._async.history(limit)
@@ -105,29 +215,11 @@ class Client:
         self.close()
 
 
-def _mirror_signatures() -> None:
-    """Give each sync method its async twin's docstring and signature (for help() and notebook tooltips)."""
-    import inspect
-
-    names = (
-        "modify",
-        "sweep",
-        "generate",
-        "reframe",
-        "run",
-        "submit",
-        "wait",
-        "resume",
-        "resume_all",
-        "estimate",
-        "plan_sweep",
-    )
-    for name in names:
-        sync, twin = getattr(Client, name), getattr(AsyncClient, name)
-        sync.__doc__ = twin.__doc__
-        sync.__signature__ = inspect.signature(twin)  # type: ignore[attr-defined]
-    Client.history.__doc__ = AsyncClient.history.__doc__
-    Client.pending.__doc__ = AsyncClient.pending.__doc__
+def _share_docstrings() -> None:
+    """Each sync method teaches what its async twin does (``help()`` and notebook tooltips)."""
+    names = ("modify", "sweep", "generate", "reframe", "run", "submit", "wait", "resume", "resume_all")
+    for name in (*names, "estimate", "plan_sweep", "history", "pending"):
+        getattr(Client, name).__doc__ = getattr(AsyncClient, name).__doc__
 
 
-_mirror_signatures()
+_share_docstrings()
