@@ -271,37 +271,15 @@ class Cache:
                 ).fetchall()
                 if rows:
                     return _entry(rows[0]), False
-            row = {"kind": kind, "label": label, "key": key, "backend": backend, "wire": wire, "take": take}
-            self._insert(db, task_uuid, TaskState.PREPARING, extra=dict(extra or {}), **row)
+            row: dict[str, Any] = {"kind": kind, "label": label, "key": key, "backend": backend}
+            now = time.time()
+            row.update(task_uuid=task_uuid, state=TaskState.PREPARING.value, created=now, updated=now)
+            row.update(wire=_dumps(wire), extra=_dumps(dict(extra or {})), take=take, owner=self.owner)
+            marks = ", ".join("?" * len(row))
+            db.execute(f"INSERT INTO tasks ({', '.join(row)}) VALUES ({marks})", tuple(row.values()))
         entry = self.get(task_uuid)
         assert entry is not None
         return entry, True
-
-    def record(
-        self,
-        task_uuid: str,
-        *,
-        kind: str,
-        key: str | None,
-        backend: str,
-        wire: Mapping[str, Any] | None,
-        label: str | None = None,
-        state: TaskState | str = TaskState.PREPARING,
-    ) -> None:
-        """Write a task row as it is (for tasks sent from elsewhere that this ledger adopts)."""
-        with self._write() as db:
-            self._insert(
-                db, task_uuid, TaskState(state), kind=kind, label=label, key=key, backend=backend, wire=wire
-            )
-
-    def _insert(self, db: sqlite3.Connection, task_uuid: str, state: TaskState, **fields: Any) -> None:
-        now = time.time()
-        row: dict[str, Any] = {"task_uuid": task_uuid, "state": state.value, "created": now, "updated": now}
-        row.update({"extra": {}, **fields, "owner": self.owner})
-        for name in ("wire", "extra"):
-            row[name] = _dumps(row[name])
-        cols = ", ".join(row)
-        db.execute(f"INSERT INTO tasks ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
 
     def update(self, task_uuid: str, **fields: Any) -> None:
         """Change some fields of a task (``wire``, ``cost``, ``extra``...); states move with :meth:`move`."""

@@ -444,15 +444,8 @@ class AsyncClient:
         """
         entry = self.cache.get(task_uuid)
         if entry is None:  # a task sent from elsewhere (another cache dir, another tool): adopt it
-            self.cache.record(
-                task_uuid,
-                kind="unknown",
-                key=None,
-                backend=self.backend,
-                wire=None,
-                state=TaskState.SUBMITTED,
-            )
-            self.cache.update(task_uuid, submitted=time.time(), sent=time.time())
+            self.cache.claim(task_uuid, kind="unknown", key=None, backend=self.backend, wire=None)
+            self.cache.move(task_uuid, TaskState.SUBMITTED, submitted=time.time(), sent=time.time())
             entry = self.cache.get(task_uuid)
             assert entry is not None
         label = entry.label or task_uuid[:8]
