@@ -395,15 +395,18 @@ class Cache:
         )
         return History(_entry(r) for r in rows)
 
-    def lookup(self, key: str, backend: str, take: int = 0) -> LedgerEntry | None:
-        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None."""
+    def finished(self, key: str, backend: str, take: int = 0) -> list[LedgerEntry]:
+        """Every finished task for ``key`` (and ``take``), newest first, whether or not its file is here."""
         rows = self._exec(
             f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND take = ? "
             "AND state = 'done' ORDER BY finished DESC",
             (key, backend, take),
         )
-        for row in rows:
-            entry = _entry(row)
+        return [_entry(row) for row in rows]
+
+    def lookup(self, key: str, backend: str, take: int = 0) -> LedgerEntry | None:
+        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None."""
+        for entry in self.finished(key, backend, take):
             path = Path(entry.result_path) if entry.result_path else None
             size = entry.extra.get("size")
             if path is not None and path.is_file() and (size is None or path.stat().st_size == size):

@@ -4,8 +4,9 @@
                    │
                    └─ already open (this kernel, a killed one, another process): adopt it, never send again
 
-Every state change goes through :meth:`Cache.move`, so the ledger only moves along the state machine's
-arrows, and a task the service may be running is never forgotten: only a task-level answer fails it.
+Every state change is one of the ledger's named arrows (``sending``, ``running``, ``interrupted``, ...), so a
+task moves only along the state machine, and a task the service may be running is never forgotten: only a
+task-level answer fails it.
 """
 
 from __future__ import annotations
@@ -59,7 +60,17 @@ class TaskRunner:
         self, job: PreparedJob, timeout: float | None, progress: CallProgress, *, send_only: bool = False
     ) -> Result | str:
         """The job's result: a new task if none is open for the same request and take, else the open one.
-        With ``send_only``, returns the task UUID once it is submitted (or adopted) instead of waiting."""
+        With ``send_only``, returns the task UUID once it is submitted (or adopted) instead of waiting.
+
+        A finished task whose file was deleted from the cache is downloaded again from its URL when the
+        service still serves it (free), before any new job is considered."""
+        if not send_only and not job.force:
+            for done in self.cache.finished(job.key, self.backend, job.take)[:1]:
+                if done.video_url:
+                    try:
+                        return await self.downloads.fetch(done, progress, job.label, request=job.request)
+                    except LumakitError as exc:
+                        log.info("result of %s is gone from the service too (%s)", done.task_uuid, exc)
         while True:
             task_uuid = new_task_uuid()
             entry, mine = self.cache.claim(
@@ -111,9 +122,11 @@ class TaskRunner:
         if entry.state is S.NOT_SENT:
             if not resend:
                 return None
-            if not self.cache.reopen(task_uuid):
+            if not self.cache.reopen(task_uuid):  # another process reopened it first: follow that one
                 entry = self._get(task_uuid)
-                return await self.finish(entry, timeout, progress, label, request, send_only=send_only)
+                return await self.finish(
+                    entry, timeout, progress, label, request, send_only=send_only, resend=resend
+                )
             entry = self._get(task_uuid)
         if entry.state is S.PREPARING:  # ours (claimed, taken over, or re-sent by resume)
             first = await self._send(entry, progress, label)
