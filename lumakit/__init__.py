@@ -83,6 +83,7 @@ _SUBMODULES = {
     "widgets",
     "local",
     "samples",
+    "types",
     "pricing",
 }
 

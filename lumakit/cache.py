@@ -203,7 +203,7 @@ class Cache:
         self._db = sqlite3.connect(
             self.root / "ledger.sqlite3", timeout=30.0, check_same_thread=False, isolation_level=None
         )
-        self._db.execute("PRAGMA journal_mode=WAL")
+        _wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._write():
             for statement in _SCHEMA.split(";"):
@@ -262,7 +262,6 @@ class Cache:
         with the task already open for the same request (in this process or another): wait for that one
         instead of sending a second job. Atomic across processes.
         """
-        now = time.time()
         with self._write() as db:
             if key is not None:
                 rows = db.execute(
@@ -272,57 +271,15 @@ class Cache:
                 ).fetchall()
                 if rows:
                     return _entry(rows[0]), False
-            db.execute(
-                "INSERT INTO tasks (task_uuid, kind, label, key, backend, state, wire, created, updated, "
-                "extra, take, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    task_uuid,
-                    kind,
-                    label,
-                    key,
-                    backend,
-                    TaskState.PREPARING.value,
-                    _dumps(wire),
-                    now,
-                    now,
-                    _dumps(dict(extra or {})),
-                    take,
-                    self.owner,
-                ),
-            )
+            row: dict[str, Any] = {"kind": kind, "label": label, "key": key, "backend": backend}
+            now = time.time()
+            row.update(task_uuid=task_uuid, state=TaskState.PREPARING.value, created=now, updated=now)
+            row.update(wire=_dumps(wire), extra=_dumps(dict(extra or {})), take=take, owner=self.owner)
+            marks = ", ".join("?" * len(row))
+            db.execute(f"INSERT INTO tasks ({', '.join(row)}) VALUES ({marks})", tuple(row.values()))
         entry = self.get(task_uuid)
         assert entry is not None
         return entry, True
-
-    def record(
-        self,
-        task_uuid: str,
-        *,
-        kind: str,
-        key: str | None,
-        backend: str,
-        wire: Mapping[str, Any] | None,
-        label: str | None = None,
-        state: TaskState | str = TaskState.PREPARING,
-    ) -> None:
-        """Write a task row as it is (for tasks sent from elsewhere that this ledger adopts)."""
-        now = time.time()
-        self._exec(
-            "INSERT INTO tasks (task_uuid, kind, label, key, backend, state, wire, created, updated, extra, "
-            "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)",
-            (
-                task_uuid,
-                kind,
-                label,
-                key,
-                backend,
-                TaskState(state).value,
-                _dumps(wire),
-                now,
-                now,
-                self.owner,
-            ),
-        )
 
     def update(self, task_uuid: str, **fields: Any) -> None:
         """Change some fields of a task (``wire``, ``cost``, ``extra``...); states move with :meth:`move`."""
@@ -438,15 +395,18 @@ class Cache:
         )
         return History(_entry(r) for r in rows)
 
-    def lookup(self, key: str, backend: str, take: int = 0) -> LedgerEntry | None:
-        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None."""
+    def finished(self, key: str, backend: str, take: int = 0) -> list[LedgerEntry]:
+        """Every finished task for ``key`` (and ``take``), newest first, whether or not its file is here."""
         rows = self._exec(
             f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND take = ? "
             "AND state = 'done' ORDER BY finished DESC",
             (key, backend, take),
         )
-        for row in rows:
-            entry = _entry(row)
+        return [_entry(row) for row in rows]
+
+    def lookup(self, key: str, backend: str, take: int = 0) -> LedgerEntry | None:
+        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None."""
+        for entry in self.finished(key, backend, take):
             path = Path(entry.result_path) if entry.result_path else None
             size = entry.extra.get("size")
             if path is not None and path.is_file() and (size is None or path.stat().st_size == size):
@@ -473,6 +433,20 @@ class Cache:
 
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _wal(db: sqlite3.Connection, seconds: float = 30.0) -> None:
+    """Switch the ledger to WAL. Two kernels opening a new ledger at once race for that switch, and SQLite
+    answers "locked" at once instead of waiting, so wait here."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _migrate(db: sqlite3.Connection) -> None:

@@ -7,8 +7,10 @@
     lk.save_grid(fig, "grid.png")
 
 Figures are plain ``matplotlib.figure.Figure`` objects (no pyplot state, nothing leaks, works headless); a
-notebook displays one when it is the last expression of a cell. Clips of different sizes or durations are
-compared at the same *relative* time, and each frame is fitted into its cell by aspect (letterboxed).
+notebook displays one when it is the last expression of a cell. A figure that shows any local-backend
+result says so on itself: "local preview, not Ray" in amber at its top left (Ray results carry no mark).
+Clips of different sizes or durations are compared at the same *relative* time, and each frame is fitted
+into its cell by aspect (letterboxed).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from . import _files, media
+from ._preview import PREVIEW_COLOR, PREVIEW_MARK, is_preview
 from .errors import RequestError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -140,12 +143,24 @@ def _new_figure(**kwargs: Any) -> Figure:
     return Figure(**kwargs)
 
 
+MARK_GID = "lumakit-preview-mark"  # the mark's artist id (tests and SVG exports find it by this)
+
+
+def _previews(videos: Sequence[Any]) -> bool:
+    return any(is_preview(v) for v in videos)
+
+
+def _mark(fig: Figure, x: float, y: float, **text: Any) -> None:
+    """Write the preview mark on the figure at figure coordinates (x, y)."""
+    fig.text(x, y, PREVIEW_MARK, color=PREVIEW_COLOR, fontsize=10, fontweight="bold", gid=MARK_GID, **text)
+
+
 def _figure(
-    rows: int, cols: int, cell: tuple[int, int], *, extra_w: float = 0.0
+    rows: int, cols: int, cell: tuple[int, int], *, extra_w: float = 0.0, preview: bool = False
 ) -> tuple[Figure, np.ndarray]:
 
     cw, ch = cell[0] / _DPI, cell[1] / _DPI
-    left, top = 1.3, 0.35
+    left, top = 1.3, 0.35 + (0.3 if preview else 0.0)
     fig = _new_figure(
         figsize=(left + cols * cw * 1.02 + extra_w + 0.1, top + rows * ch * 1.04 + 0.1), dpi=_DPI
     )
@@ -163,6 +178,8 @@ def _figure(
             "hspace": 0.04,
         },
     )
+    if preview:
+        _mark(fig, 0.08 / w, 1 - 0.06 / h, ha="left", va="top")
     return fig, axes
 
 
@@ -219,7 +236,7 @@ def frame_grid(
     cell = _cell(infos, size)
     sizes = [_fit(i, cell) for i in infos]
     stacks = _sample(infos, fr, sizes)
-    fig, axes = _figure(len(rows), len(fr), cell)
+    fig, axes = _figure(len(rows), len(fr), cell, preview=_previews([v for _, v in rows]))
     for i, stack in enumerate(stacks):
         for j, img in enumerate(stack):
             _show(axes[i, j], img, cell)
@@ -258,7 +275,8 @@ def diff_grid(
         if vmax is not None
         else max(1.0, float(np.percentile(np.concatenate([d.ravel() for d in diffs]), 99)))
     )
-    fig, axes = _figure(len(infos), len(fr), cell, extra_w=0.8)
+    preview = _previews([source, *(v for _, v in rows)])
+    fig, axes = _figure(len(infos), len(fr), cell, extra_w=0.8, preview=preview)
     for j in range(len(fr)):
         _show(axes[0, j], stacks[0][j], cell)
     im = None
@@ -396,7 +414,8 @@ def departure_plot(
     """How far each variant departs from the source: a curve per variant over time, and a bar per variant.
 
     ``metric`` is ``"mad"`` (mean absolute difference, higher = further) or ``"ssim"`` (lower = further).
-    ``videos`` may map labels to precomputed :class:`Departure` objects as well as to videos.
+    ``videos`` may map labels to precomputed :class:`Departure` objects as well as to videos (a
+    ``Departure`` does not know its backend: pass the results themselves to get the preview mark).
     """
     if metric not in ("mad", "ssim"):
         raise RequestError("metric", metric, ["mad", "ssim"])
@@ -421,6 +440,10 @@ def departure_plot(
     if metric == "ssim":
         ax.set_ylim(min(0.0, min(float(d.ssim.min()) for _, d in deps)), 1.02)
         bx.set_ylim(0, 1.05)
+    if _previews([v for _, v in rows]):
+        fig.suptitle(
+            PREVIEW_MARK, x=0.01, ha="left", color=PREVIEW_COLOR, fontsize=10, fontweight="bold", gid=MARK_GID
+        )
     return fig
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _files, media
+from ._preview import PREVIEW_COLOR, PREVIEW_MARK, is_preview
 from .errors import RequestError
 
 __all__ = [
@@ -150,6 +151,7 @@ def _sources(
                 "src": video_src(v, embed=embed, max_side=max_side, codec=codec, max_bytes=per_clip),
                 "title": title or "",
                 "duration": _duration(v),
+                "preview": is_preview(v),  # the synced player marks local-backend results
             }
         )
     return out
@@ -194,7 +196,13 @@ def _html(
         style += f";border:{border}px solid #000;box-sizing:border-box"
     cells = []
     for s in sources:
-        cap = f'<figcaption style="text-align:center;padding:2px 0">{html.escape(s["title"])}</figcaption>'
+        mark = (
+            f' <b class="lumakit-preview-mark" style="color:{PREVIEW_COLOR}">{PREVIEW_MARK}</b>'
+            if s.get("preview")
+            else ""
+        )
+        cap = f'<figcaption style="text-align:center;padding:2px 0">{html.escape(s["title"])}{mark}'
+        cap += "</figcaption>"
         src = html.escape(s["src"], quote=True)
         tag = (
             f'<img src="{src}" alt="{html.escape(s["title"], quote=True)}"'
@@ -204,7 +212,7 @@ def _html(
         close = "" if tag.startswith("<img") else "</video>"
         cells.append(
             f'<figure style="margin:0;min-width:0">{tag} style="display:block;max-width:100%;{style}">{close}'
-            f"{cap if s['title'] else ''}</figure>"
+            f"{cap if s['title'] or mark else ''}</figure>"
         )
     return (
         f'<div class="lumakit-videos" style="display:grid;grid-template-columns:repeat({columns}, {track});'

@@ -382,12 +382,6 @@ class Source:
             return f"<upload {Path(self.value).name}>"
         return self.value
 
-    @property
-    def label(self) -> str:
-        if self.kind == "data":
-            return self.value[:32] + "..."
-        return self.value
-
 
 def classify_source(value: Any, parameter: str = "video") -> Source:
     """Classify a source: URL, UUID, data URI, existing local path, or a lumakit ``Result``."""

@@ -131,15 +131,19 @@ class Result:
         return self.extra.get("wire") or _wire_of(self.request)
 
     @classmethod
-    def from_entry(cls, entry: Any) -> Result:
-        """The Result of a finished ledger entry (``client.history()``), its request given as wire JSON."""
+    def from_entry(
+        cls, entry: Any, *, cached: bool = False, request: Any = None, backend: str | None = None
+    ) -> Result:
+        """The Result of a finished ledger entry (``client.history()``); its request is the wire JSON unless
+        given. A result the local backend made is ``backend="local"`` whatever the entry says."""
         extra = {**(entry.extra or {}), "label": entry.label, "wire": entry.wire}
         local = extra.get("lumakitLocal")
         if isinstance(local, Mapping) and local.get("costIsEstimate"):
             extra["cost_is_estimate"] = True
-        backend = "local" if local else entry.backend or "runware"
+        backend = "local" if local else backend or entry.backend or "runware"
         return cls(Path(entry.result_path or ""), entry.video_url, entry.video_uuid, entry.task_uuid,
-                   entry.cost, entry.seconds, entry.wire, backend, False, extra)  # fmt: skip
+                   entry.cost, entry.seconds, request if request is not None else entry.wire, backend, cached,
+                   extra)  # fmt: skip
 
     def file_name(self, label: str | None = None) -> str:
         """A readable file name: label, strength/controls, ``local-preview`` when local, short task UUID."""

@@ -6,6 +6,7 @@ VENV="${LUMAKIT_VENV:-.venv}"
 python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e ".[dev,browser]"
+"$VENV/bin/python" -m mypy lumakit/   # py.typed ships: the package type-checks clean ([tool.mypy])
 set +e
 "$VENV/bin/python" -m pytest "$@"
 status=$?

@@ -39,6 +39,14 @@ def make_clip(path: Path, *, seconds: float = 1.0, fps: float = 24, w: int = 160
     return write_video(path, pattern(n, w, h, seed=seed), fps, codec=codec)
 
 
+def clip_and_copy(folder: Path, *, seed: int = 0) -> tuple[Path, Path]:
+    """A small clip and a byte-for-byte copy of it under another name (the same content twice)."""
+    clip = make_clip(folder / "clip.mp4", seconds=1.0, fps=12, w=64, h=36, seed=seed)
+    copy = folder / "copy.mp4"
+    copy.write_bytes(clip.read_bytes())
+    return clip, copy
+
+
 def square_x(frame: np.ndarray) -> float:
     """Centre x (pixels) of the bright square in a frame from :func:`pattern`."""
     bright = frame.astype(int).sum(-1) > 700

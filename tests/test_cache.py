@@ -9,7 +9,7 @@ import threading
 
 import httpx
 import pytest
-from _clips import make_clip
+from _clips import clip_and_copy, make_clip
 from _fake_runware import SRC, BrokenStream, FakeRunware, make_client, video_bytes
 
 from lumakit.cache import Cache, default_cache_dir
@@ -79,9 +79,7 @@ def test_a_download_cancelled_midway_leaves_no_file(tmp_path):
 
 def test_same_content_under_another_name_is_a_hit_and_an_edited_file_is_not(tmp_path):
     fake = FakeRunware(polls=1)
-    a = make_clip(tmp_path / "a.mp4", seconds=1.0, fps=12, w=64, h=36, seed=1)
-    b = tmp_path / "b.mp4"
-    b.write_bytes(a.read_bytes())
+    a, b = clip_and_copy(tmp_path, seed=1)
 
     async def go():
         async with make_client(fake, tmp_path) as client:
@@ -122,7 +120,7 @@ def test_ledger_records_every_state_and_never_the_key(tmp_path):
 def test_history_is_newest_first_with_a_limit(tmp_path):
     cache = Cache(tmp_path)
     for i in range(5):
-        cache.record(
+        cache.claim(
             f"00000000-0000-4000-8000-00000000000{i}", kind="modify", key=None, backend="local", wire=None
         )
     history = cache.history()
@@ -140,13 +138,13 @@ def test_ledger_is_safe_across_threads_and_processes(tmp_path):
     cache = Cache(tmp_path)
     code = (
         "import sys; from lumakit.cache import Cache; c = Cache(sys.argv[1])\n"
-        "for i in range(40): c.record(f'proc-{i}', kind='modify', key='k', backend='local', wire={'i': i})\n"
+        "for i in range(40): c.claim(f'p-{i}', kind='modify', key=f'p{i}', backend='local', wire={'i': i})\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)])
 
     def writer(t):
         for i in range(40):
-            cache.record(f"thread{t}-{i}", kind="modify", key="k", backend="local", wire={"i": i})
+            cache.claim(f"thread{t}-{i}", kind="modify", key=f"t{t}-{i}", backend="local", wire={"i": i})
             assert cache.move(f"thread{t}-{i}", "submitted")
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in range(4)]

@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from _clips import make_clip
+from _clips import clip_and_copy, make_clip
 from _fake_runware import KEY, SRC, FakeClock, FakeRunware, make_client, stalled_uploads
 
 from lumakit.client import PollPolicy
@@ -22,6 +22,28 @@ SPEC_8 = json.loads(
   "settings": {"edit": {"strength": "adhere_2", "controls": {"poseStrength": "precise", "face": true}}},
   "deliveryMethod": "async", "includeCost": true}]"""
 )
+
+
+def modify_once(fake, tmp_path, **options):
+    """One modify of ``SRC`` against ``fake`` from a fresh client; its Result."""
+
+    async def go():
+        async with make_client(fake, tmp_path) as client:
+            return await client.modify(SRC, "a glass dolphin", **options)
+
+    return run(go())
+
+
+def failed_modify(fake, tmp_path, error, **options):
+    """Run one modify that must raise ``error``; returns the error and the ledger's history after it."""
+
+    async def go():
+        async with make_client(fake, tmp_path) as client:
+            with pytest.raises(error) as info:
+                await client.modify(SRC, "a glass dolphin", **options)
+            return info.value, client.history()
+
+    return run(go())
 
 
 def run(coro):
@@ -84,13 +106,7 @@ def test_task_error_in_either_form_raises_task_failed(tmp_path, form):
     fake.fail_next = {"code": "contentModeration", "message": "The output was flagged"}
     fake.fail_form = form
 
-    async def go():
-        async with make_client(fake, tmp_path) as client:
-            with pytest.raises(TaskFailed) as info:
-                await client.modify(SRC, "a glass dolphin", strength="flex_2")
-            return info.value, client.history()
-
-    err, history = run(go())
+    err, history = failed_modify(fake, tmp_path, TaskFailed, strength="flex_2")
     uid = fake.posts("videoInference")[0]["taskUUID"]
     assert err.code == "contentModeration" and err.task_uuid == uid
     assert "flagged" in err.message
@@ -171,11 +187,7 @@ def test_connection_reset_after_accept_is_not_sent_twice(tmp_path):
     fake = FakeRunware(polls=2)
     fake.script("videoInference", httpx.ReadError("connection reset by peer"), after_accept=True)
 
-    async def go():
-        async with make_client(fake, tmp_path) as client:
-            return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
-
-    r = run(go())
+    r = modify_once(fake, tmp_path, strength="adhere_1")
     assert len(fake.posts("videoInference")) == 1
     assert {p["taskUUID"] for p in fake.posts("getResponse")} == {r.task_uuid}
     assert r.path.is_file()
@@ -185,11 +197,7 @@ def test_connection_reset_before_accept_resends_the_same_uuid(tmp_path):
     fake = FakeRunware(polls=1)
     fake.script("videoInference", httpx.RemoteProtocolError("server disconnected"))
 
-    async def go():
-        async with make_client(fake, tmp_path) as client:
-            return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
-
-    r = run(go())
+    r = modify_once(fake, tmp_path, strength="adhere_1")
     sent = fake.posts("videoInference")
     assert len(sent) == 2 and {t["taskUUID"] for t in sent} == {r.task_uuid}
     assert len(fake.tasks) == 1
@@ -199,11 +207,7 @@ def test_read_timeout_on_submit_probes_first(tmp_path):
     fake = FakeRunware(polls=1)
     fake.script("videoInference", httpx.ReadTimeout("timed out"), after_accept=True)
 
-    async def go():
-        async with make_client(fake, tmp_path) as client:
-            return await client.modify(SRC, "a glass dolphin", strength="adhere_1")
-
-    run(go())
+    modify_once(fake, tmp_path, strength="adhere_1")
     assert len(fake.posts("videoInference")) == 1
 
 
@@ -226,13 +230,7 @@ def test_validation_error_on_submit_is_not_retried(tmp_path):
         ),
     )
 
-    async def go():
-        async with make_client(fake, tmp_path) as client:
-            with pytest.raises(APIError) as info:
-                await client.modify(SRC, "a glass dolphin", strength="adhere_1")
-            return info.value, client.history()
-
-    err, history = run(go())
+    err, history = failed_modify(fake, tmp_path, APIError, strength="adhere_1")
     assert (
         err.code == "invalidStrength" and err.parameter == "settings.edit.strength" and err.status_code == 400
     )
@@ -345,9 +343,7 @@ def test_a_result_chains_as_the_next_source(tmp_path):
 
 def test_local_file_is_uploaded_once_per_content(tmp_path):
     fake = FakeRunware(polls=1)
-    clip = make_clip(tmp_path / "clip.mp4", seconds=1.0, fps=12, w=64, h=36)
-    copy = tmp_path / "copy.mp4"
-    copy.write_bytes(clip.read_bytes())
+    clip, copy = clip_and_copy(tmp_path)
 
     async def go():
         async with make_client(fake, tmp_path) as client:

@@ -71,7 +71,7 @@ def test_task_error_from_the_local_backend(tmp_path, clip, form):
 
 
 def test_no_key_starts_the_shared_local_backend_and_says_so_once(tmp_path, clip, capsys, monkeypatch):
-    monkeypatch.setattr(client_module, "_announced", False)
+    monkeypatch.setattr(client_module, "_announced", set())
     with Client(cache_dir=tmp_path / "cache", progress=False, poll=FAST) as a:
         assert a.backend == "local" and a.base_url.startswith("http://127.0.0.1:")
         with Client(cache_dir=tmp_path / "cache", progress=False, poll=FAST) as b:

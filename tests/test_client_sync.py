@@ -90,3 +90,22 @@ def test_cancelling_an_async_call_leaves_it_resumable(tmp_path):
 
     entry, r = asyncio.run(go())
     assert entry.state == "interrupted" and r.task_uuid == entry.task_uuid
+
+
+def test_the_sync_client_spells_out_the_async_clients_signatures():
+    """Editors and type checkers see strength=, controls= and the rest on Client too, and they never drift."""
+    import inspect
+
+    from lumakit.client import AsyncClient, Client
+
+    names = ("modify", "sweep", "generate", "reframe", "run", "submit", "wait", "resume", "resume_all")
+    for name in (*names, "estimate", "plan_sweep", "history", "pending"):
+        sync, twin = inspect.signature(getattr(Client, name)), inspect.signature(getattr(AsyncClient, name))
+        assert [(p.name, p.kind, p.default) for p in sync.parameters.values()] == [
+            (p.name, p.kind, p.default) for p in twin.parameters.values()
+        ], name
+        assert "kwargs" not in sync.parameters, name
+        assert getattr(Client, name).__doc__ or name == "submit"
+    sync_init = [p.name for p in inspect.signature(Client).parameters.values()]
+    async_init = [p.name for p in inspect.signature(AsyncClient).parameters.values()]
+    assert sync_init == [*[n for n in async_init if not n.startswith("_")], "private"]

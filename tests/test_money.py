@@ -8,7 +8,7 @@ import json
 
 import httpx
 import pytest
-from _fake_runware import SRC, FakeClock, FakeRunware, make_client
+from _fake_runware import SRC, FakeClock, FakeRunware, make_client, video_bytes
 
 from lumakit.cache import Cache
 from lumakit.client import RetryPolicy
@@ -312,3 +312,24 @@ def test_an_old_ledger_is_read_with_the_new_state_names(tmp_path):
     db.close()
     states = {e.task_uuid: e.state for e in Cache(root).history()}
     assert states == {"a": TaskState.NOT_SENT, "b": TaskState.FAILED, "c": TaskState.PREPARING}
+
+
+def test_a_result_deleted_from_the_cache_is_downloaded_again_not_paid_again(tmp_path):
+    fake = FakeRunware(polls=1)
+
+    async def go():
+        async with make_client(fake, tmp_path) as client:
+            first = await client.modify(SRC, PROMPT, strength="flex_1")
+            first.path.unlink()  # a cleaned-up cache folder
+            again = await client.modify(SRC, PROMPT, strength="flex_1")
+            restored = again.path.read_bytes() == video_bytes()
+            expired = [httpx.Response(403, text="expired")]  # the stored URL expired too (once asked)
+            fake.download_fault = lambda: expired.pop() if expired else None
+            again.path.unlink()
+            third = await client.modify(SRC, PROMPT, strength="flex_1")
+            return first, again, restored, third
+
+    first, again, restored, third = run(go())
+    assert again.task_uuid == first.task_uuid and restored and not again.cached
+    assert third.task_uuid != first.task_uuid  # nothing left to fetch: only then a new job
+    assert len(fake.posts("videoInference")) == 2

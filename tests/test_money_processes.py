@@ -137,3 +137,15 @@ def test_a_task_whose_preparing_process_died_is_sent_once_by_the_next(tmp_path, 
             entry = client.cache.get("11111111-2222-4333-8444-555555555555")
         jobs = server.stats["jobs_created"]
     assert jobs == 1 and runs["flex_1"].task_uuid == entry.task_uuid and entry.state is TaskState.DONE
+
+
+def test_many_kernels_opening_a_new_ledger_at_once_all_start(tmp_path):
+    """Kernels started together on a fresh cache raced for SQLite's switch to WAL ("database is locked")."""
+    code = "import sys; from lumakit.cache import Cache; Cache(sys.argv[1]).close(); print('ok')"
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    for attempt in range(3):
+        cache = tmp_path / f"cache{attempt}"
+        cmd = [sys.executable, "-c", code, str(cache)]
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env) for _ in range(6)]
+        outs = [p.communicate(timeout=120)[0] for p in procs]
+        assert [p.returncode for p in procs] == [0] * 6 and all(o.strip() == "ok" for o in outs)

@@ -3,8 +3,15 @@
 Every notebook is executed with nbclient in a fresh kernel of *this* interpreter (a kernelspec written into a
 temporary folder, so a stray user-level ``python3`` kernelspec cannot pick another Python), with its own
 ``LUMAKIT_CACHE_DIR`` and no Runware key, from the ``notebooks/`` folder (so ``../assets/...`` resolves as it
-does in JupyterLab). A few also run on the client's Runware path, against the local server standing in for
-Runware. The selected notebooks run two at a time; each test waits for its own.
+does in JupyterLab). Every notebook also runs on the client's Runware path (a key, a base URL,
+``LUMAKIT_BACKEND=runware``) against its own local server standing in for Runware, which counts the paid
+jobs it receives: at most what the notebook's opening cell states ("Paid jobs on Runware: N"). The selected
+notebooks run two at a time; each test waits for its own.
+
+Static checks hold every notebook to the teaching contract: what it teaches, how long, what it costs and a
+budget before the first paid call; a link to Runware's guide and the guide's own prompts quoted verbatim; an
+expected-output picture (a local preview, made by ``scripts/make_notebook_pictures.py``); a recap, two or
+three exercises, and links to its neighbours.
 
 Cells the tests look at carry a metadata tag:
 
@@ -13,16 +20,20 @@ Cells the tests look at carry a metadata tag:
 - ``test:widget``: an ipywidgets view;
 - ``test:error``: the expected error text (``ERROR_TEXT``), printed after catching it;
 - ``test:backend``: ``backend: local`` (or ``runware``);
-- ``test:python``, ``test:wire``, ``test:auto``, ``test:cached``, ``test:timeout``: text in ``TEXT_CHECKS``.
+- ``test:python``, ``test:wire``, ``test:guide``, ``test:auto``, ``test:cached``, ``test:timeout``: text in
+  ``TEXT_CHECKS``.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +63,7 @@ KNOWN_TAGS = {
     "test:error",
     "test:backend",
     "test:wire",
+    "test:guide",
     "test:auto",
     "test:cached",
     "test:python",
@@ -69,11 +81,13 @@ ERROR_TEXT = {
 # Other tagged cells: text that must appear in their output.
 TEXT_CHECKS = {
     "test:wire": [
+        '"taskUUID": "e5d6c7b8-9a0b-1c2d-3e4f-5a6b7c8d9e0f"',
         '"model": "luma:ray@3.2"',
-        '"video": "https://runware.ai/docs/assets/source-performer',
+        '"video": "https://example.com/violinist.mp4"',
         '"settings": {\n    "edit": {\n      "strength": "flex_2"',
         '"deliveryMethod": "async"',
     ],
+    "test:guide": ["same fields and values as the guide: True", "same order as the guide: True"],
     "test:python": [sys.executable],  # the kernel runs this very interpreter
     "test:timeout": ["PollTimeout: task", "client.resume("],
     "test:auto": ['"strength":'],
@@ -149,6 +163,159 @@ def test_tagged_cells_cover_the_promises() -> None:
         assert "test:widget" in tags[name], name
 
 
+# ---- the teaching contract: cost, budget, guide, picture, recap -------------------------------------------
+
+GUIDE_URL = "https://runware.ai/docs/models/luma-ray3-2/guides/editing-video"
+# Runware's guide, verbatim: the request of its section "The request", and its prompts.
+GUIDE_REQUEST = """[
+{
+"taskType": "videoInference",
+"taskUUID": "e5d6c7b8-9a0b-1c2d-3e4f-5a6b7c8d9e0f",
+"model": "luma:ray@3.2",
+"positivePrompt": "Transform the violinist into a luminous figure of flowing golden light against a dark \
+void, ribbons of light streaming from the bow and tracing his body, following his exact bowing and motion.",
+"inputs": {
+"video": "https://example.com/violinist.mp4"
+},
+"settings": {
+"edit": { "strength": "flex_2" }
+}
+}
+]"""
+VIOLINIST = json.loads(GUIDE_REQUEST)[0]["positivePrompt"]
+CYBER_DOLPHIN = (
+    "Transform only the dolphin into a cyberpunk cybernetic creature: glowing neon circuitry and "
+    "electric-blue light strips across its body, sleek dark cybernetic plating, holographic fins, while "
+    "keeping the ocean, splash, and sky natural and photoreal."
+)
+WINTER_STREET = (
+    "Turn this street into deep winter: snow blanketing the ground and rooftops, bare trees, a cold overcast "
+    "sky and soft falling snow, keeping the street's overall layout and the camera move from the source."
+)
+# notebook -> {variable in its code: the guide's prompt it must hold, character for character}
+GUIDE_PROMPTS = {
+    "01_the_request": {"GUIDE_PROMPT": VIOLINIST},
+    "02_strength_dial": {"PROMPT": CYBER_DOLPHIN},
+    "03_per_signal_controls": {"PROMPT": CYBER_DOLPHIN},
+    "05_changing_the_setting": {"WINTER": WINTER_STREET},
+}
+PAID_JOBS = re.compile(r"Paid jobs on Runware: (\d+)")
+MAX_PICTURE_BYTES = 200_000
+
+
+def _markdown(name: str) -> str:
+    return "\n\n".join(c.source for c in _read(name).cells if c.cell_type == "markdown")
+
+
+def stated_paid_jobs(name: str) -> int:
+    """The number of paid jobs the notebook's opening cell promises (``Paid jobs on Runware: N``)."""
+    found = PAID_JOBS.findall(_read(name).cells[0].source)
+    assert len(found) == 1, f"{name}: the opening cell must state 'Paid jobs on Runware: N' once"
+    return int(found[0])
+
+
+def _assigned_strings(source: str) -> dict[str, str]:
+    """``NAME = "..."`` assignments of a code cell (adjacent literals joined, as Python does)."""
+    out = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and isinstance(node.value.value, str):
+                    out[target.id] = node.value.value
+    return out
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_notebook_opens_with_what_it_teaches_how_long_and_what_it_costs(name: str) -> None:
+    opening = _read(name).cells[0]
+    assert opening.cell_type == "markdown" and opening.source.startswith("# "), name
+    assert "**What you learn:**" in opening.source and re.search(
+        r"\*\*Time:\*\* about \d+ minutes", opening.source
+    )
+    assert stated_paid_jobs(name) >= 1
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_a_budget_is_set_before_the_first_paid_call(name: str) -> None:
+    """The client is made with ``max_cost=`` (no call can be paid before the client exists) and every paid
+    call comes after it; the notebook prices its work with ``client.estimate`` before its first paid call."""
+    paid = re.compile(r"client\.(modify|sweep|generate|reframe|submit)\(")
+    code = [c.source for c in _read(name).cells if c.cell_type == "code"]
+    made = next((i for i, src in enumerate(code) if "lk.Client(" in src), None)
+    assert made is not None, f"{name}: no lk.Client(...) in its code"
+    assert re.search(r"lk\.Client\(max_cost=\d", code[made]), f"{name}: no budget where the client is made"
+    first_paid = next((i for i, src in enumerate(code) if paid.search(src)), None)
+    assert first_paid is not None and made < first_paid, name
+    assert any("client.estimate(" in src for src in code[: first_paid + 1]), f"{name}: not priced first"
+    if name == "00_quickstart":  # the budget is the first thing taught
+        first_md = [c.source for c in _read(name).cells if c.cell_type == "markdown"]
+        assert next(i for i, m in enumerate(first_md) if "max_cost" in m) <= 2
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_independent_jobs_run_as_sweeps_not_loops(name: str) -> None:
+    """No paid call inside a loop or comprehension: independent jobs go out together, as a sweep."""
+    for cell in _read(name).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, (ast.For, ast.comprehension, ast.DictComp, ast.ListComp)):
+                for call in ast.walk(node):
+                    func = getattr(call, "func", None)
+                    if isinstance(call, ast.Call) and isinstance(func, ast.Attribute):
+                        assert func.attr not in ("modify", "generate", "reframe", "submit"), (
+                            f"{name}: client.{func.attr} in a loop:\n{cell.source}"
+                        )
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_notebook_links_the_guide_and_quotes_its_prompts_verbatim(name: str) -> None:
+    md = _markdown(name)
+    assert f"]({GUIDE_URL})" in md, f"{name}: no markdown link to Runware's guide"
+    code = {}
+    for cell in _read(name).cells:
+        if cell.cell_type == "code":
+            code.update(_assigned_strings(cell.source))
+    for variable, prompt in GUIDE_PROMPTS.get(name, {}).items():
+        assert code.get(variable) == prompt, f"{name}: {variable} is not the guide's prompt verbatim"
+        assert prompt in md, f"{name}: the guide's prompt is not quoted in the text"
+
+
+def test_the_guides_violinist_request_appears_verbatim_in_01() -> None:
+    md = _markdown("01_the_request")
+    assert GUIDE_REQUEST in md
+    code = "\n".join(c.source for c in _read("01_the_request").cells if c.cell_type == "code")
+    assert GUIDE_REQUEST in code  # pasted once more, so the notebook checks its own request against it
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_notebook_shows_an_expected_output_picture_that_exists(name: str) -> None:
+    pictures = re.findall(r"!\[([^\]]*)\]\(([^)]+\.png)\)", _markdown(name))
+    assert pictures, f"{name}: no picture in the markdown"
+    for alt, target in pictures:
+        path = NOTEBOOKS / target
+        assert path.is_file(), f"{name}: {target} does not exist (run scripts/make_notebook_pictures.py)"
+        assert path.stat().st_size <= MAX_PICTURE_BYTES, f"{target} is {path.stat().st_size} bytes"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", target
+        assert "local preview" in alt and "not Ray" in alt, f"{name}: the picture is not labelled a preview"
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_notebook_ends_with_a_recap_exercises_and_real_links(name: str) -> None:
+    last = _read(name).cells[-1]
+    assert last.cell_type == "markdown" and "## Recap" in last.source and "## Try this" in last.source
+    exercises = re.findall(r"^\d+\. ", last.source.split("## Try this", 1)[1], flags=re.M)
+    assert 2 <= len(exercises) <= 3, f"{name}: {len(exercises)} exercises"
+    links = re.findall(r"\]\(([^)]+\.ipynb)\)", last.source)
+    i = EXPECTED.index(name)
+    neighbours = [EXPECTED[j] + ".ipynb" for j in (i - 1, i + 1) if 0 <= j < len(EXPECTED)]
+    assert links == neighbours, f"{name}: links {links}, expected {neighbours}"
+    for cell in _read(name).cells:
+        if cell.cell_type == "markdown":
+            for target in re.findall(r"\]\(([^)#]+\.ipynb)[^)]*\)", cell.source):
+                assert (NOTEBOOKS / target).is_file(), f"{name}: broken link {target}"
+
+
 # ---- execution -------------------------------------------------------------------------------------------
 
 
@@ -172,10 +339,10 @@ def _kernel_manager(kernel_dir: Path) -> Any:
     return AsyncKernelManager(kernel_name="lumakit-test", kernel_spec_manager=ksm)
 
 
-# The Runware path, rehearsed: the local server stands in for api.runware.ai and the client is told it is
+# The Runware path, rehearsed: a local server stands in for api.runware.ai and the client is told it is
 # Runware (a key, a base URL, LUMAKIT_BACKEND=runware). A notebook that only works on the local backend fails.
-RUNWARE_MODE = ("01_the_request", "09_history_and_costs")
-FAKE_KEY = "sk-notebook-test-Zq7Kx9"  # must never show up in any output
+RUNWARE_MODE = EXPECTED
+FAKE_KEY = "sk-notebook-test-Zq7Kx9"  # must never show up in any output or cached file
 
 
 def _kernel_env(cache_dir: Path, runware_url: str | None) -> dict[str, str]:
@@ -191,7 +358,17 @@ def _kernel_env(cache_dir: Path, runware_url: str | None) -> dict[str, str]:
     return env
 
 
-def _execute(name: str, work: Path, runware_url: str | None) -> tuple[Any, float]:
+@dataclass
+class Run:
+    """One executed notebook: the notebook with its outputs, and what the stand-in service saw."""
+
+    nb: Any
+    seconds: float
+    work: Path
+    paid_jobs: int | None = None  # jobs the stand-in Runware created (None on the local backend)
+
+
+def _execute(name: str, work: Path, mode: str) -> Run:
     from nbclient import NotebookClient
 
     nb = _read(name)
@@ -204,36 +381,32 @@ def _execute(name: str, work: Path, runware_url: str | None) -> tuple[Any, float
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     start = time.perf_counter()
-    client.execute(env=_kernel_env(work / "cache", runware_url))
-    return nb, time.perf_counter() - start
+    if mode == "local":
+        client.execute(env=_kernel_env(work / "cache", None))
+        return Run(nb, time.perf_counter() - start, work)
+    from lumakit.local import LocalServer
+
+    with LocalServer(work / "stand-in-runware") as server:  # one per notebook: its jobs are its own
+        client.execute(env=_kernel_env(work / "cache", server.url))
+        jobs = int(server.stats["jobs_created"])
+    return Run(nb, time.perf_counter() - start, work, paid_jobs=jobs)
 
 
 class _Runner:
     """Runs the notebooks selected in this session two at a time, in the order the tests will ask for them."""
 
     def __init__(self, jobs: list[tuple[str, str]], base: Path) -> None:
-        self._server = None
-        url = None
-        if any(mode == "runware" for _, mode in jobs):
-            from lumakit.local import LocalServer
-
-            self._server = LocalServer(base / "stand-in-runware").start()
-            url = self._server.url
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="notebook")
-        self._futures: dict[tuple[str, str], Future[tuple[Any, float]]] = {
-            (name, mode): self._pool.submit(
-                _execute, name, base / f"{name}-{mode}", url if mode == "runware" else None
-            )
+        self._futures: dict[tuple[str, str], Future[Run]] = {
+            (name, mode): self._pool.submit(_execute, name, base / f"{name}-{mode}", mode)
             for name, mode in jobs
         }
 
-    def result(self, name: str, mode: str) -> tuple[Any, float]:
+    def result(self, name: str, mode: str) -> Run:
         return self._futures[(name, mode)].result()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._server is not None:
-            self._server.stop()
 
 
 _MODES = {"test_notebook_runs": "local", "test_notebook_runs_on_the_runware_path": "runware"}
@@ -305,15 +478,29 @@ def _check(name: str, nb: Any, backend: str) -> None:
 @pytest.mark.parametrize("name", EXPECTED)
 def test_notebook_runs(name: str, runner: _Runner) -> None:
     """Top to bottom on the embedded local backend, no key: what a newcomer gets."""
-    nb, seconds = runner.result(name, "local")
-    print(f"{name}: executed in {seconds:.1f} s")
-    _check(name, nb, "local")
+    run = runner.result(name, "local")
+    print(f"{name}: executed in {run.seconds:.1f} s")
+    _check(name, run.nb, "local")
+    shown = "\n".join(_html(c) for c in run.nb.cells if "test:video" in _tags(c))
+    assert "local preview, not Ray" in shown, f"{name}: its videos do not say they are previews"
+    first = next(c for c in run.nb.cells if "test:backend" in _tags(c))  # where lk.Client() is made
+    assert "lumakit backend: local preview" in _html(first), f"{name}: no HTML note of the backend"
+    stderr = [o for o in first.outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert not any("RUNWARE_API_KEY" in o.get("text", "") for o in stderr), "the note went to stderr"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", RUNWARE_MODE)
 def test_notebook_runs_on_the_runware_path(name: str, runner: _Runner) -> None:
-    """Unchanged with a key: the client takes its Runware path (the local server plays Runware)."""
-    nb, seconds = runner.result(name, "runware")
-    print(f"{name} (runware path): executed in {seconds:.1f} s")
-    _check(name, nb, "runware")
+    """Unchanged with a key: the client takes its Runware path; it submits at most the paid jobs it states,
+    and the key is in no output and no file of the cache."""
+    run = runner.result(name, "runware")
+    print(f"{name} (runware path): executed in {run.seconds:.1f} s, {run.paid_jobs} paid jobs")
+    _check(name, run.nb, "runware")
+    assert run.paid_jobs is not None and 1 <= run.paid_jobs <= stated_paid_jobs(name), (
+        f"{name}: submitted {run.paid_jobs} jobs, its opening cell states {stated_paid_jobs(name)}"
+    )
+    key = FAKE_KEY.encode()
+    for path in (run.work / "cache").rglob("*"):
+        if path.is_file():
+            assert key not in path.read_bytes(), f"the API key is in {path}"

@@ -79,11 +79,10 @@ def test_history_to_records(tmp_path):
     cache = Cache(tmp_path / "c")
     wire = {"taskType": "videoInference", "model": "luma:ray@3.2", "positivePrompt": "glass",
             "settings": {"edit": {"strength": "adhere_1"}}}  # fmt: skip
-    cache.record(
-        "t-1", kind="modify", key="k", backend="local", wire=wire, label="adhere_1", state="processing"
-    )
+    cache.claim("t-1", kind="modify", key="k", backend="local", wire=wire, label="adhere_1")
+    assert cache.sending("t-1", wire) and cache.running("t-1")
     assert cache.move("t-1", "done", cost=0.25, submitted=100.0, finished=110.0)
-    cache.record("t-2", kind="modify", key="k2", backend="runware", wire=None)
+    cache.claim("t-2", kind="modify", key="k2", backend="runware", wire=None)
     records = cache.history().to_records()
     assert [r["task_uuid"] for r in records] == ["t-2", "t-1"]
     done = records[1]

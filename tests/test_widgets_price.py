@@ -25,8 +25,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_modify_panel_shows_the_estimate_next_to_generate_and_follows_source_and_knobs(clips, tmp_path):
     fake = FakeRunware(polls=1)
-    client = make_client(fake, tmp_path, sync=True)
-    try:
+    with make_client(fake, tmp_path, sync=True) as client:
         panel = ModifyPanel(client, source=str(clips["short"]), prompt="glass", strength="flex_2")
         row = next(c for c in panel.children if panel.generate_button in getattr(c, "children", ()))
         assert panel.price_label in row.children  # next to Generate
@@ -50,14 +49,11 @@ def test_modify_panel_shows_the_estimate_next_to_generate_and_follows_source_and
         panel.strength = "reimagine_1"
         assert panel.price_label.value == "≈ $1.08, estimate"
         assert not panel.generate_button.disabled
-    finally:
-        client.close()
 
 
 def test_modify_panel_above_max_cost_disables_generate_and_says_why(clips, tmp_path):
     fake = FakeRunware(polls=1)
-    client = make_client(fake, tmp_path, sync=True, max_cost=1.5)
-    try:
+    with make_client(fake, tmp_path, sync=True, max_cost=1.5) as client:
         panel = ModifyPanel(client, source=str(clips["short"]), prompt="glass", strength="flex_2")
         assert not panel.generate_button.disabled and panel.price is not None and not panel.price.over
         panel.source = str(clips["long"])
@@ -70,14 +66,11 @@ def test_modify_panel_above_max_cost_disables_generate_and_says_why(clips, tmp_p
         assert "BudgetError" in panel.error and fake.posts("videoInference") == []
         panel.source = str(clips["short"])
         assert not panel.generate_button.disabled and panel.generate_button.tooltip == ""
-    finally:
-        client.close()
 
 
 def test_sweep_panel_totals_the_selected_levels_with_cached_jobs_at_zero(clips, tmp_path):
     fake = FakeRunware(polls=1)
-    client = make_client(fake, tmp_path, sync=True, max_cost=3.0)
-    try:
+    with make_client(fake, tmp_path, sync=True, max_cost=3.0) as client:
         panel = SweepPanel(client, source=str(clips["short"]), prompt="glass")  # one per band: 3 levels
         assert panel.price_label.value == "≈ $3.24 for 3 jobs, estimate · over max_cost $3.00: raise the " \
             "client's max_cost to run it"  # fmt: skip
@@ -91,5 +84,3 @@ def test_sweep_panel_totals_the_selected_levels_with_cached_jobs_at_zero(clips, 
         assert not panel.run_button.disabled and panel.price.total == pytest.approx(2.16)
         panel.levels = ("adhere_1",)
         assert panel.price_label.value == "cached: $0"
-    finally:
-        client.close()

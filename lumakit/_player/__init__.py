@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
+
+from .._preview import PREVIEW_COLOR, PREVIEW_MARK
 
 _HERE = Path(__file__).parent
 
@@ -16,7 +19,9 @@ class SyncedPlayer(anywidget.AnyWidget):
 
     Works in untrusted notebooks (the code ships with the anywidget extension, not as inline script).
     Python can drive it: ``p.playing = True``, ``p.current_time = 2.0``, ``p.rate = 0.5``.
-    ``sources`` is a list of ``{"src": url-or-data-uri, "title": str, "duration": seconds}``.
+    ``sources`` is a list of ``{"src": url-or-data-uri, "title": str, "duration": seconds, "preview": bool}``;
+    each ``preview`` clip (a local-backend result) is marked "local preview, not Ray" on the clip itself, in
+    the widget and in the static HTML fallback.
     """
 
     _esm = _HERE / "player.js"
@@ -33,10 +38,19 @@ class SyncedPlayer(anywidget.AnyWidget):
     rate = traitlets.Float(1.0).tag(sync=True)
     fps = traitlets.Float(24.0).tag(sync=True)
     border = traitlets.Int(0).tag(sync=True)  # px of black border around each clip (0: none)
+    preview_mark = traitlets.Unicode(PREVIEW_MARK).tag(sync=True)
 
     def __init__(self, *, fallback_html: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if fallback_html and self.previews:
+            every = len(self.previews) == len(self.sources)
+            fallback_html = _marked(fallback_html, "every clip" if every else ", ".join(self.previews))
         self._fallback_html = fallback_html
+
+    @property
+    def previews(self) -> list[str]:
+        """Titles (or positions) of the clips marked as local previews."""
+        return [s.get("title") or f"clip {i + 1}" for i, s in enumerate(self.sources) if s.get("preview")]
 
     def __repr__(self) -> str:
         titles = [s.get("title") or f"clip {i + 1}" for i, s in enumerate(self.sources)]
@@ -50,3 +64,12 @@ class SyncedPlayer(anywidget.AnyWidget):
             if isinstance(data, dict):
                 data["text/html"] = self._fallback_html
         return bundle
+
+
+def _marked(fallback: str, which: str) -> str:
+    """The static HTML with a mark line above it naming which clips are previews."""
+    line = (
+        f'<div class="lk-preview-mark" style="color:{PREVIEW_COLOR};font:bold 12px system-ui,sans-serif;'
+        f'margin:2px 0 4px">{PREVIEW_MARK}: {html.escape(which)}</div>'
+    )
+    return line + fallback

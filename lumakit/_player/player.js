@@ -114,6 +114,14 @@ function render({ model, el }) {
       });
       v.addEventListener("ended", () => { if (v === leader) onLeaderEnded(); });
       fig.appendChild(v);
+      if (s.preview) {
+        // On the clip itself, so a screenshot of one clip still says what it is.
+        fig.classList.add("lk-preview");
+        const m = document.createElement("span");
+        m.className = "lk-preview-mark";
+        m.textContent = model.get("preview_mark") || "local preview, not Ray";
+        fig.appendChild(m);
+      }
       if (s.title) {
         const c = document.createElement("figcaption");
         c.textContent = s.title;

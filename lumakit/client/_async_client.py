@@ -10,7 +10,6 @@ import asyncio
 import logging
 import os
 import random
-import sys
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -23,6 +22,7 @@ from ..lifecycle import TaskState
 from ..pricing import Estimate, EstimateLine
 from ..request import STRENGTHS, Request, Strength, build
 from ..results import Result, ResultSet
+from ..types import ControlsLike, SourceLike, WorkLike
 from ._batch_poll import BatchPoller
 from ._budget import check_budget, check_max_cost, dry_run, env_max_cost, table_estimate
 from ._downloads import Downloader
@@ -45,19 +45,21 @@ BACKENDS = ("runware", "local")
 LOCAL_KEY = "local"  # what the local backend is sent instead of a key
 NO_KEY = "none"  # a custom base URL without a key (a proxy that adds its own)
 DEFAULT_REFRAME_PROMPT = "Extend the scene naturally beyond the frame, matching its content, light and style"
-_announced = False
+_announced: set[str] = set()  # the backends already announced in this process
 
 
-def _announce_local(url: str) -> None:
-    global _announced
-    if _announced:
+def _announce(backend: str, url: str, key_from: str = "", max_cost: float | None = None) -> None:
+    """Say once per process which backend answers (an HTML note in notebooks; a log line, and for the local
+    backend also a line on stderr, in terminals)."""
+    if backend in _announced:
         return
-    _announced = True
-    msg = (
-        f"lumakit: no RUNWARE_API_KEY, using the local backend at {url}: results are local previews, not Ray"
-    )
-    log.info(msg)
-    print(msg, file=sys.stderr)
+    _announced.add(backend)
+    from .. import _notice
+
+    if backend == "local":
+        _notice.announce_local(url)
+    else:
+        _notice.announce_runware(url, key_from, max_cost)
 
 
 class AsyncClient:
@@ -110,7 +112,7 @@ class AsyncClient:
                 server = shared_server()
                 base_url = server.url
                 self._upload_namespace = f"local:{getattr(server, 'data_dir', base_url)}"
-                _announce_local(base_url)
+                _announce("local", base_url)
             url = base_url
             key = api_key or LOCAL_KEY  # the local backend takes any key; the real one stays at home
         else:
@@ -136,6 +138,9 @@ class AsyncClient:
         self._upload_namespace = self._upload_namespace or f"{backend}:{self.base_url}"
         self.cache = Cache(cache_dir)
         self.max_cost = check_max_cost(max_cost) if max_cost is not None else env_max_cost()
+        if backend == "runware":
+            key_from = "api_key=" if api_key else "RUNWARE_API_KEY" if key != NO_KEY else "nowhere (no key)"
+            _announce("runware", self.base_url, key_from, self.max_cost)
         self.concurrency = concurrency
         self.poll = poll or (PollPolicy.local() if backend == "local" else PollPolicy())
         self.timeout = float(timeout) if timeout is not None else None
@@ -185,11 +190,11 @@ class AsyncClient:
     # ---- public: building and pricing -------------------------------------------------------------------
     def plan_sweep(
         self,
-        source: Any,
+        source: SourceLike,
         prompt: str,
         *,
         strengths: Iterable[str | Strength] | None = None,
-        controls: Any = None,
+        controls: ControlsLike = None,
         variants: Mapping[str, Mapping[str, Any]] | None = None,
         **options: Any,
     ) -> dict[str, Request]:
@@ -217,7 +222,7 @@ class AsyncClient:
             plans[label] = build("modify", video=source, **opts)
         return plans
 
-    async def estimate(self, work: Request | Iterable[Request] | Mapping[str, Request]) -> Estimate:
+    async def estimate(self, work: WorkLike) -> Estimate:
         """Price work before it runs. Asks the service for a dry run (``X-Runware-Dry-Run: 1``), and falls
         back to the spec's price table when it cannot; cached jobs cost 0. Nothing is run or billed."""
         jobs = await prepare_many(as_plans(work), self.cache, self.backend, force=False)
@@ -252,11 +257,11 @@ class AsyncClient:
     # ---- public: running --------------------------------------------------------------------------------
     async def modify(
         self,
-        source: Any,
+        source: SourceLike,
         prompt: str,
         *,
         strength: str | Strength | None = None,
-        controls: Any = None,
+        controls: ControlsLike = None,
         auto_controls: bool = False,
         take: int = 0,
         timeout: float | None = None,
@@ -290,8 +295,8 @@ class AsyncClient:
         self,
         prompt: str,
         *,
-        image: Any = None,
-        last_image: Any = None,
+        image: SourceLike | None = None,
+        last_image: SourceLike | None = None,
         keyframes: Iterable[Any] = (),
         duration: int = 5,
         take: int = 0,
@@ -320,7 +325,7 @@ class AsyncClient:
 
     async def reframe(
         self,
-        source: Any,
+        source: SourceLike,
         *,
         aspect_ratio: str | None = None,
         prompt: str | None = None,
@@ -345,11 +350,11 @@ class AsyncClient:
 
     async def sweep(
         self,
-        source: Any,
+        source: SourceLike,
         prompt: str,
         *,
         strengths: Iterable[str | Strength] | None = None,
-        controls: Any = None,
+        controls: ControlsLike = None,
         variants: Mapping[str, Mapping[str, Any]] | None = None,
         take: int = 0,
         max_cost: float | None = None,
@@ -381,7 +386,7 @@ class AsyncClient:
 
     async def run(
         self,
-        work: Request | Iterable[Request] | Mapping[str, Request],
+        work: WorkLike,
         *,
         take: int = 0,
         timeout: float | None = None,
@@ -439,15 +444,8 @@ class AsyncClient:
         """
         entry = self.cache.get(task_uuid)
         if entry is None:  # a task sent from elsewhere (another cache dir, another tool): adopt it
-            self.cache.record(
-                task_uuid,
-                kind="unknown",
-                key=None,
-                backend=self.backend,
-                wire=None,
-                state=TaskState.SUBMITTED,
-            )
-            self.cache.update(task_uuid, submitted=time.time(), sent=time.time())
+            self.cache.claim(task_uuid, kind="unknown", key=None, backend=self.backend, wire=None)
+            self.cache.move(task_uuid, TaskState.SUBMITTED, submitted=time.time(), sent=time.time())
             entry = self.cache.get(task_uuid)
             assert entry is not None
         label = entry.label or task_uuid[:8]

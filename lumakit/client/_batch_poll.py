@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ._http import Clock, HttpSession, Sleep
 from ._polling import PollPolicy
@@ -28,20 +28,18 @@ class _Waiter:
     future: asyncio.Future[PollOutcome]
 
 
+@dataclass
 class BatchPoller:
     """The next poll answer for any number of tasks, asked in one POST per tick."""
 
-    def __init__(
-        self, http: HttpSession, policy: PollPolicy, *, sleep: Sleep, clock: Clock, rng: random.Random
-    ) -> None:
-        self._http = http
-        self.policy = policy
-        self._sleep = sleep
-        self._clock = clock
-        self._rng = rng
-        self._waiting: list[_Waiter] = []
-        self._ticker: asyncio.Task[None] | None = None
-        self.posts = 0  # getResponse POSTs sent by this poller (benchmarks read it)
+    http: HttpSession
+    policy: PollPolicy
+    sleep: Sleep
+    clock: Clock
+    rng: random.Random
+    posts: int = 0  # getResponse POSTs sent by this poller (benchmarks read it)
+    _waiting: list[_Waiter] = field(default_factory=list)
+    _ticker: asyncio.Task[None] | None = None
 
     async def next(self, task_uuid: str, *, deadline: float) -> PollOutcome:
         """What the service says about ``task_uuid`` at the next tick (no later than ``deadline``)."""
@@ -57,11 +55,11 @@ class BatchPoller:
                 self._waiting.remove(waiter)
 
     async def _run(self) -> None:
-        delays = self.policy.delays(self._rng)
+        delays = self.policy.delays(self.rng)
         try:
             while self._waiting:
-                soonest = min(w.deadline for w in self._waiting) - self._clock()
-                await self._sleep(max(0.0, min(next(delays), soonest)))
+                soonest = min(w.deadline for w in self._waiting) - self.clock()
+                await self.sleep(max(0.0, min(next(delays), soonest)))
                 batch, self._waiting = self._waiting, []
                 batch = [w for w in batch if not w.future.done()]
                 if batch:
@@ -71,9 +69,7 @@ class BatchPoller:
                         break
                     await asyncio.sleep(0)
         except BaseException as exc:  # never leave a waiter hanging
-            for w in self._waiting:
-                if not w.future.done():
-                    w.future.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
+            _settle(self._waiting, exc if isinstance(exc, Exception) else asyncio.CancelledError())
             if not isinstance(exc, Exception):
                 raise
 
@@ -81,13 +77,11 @@ class BatchPoller:
         uuids = list(dict.fromkeys(w.task_uuid for w in batch))
         try:
             self.posts += 1
-            status, body = await self._http.post(
+            status, body = await self.http.post(
                 [{"taskType": "getResponse", "taskUUID": u} for u in uuids], what=f"poll {len(uuids)} task(s)"
             )
         except Exception as exc:
-            for w in batch:
-                if not w.future.done():
-                    w.future.set_exception(exc)
+            _settle(batch, exc)
             return
         for u in uuids:
             mine = [w for w in batch if w.task_uuid == u]
@@ -98,15 +92,22 @@ class BatchPoller:
                 else:  # the batch answer left this task out: ask about it on its own
                     log.debug("batch poll had no item for %s; polling it alone", u)
                     self.posts += 1
-                    single_status, single = await self._http.post(
+                    single_status, single = await self.http.post(
                         [{"taskType": "getResponse", "taskUUID": u}], what=f"poll {u[:8]}"
                     )
                     outcome = interpret_poll(single_status, single, u)
             except Exception as exc:
-                for w in mine:
-                    if not w.future.done():
-                        w.future.set_exception(exc)
+                _settle(mine, exc)
                 continue
-            for w in mine:
-                if not w.future.done():
-                    w.future.set_result(outcome)
+            _settle(mine, outcome)
+
+
+def _settle(waiters: list[_Waiter], outcome: PollOutcome | BaseException) -> None:
+    """Hand each waiter still waiting its answer (or the exception that stands for it)."""
+    for w in waiters:
+        if w.future.done():
+            continue
+        if isinstance(outcome, BaseException):
+            w.future.set_exception(outcome)
+        else:
+            w.future.set_result(outcome)

@@ -57,24 +57,11 @@ class Downloader:
 
     def result(self, entry: LedgerEntry, *, cached: bool, request: Any = None) -> Result:
         """The :class:`Result` of a finished ledger entry (its request re-read from the wire if not given)."""
-        extra = dict(entry.extra)
-        extra["label"] = entry.label
-        extra["wire"] = entry.wire
-        local = extra.get("lumakitLocal")
-        if isinstance(local, Mapping) and local.get("costIsEstimate"):
-            extra["cost_is_estimate"] = True
-        backend = "local" if (self._backend == "local" or local) else entry.backend or self._backend
-        return Result(
-            path=Path(entry.result_path or ""),
-            video_url=entry.video_url,
-            video_uuid=entry.video_uuid,
-            task_uuid=entry.task_uuid,
-            cost=entry.cost,
-            seconds=entry.seconds,
-            request=request if request is not None else request_from_wire(entry.wire),
-            backend=backend,
+        return Result.from_entry(
+            entry,
             cached=cached,
-            extra=extra,
+            request=request if request is not None else request_from_wire(entry.wire),
+            backend="local" if self._backend == "local" else None,
         )
 
 

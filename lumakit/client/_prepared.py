@@ -33,6 +33,7 @@ class PreparedJob:
     take: int = 0
     hit: LedgerEntry | None = None
     source_size: tuple[int, int] | None = None  # width, height of a local source (its price tier)
+    force: bool = False  # run again even if the request finished before
 
     def local_sources(self) -> dict[str, str]:
         """``placeholder -> absolute path`` of each local file, kept in the ledger so the task can be
@@ -72,7 +73,7 @@ async def prepare(
     if video is not None and video.local_path and Path(video.local_path).is_file():
         seconds, size = await asyncio.to_thread(source_info, video.local_path)
         check_source_length(request.kind, seconds, video.local_path)  # the 18 s / 30 s check, by job kind
-    job = PreparedJob(request, label, key, digests, seconds, take, source_size=size)
+    job = PreparedJob(request, label, key, digests, seconds, take, source_size=size, force=force)
     if not force:
         job.hit = cache.lookup(key, backend, take)
     return job

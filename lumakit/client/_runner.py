@@ -4,8 +4,9 @@
                    │
                    └─ already open (this kernel, a killed one, another process): adopt it, never send again
 
-Every state change goes through :meth:`Cache.move`, so the ledger only moves along the state machine's
-arrows, and a task the service may be running is never forgotten: only a task-level answer fails it.
+Every state change is one of the ledger's named arrows (``sending``, ``running``, ``interrupted``, ...), so a
+task moves only along the state machine, and a task the service may be running is never forgotten: only a
+task-level answer fails it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,38 +41,36 @@ NOT_SENT = "stopped before it was sent: nothing was submitted or billed"
 LEDGER_POLL_SECONDS = 0.5  # [ours] how often to look at a task another process is preparing
 
 
+@dataclass
 class TaskRunner:
     """Runs tasks for one client: claim or adopt, send, wait, download; all state in the ledger."""
 
-    def __init__(
-        self,
-        *,
-        cache: Cache,
-        backend: str,
-        submitter: Submitter,
-        poller: BatchPoller,
-        uploads: Uploader,
-        downloads: Downloader,
-        policy: PollPolicy,
-        sleep: Sleep,
-        clock: Clock,
-    ) -> None:
-        self.cache = cache
-        self.backend = backend
-        self._submitter = submitter
-        self._poller = poller
-        self._uploads = uploads
-        self._downloads = downloads
-        self.policy = policy
-        self._sleep = sleep
-        self._clock = clock
+    cache: Cache
+    backend: str
+    submitter: Submitter
+    poller: BatchPoller
+    uploads: Uploader
+    downloads: Downloader
+    policy: PollPolicy
+    sleep: Sleep
+    clock: Clock
 
     # ---- a prepared job: claim its slot or adopt the task already in it ----------------------------
     async def run(
         self, job: PreparedJob, timeout: float | None, progress: CallProgress, *, send_only: bool = False
     ) -> Result | str:
         """The job's result: a new task if none is open for the same request and take, else the open one.
-        With ``send_only``, returns the task UUID once it is submitted (or adopted) instead of waiting."""
+        With ``send_only``, returns the task UUID once it is submitted (or adopted) instead of waiting.
+
+        A finished task whose file was deleted from the cache is downloaded again from its URL when the
+        service still serves it (free), before any new job is considered."""
+        if not send_only and not job.force:
+            for done in self.cache.finished(job.key, self.backend, job.take)[:1]:
+                if done.video_url:
+                    try:
+                        return await self.downloads.fetch(done, progress, job.label, request=job.request)
+                    except LumakitError as exc:
+                        log.info("result of %s is gone from the service too (%s)", done.task_uuid, exc)
         while True:
             task_uuid = new_task_uuid()
             entry, mine = self.cache.claim(
@@ -117,14 +117,16 @@ class TaskRunner:
                 if self.cache.take_over(task_uuid, entry.owner):
                     log.info("task %s: its preparing process died; sending it from here", task_uuid)
             else:
-                await self._sleep(LEDGER_POLL_SECONDS)
+                await self.sleep(LEDGER_POLL_SECONDS)
             entry = self._get(task_uuid)
         if entry.state is S.NOT_SENT:
             if not resend:
                 return None
-            if not self.cache.reopen(task_uuid):
+            if not self.cache.reopen(task_uuid):  # another process reopened it first: follow that one
                 entry = self._get(task_uuid)
-                return await self.finish(entry, timeout, progress, label, request, send_only=send_only)
+                return await self.finish(
+                    entry, timeout, progress, label, request, send_only=send_only, resend=resend
+                )
             entry = self._get(task_uuid)
         if entry.state is S.PREPARING:  # ours (claimed, taken over, or re-sent by resume)
             first = await self._send(entry, progress, label)
@@ -135,12 +137,12 @@ class TaskRunner:
             raise TaskFailed(entry.error or "the task failed", task_uuid=task_uuid)
         if entry.state is S.DONE and entry.result_path and Path(entry.result_path).is_file():
             progress.emit(label, "cached", task_uuid=task_uuid, progress=1.0, cost=entry.cost, state=S.DONE)
-            return self._downloads.result(entry, cached=True, request=request)
+            return self.downloads.result(entry, cached=True, request=request)
         if send_only:
             return task_uuid
         if entry.video_url:
             try:
-                return await self._downloads.fetch(entry, progress, label, request=request)
+                return await self.downloads.fetch(entry, progress, label, request=request)
             except APIError as exc:
                 log.info("stored URL of %s failed (%s); polling for a fresh one", task_uuid, exc)
         sent = entry.sent or entry.submitted or entry.created or 0.0
@@ -166,23 +168,23 @@ class TaskRunner:
                     "the ledger has no local file for this task's upload; run the request again",
                     task_uuid=task_uuid,
                 )
-            media, cached = await self._uploads.paths(list(sources.values()), progress, label, task_uuid)
+            media, cached = await self.uploads.paths(list(sources.values()), progress, label, task_uuid)
             wire = fill_placeholders(entry.wire or {}, sources, media)
             posting = True
             self.cache.sending(task_uuid, wire)
             progress.emit(label, "submitting", task_uuid=task_uuid, state=S.SUBMITTED)
             try:
-                outcome = await self._submitter.post(task_uuid, wire)
+                outcome = await self.submitter.post(task_uuid, wire)
             except APIError as exc:
                 stale = [p for p in cached if str(exc.parameter or "").startswith("inputs")]
                 if not stale or exc.status_code is None or exc.status_code >= 500:
                     raise
                 log.info("a cached upload was refused (%s); uploading again", exc.code)
-                self._uploads.forget(stale)
-                media, _ = await self._uploads.paths(list(sources.values()), progress, label, task_uuid)
+                self.uploads.forget(stale)
+                media, _ = await self.uploads.paths(list(sources.values()), progress, label, task_uuid)
                 wire = fill_placeholders(entry.wire or {}, sources, media)
                 self.cache.update(task_uuid, wire=wire)
-                outcome = await self._submitter.post(task_uuid, wire)
+                outcome = await self.submitter.post(task_uuid, wire)
         except (asyncio.CancelledError, KeyboardInterrupt):
             if posting:  # the service may have it: in flight, resumable
                 self.cache.interrupted(task_uuid, "interrupted while submitting")
@@ -228,24 +230,24 @@ class TaskRunner:
         immediate: bool = False,
     ) -> Result:
         budget = timeout if timeout is not None else self.policy.timeout
-        start = self._clock()
+        start = self.clock()
         watch = NotFoundWatch()
         processing = False
         last_status: str | None = None
         outcome = first if first is not None and first.state in ("success", "error") else None
         try:
             while outcome is None or outcome.state not in ("success", "error"):
-                waited = self._clock() - start
+                waited = self.clock() - start
                 if waited >= budget:
                     raise PollTimeout(task_uuid, waited, last_status)
                 if immediate:
                     immediate = False
-                    outcome = await self._submitter.poll(task_uuid)
+                    outcome = await self.submitter.poll(task_uuid)
                 else:
-                    outcome = await self._poller.next(task_uuid, deadline=start + budget)
+                    outcome = await self.poller.next(task_uuid, deadline=start + budget)
                 last_status = outcome.status
                 if outcome.state == "not_found":
-                    if watch.seen(self._clock()):
+                    if watch.seen(self.clock()):
                         outcome = await self._definitely_not_found(task_uuid, outcome)
                         watch.reset()
                     continue
@@ -290,7 +292,7 @@ class TaskRunner:
             extra["lumakitLocal"] = item["lumakitLocal"]
         cost = item.get("cost") if isinstance(item.get("cost"), (int, float)) else None
         self.cache.running(task_uuid, video_url=url, video_uuid=item.get("videoUUID"), cost=cost, extra=extra)
-        return await self._downloads.fetch(self._get(task_uuid), progress, label, request=request)
+        return await self.downloads.fetch(self._get(task_uuid), progress, label, request=request)
 
     async def _definitely_not_found(self, task_uuid: str, outcome: PollOutcome) -> PollOutcome | None:
         """The service has not known the task for a while. Never acknowledged: it never arrived, so send
@@ -298,7 +300,7 @@ class TaskRunner:
         entry = self._get(task_uuid)
         if entry.submitted is None and entry.wire and not has_placeholders(entry.wire):
             log.info("task %s never reached the service; sending it (same UUID)", task_uuid)
-            again = await self._submitter.post(task_uuid, entry.wire)
+            again = await self.submitter.post(task_uuid, entry.wire)
             self.cache.update(task_uuid, submitted=time.time())
             return again
         raise TaskFailed(

@@ -2,18 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+import functools
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from ..cache import Cache, History
-from ..pricing import Estimate
+import httpx
+
+from ..cache import Cache
 from ..request import Request
-from ..results import Result, ResultSet
 from . import _sync
 from ._async_client import AsyncClient
+from ._budget import check_max_cost
 from ._handles import TaskHandle
+from ._polling import PollPolicy, RetryPolicy
 
+P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def _blocking(
+    method: Callable[Concatenate[AsyncClient, P], Awaitable[T]],
+) -> Callable[Concatenate[Client, P], T]:
+    """``Client.<name>``: the coroutine ``AsyncClient.<name>`` run to its end on lumakit's private loop.
+
+    The parameters are the async method's own (``ParamSpec``), so editors, ``help()`` and type checkers
+    see ``strength=``, ``controls=`` and the rest, and the two clients can never drift apart.
+    """
+
+    @functools.wraps(method)
+    def blocking(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return _sync.run(method(self._async, *args, **kwargs))  # type: ignore[arg-type]
+
+    return blocking
+
+
+def _delegate(method: Callable[Concatenate[AsyncClient, P], T]) -> Callable[Concatenate[Client, P], T]:
+    """``Client.<name>`` for a plain (not async) method of :class:`AsyncClient`."""
+
+    @functools.wraps(method)
+    def delegate(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return method(self._async, *args, **kwargs)
+
+    return delegate
 
 
 class Client:
@@ -21,13 +52,47 @@ class Client:
 
     Same arguments and methods as :class:`AsyncClient` (``modify``, ``sweep``, ``generate``, ``reframe``,
     ``run``, ``submit``, ``wait``, ``resume``, ``pending``, ``resume_all``, ``history``, ``estimate``,
-    ``plan_sweep``). The coroutines run on a
-    private loop thread; a kernel interrupt marks the task "interrupted" so ``client.resume(task_uuid)`` can
-    finish it.
+    ``plan_sweep``); each is the async method itself, run on a private loop thread. A kernel interrupt marks
+    the task "interrupted" so ``client.resume(task_uuid)`` can finish it.
     """
 
-    def __init__(self, api_key: str | None = None, **kwargs: Any) -> None:
-        self._async = AsyncClient(api_key, **kwargs)
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        backend: str | None = None,
+        max_cost: float | None = None,
+        concurrency: int = 9,
+        poll: PollPolicy | None = None,
+        timeout: float | None = None,
+        progress: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        **private: Any,
+    ) -> None:
+        self._async = AsyncClient(
+            api_key, base_url=base_url, cache_dir=cache_dir, backend=backend, max_cost=max_cost,
+            concurrency=concurrency, poll=poll, timeout=timeout, progress=progress, transport=transport,
+            retry=retry, **private,
+        )  # fmt: skip
+        self.backend: str = self._async.backend
+        self.base_url: str = self._async.base_url
+        self.cache: Cache = self._async.cache
+
+    modify = _blocking(AsyncClient.modify)
+    sweep = _blocking(AsyncClient.sweep)
+    generate = _blocking(AsyncClient.generate)
+    reframe = _blocking(AsyncClient.reframe)
+    run = _blocking(AsyncClient.run)
+    wait = _blocking(AsyncClient.wait)
+    resume = _blocking(AsyncClient.resume)
+    resume_all = _blocking(AsyncClient.resume_all)
+    estimate = _blocking(AsyncClient.estimate)
+    plan_sweep = _delegate(AsyncClient.plan_sweep)
+    pending = _delegate(AsyncClient.pending)
+    history = _delegate(AsyncClient.history)
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncClient(", "Client(", 1)
@@ -38,96 +103,27 @@ class Client:
         return self._async
 
     @property
-    def backend(self) -> str:
-        return self._async.backend
-
-    @property
-    def base_url(self) -> str:
-        return self._async.base_url
-
-    @property
-    def cache(self) -> Cache:
-        return self._async.cache
-
-    @property
     def max_cost(self) -> float | None:
+        """Calls whose estimate is over this many USD are refused before anything is sent; settable."""
         return self._async.max_cost
 
-    def _run(self, coro: Awaitable[T]) -> T:
-        return _sync.run(coro)  # type: ignore[arg-type]
+    @max_cost.setter
+    def max_cost(self, usd: float | None) -> None:
+        self._async.max_cost = check_max_cost(usd)
 
-    def modify(self, source: Any, prompt: str, **kwargs: Any) -> Result:
-        return self._run(self._async.modify(source, prompt, **kwargs))
-
-    def sweep(self, source: Any, prompt: str, **kwargs: Any) -> ResultSet:
-        return self._run(self._async.sweep(source, prompt, **kwargs))
-
-    def generate(self, prompt: str, **kwargs: Any) -> Result:
-        return self._run(self._async.generate(prompt, **kwargs))
-
-    def reframe(self, source: Any, **kwargs: Any) -> Result:
-        return self._run(self._async.reframe(source, **kwargs))
-
-    def run(self, work: Any, **kwargs: Any) -> Result | ResultSet:
-        return self._run(self._async.run(work, **kwargs))
-
-    def submit(self, request: Request, **kwargs: Any) -> TaskHandle:
-        return TaskHandle(self._run(self._async.submit(request, **kwargs)))
-
-    def wait(self, task_uuid: str, **kwargs: Any) -> Result:
-        return self._run(self._async.wait(task_uuid, **kwargs))
-
-    def resume(self, task_uuid: str, **kwargs: Any) -> Result:
-        return self._run(self._async.resume(task_uuid, **kwargs))
-
-    def resume_all(self, **kwargs: Any) -> ResultSet:
-        return self._run(self._async.resume_all(**kwargs))
-
-    def pending(self) -> History:
-        return self._async.pending()
-
-    def estimate(self, work: Any) -> Estimate:
-        return self._run(self._async.estimate(work))
-
-    def plan_sweep(self, source: Any, prompt: str, **kwargs: Any) -> dict[str, Request]:
-        return self._async.plan_sweep(source, prompt, **kwargs)
-
-    def history(self, limit: int | None = None) -> History:
-        return self._async.history(limit)
+    def submit(
+        self, request: Request, *, label: str | None = None, take: int = 0, max_cost: float | None = None
+    ) -> TaskHandle:
+        """Send one request without waiting for its result; returns a :class:`TaskHandle` (``task_uuid``,
+        ``status()``, ``result()``). A request already finished or in flight is not sent again."""
+        return TaskHandle(_sync.run(self._async.submit(request, label=label, take=take, max_cost=max_cost)))
 
     def close(self) -> None:
-        self._run(self._async.aclose())
+        """Close the HTTP connections and the ledger."""
+        _sync.run(self._async.aclose())
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _mirror_signatures() -> None:
-    """Give each sync method its async twin's docstring and signature (for help() and notebook tooltips)."""
-    import inspect
-
-    names = (
-        "modify",
-        "sweep",
-        "generate",
-        "reframe",
-        "run",
-        "submit",
-        "wait",
-        "resume",
-        "resume_all",
-        "estimate",
-        "plan_sweep",
-    )
-    for name in names:
-        sync, twin = getattr(Client, name), getattr(AsyncClient, name)
-        sync.__doc__ = twin.__doc__
-        sync.__signature__ = inspect.signature(twin)  # type: ignore[attr-defined]
-    Client.history.__doc__ = AsyncClient.history.__doc__
-    Client.pending.__doc__ = AsyncClient.pending.__doc__
-
-
-_mirror_signatures()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._files import mime_type
@@ -19,18 +20,16 @@ from ._progress import CallProgress
 from ._protocol import error_from, items_for
 
 
+@dataclass
 class Uploader:
     """Uploads a job's local files and remembers them in the cache under ``namespace`` (one per service)."""
 
-    def __init__(
-        self, http: HttpSession, cache: Cache, namespace: str, *, clock: Clock, sleep: Sleep
-    ) -> None:
-        self._http = http
-        self._cache = cache
-        self.namespace = namespace
-        self._clock = clock
-        self._sleep = sleep
-        self._locks: dict[str, asyncio.Lock] = {}
+    http: HttpSession
+    cache: Cache
+    namespace: str
+    clock: Clock
+    sleep: Sleep
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     async def paths(
         self,
@@ -46,7 +45,7 @@ class Uploader:
             digest = await asyncio.to_thread(file_digest, path)
             lock = self._locks.setdefault(digest, asyncio.Lock())
             async with lock:
-                hit = self._cache.upload_for(self.namespace, digest)
+                hit = self.cache.upload_for(self.namespace, digest)
                 if hit is not None:
                     media[path] = hit[0]
                     cached.add(path)
@@ -54,22 +53,22 @@ class Uploader:
                 if progress is not None:
                     progress.emit(label, "uploading", task_uuid=task_uuid, message=Path(path).name)
                 media_uuid, media_url = await self.upload(path)
-                self._cache.remember_upload(self.namespace, digest, media_uuid, media_url)
+                self.cache.remember_upload(self.namespace, digest, media_uuid, media_url)
                 media[path] = media_uuid
         return media, cached
 
     def forget(self, paths: list[str]) -> None:
         """Drop cached uploads the service refused, so the next :meth:`paths` sends them again."""
         for path in paths:
-            self._cache.forget_upload(self.namespace, file_digest(path))
+            self.cache.forget_upload(self.namespace, file_digest(path))
 
     async def upload(self, path: str) -> tuple[str, str | None]:
         """mediaStorage upload of a local file (data URI); polls while the service says ``mediaUUID: "1"``."""
         upload_uuid = new_task_uuid()
         data = await asyncio.to_thread(data_uri, path)
         task = {"taskType": "mediaStorage", "taskUUID": upload_uuid, "operation": "upload", "media": data}
-        status, body = await self._http.post([task], what=f"upload {Path(path).name}")
-        start = self._clock()
+        status, body = await self.http.post([task], what=f"upload {Path(path).name}")
+        start = self.clock()
         while True:
             items, errors = items_for(body, upload_uuid)
             if errors:
@@ -78,12 +77,12 @@ class Uploader:
             media_uuid = item.get("mediaUUID") or item.get("imageUUID")
             if media_uuid and media_uuid != "1":
                 return str(media_uuid), item.get("mediaURL") or item.get("imageURL")
-            if status >= 400 or self._clock() - start > 120:
+            if status >= 400 or self.clock() - start > 120:
                 raise APIError(
                     f"upload of {Path(path).name} gave no mediaUUID", code="uploadFailed", status_code=status
                 )
-            await self._sleep(1.0)
-            status, body = await self._http.post(
+            await self.sleep(1.0)
+            status, body = await self.http.post(
                 [{"taskType": "getResponse", "taskUUID": upload_uuid}], what="upload status"
             )
 

@@ -13,7 +13,7 @@ import ipywidgets as W
 import traitlets as T
 
 from ..errors import APIError, LumakitError, PollTimeout, RequestError
-from ._run import Job, StopWaiting, launch
+from ._run import BackgroundRun, StopWaiting, launch
 from .knobs import escape
 
 ERROR_STYLE = "color:#b00020;font-weight:600"
@@ -121,7 +121,7 @@ class Launch(NamedTuple):
 
 
 class JobPanel(PanelBase):
-    """A panel that runs one client call at a time as a :class:`Job`, with a "stop waiting" button.
+    """A panel that runs one client call at a time as a :class:`BackgroundRun`, with a "stop waiting" button.
 
     A subclass sets ``status_line`` (an HTML widget) and provides ``_launch()`` (validate, reset the
     per-run display, say what to call), ``_busy_messages()``, ``_show_result``, ``_show_stopped`` and,
@@ -129,7 +129,7 @@ class JobPanel(PanelBase):
     """
 
     running = T.Bool(False)
-    job: Job | None = None
+    job: BackgroundRun | None = None
     status_line: W.HTML
     stopping_text = ""  # shown in the status line when "stop waiting" is clicked ('' leaves it as is)
 
@@ -172,7 +172,7 @@ class JobPanel(PanelBase):
         """Anything a failure shows besides the status line and the error (nothing by default)."""
 
     # -- machinery --------------------------------------------------------------------------------------
-    def _start(self, *, blocking: bool, raise_invalid: bool = False) -> Job | None:
+    def _start(self, *, blocking: bool, raise_invalid: bool = False) -> BackgroundRun | None:
         if self.running:
             shown, raised = self._busy_messages()
             self.show_error(shown)
@@ -188,7 +188,7 @@ class JobPanel(PanelBase):
             if raise_invalid:
                 raise
             return None
-        job = Job(call.description)
+        job = BackgroundRun(call.description)
         job.add_done_callback(self._finish)
         self.job = job
         self._began = time.monotonic()
@@ -200,7 +200,7 @@ class JobPanel(PanelBase):
             raise
         return job
 
-    def _finish(self, job: Job) -> None:
+    def _finish(self, job: BackgroundRun) -> None:
         try:
             exc = job.exception
             if exc is None:

@@ -1,6 +1,6 @@
 """Run client work from a panel without freezing the kernel, and stop waiting for it on request.
 
-A :class:`Job` is started from a button click and returns at once. Where the work runs:
+A :class:`BackgroundRun` is started from a button click and returns at once. Where the work runs:
 
 - an ``AsyncClient`` (its methods are coroutines): as an asyncio task on the kernel's running loop when
   there is one (Jupyter), else on lumakit's private loop thread;
@@ -49,7 +49,7 @@ def async_method(client: Any, name: str) -> tuple[Callable[..., Any], bool] | No
     return None
 
 
-class Job:
+class BackgroundRun:
     """One piece of background work: ``done()``, ``wait()``, ``result()``, ``stop()``, and awaitable."""
 
     def __init__(self, description: str = "") -> None:
@@ -58,13 +58,13 @@ class Job:
         self.stopped = False
         self._stop_event = threading.Event()
         self._cancel: Callable[[], Any] | None = None
-        self._callbacks: list[Callable[[Job], Any]] = []
+        self._callbacks: list[Callable[[BackgroundRun], Any]] = []
         self.value: Any = None
         self.exception: BaseException | None = None
 
     def __repr__(self) -> str:
         state = "stopped" if self.stopped else "done" if self.done() else "running"
-        return f"Job({self.description!r}, {state})"
+        return f"BackgroundRun({self.description!r}, {state})"
 
     def done(self) -> bool:
         return self.future.done()
@@ -95,7 +95,7 @@ class Job:
         return asyncio.wrap_future(self.future).__await__()
 
     # -- finishing --------------------------------------------------------------------------------------
-    def add_done_callback(self, callback: Callable[[Job], Any]) -> None:
+    def add_done_callback(self, callback: Callable[[BackgroundRun], Any]) -> None:
         """``callback(job)`` once the work ends, *before* ``wait()``/``await`` return (so the panel is
         up to date by then). Runs on whichever thread finished the work."""
         self._callbacks.append(callback)
@@ -127,7 +127,7 @@ class Job:
 
     # -- starting ---------------------------------------------------------------------------------------
 
-    def start_coroutine(self, make: Callable[[], Any], *, private_loop: bool) -> Job:
+    def start_coroutine(self, make: Callable[[], Any], *, private_loop: bool) -> BackgroundRun:
         """Run the coroutine ``make()`` on the kernel's loop (if running here) or lumakit's private loop."""
         loop = None if private_loop else _running_loop()
         if loop is not None:
@@ -158,13 +158,15 @@ class Job:
         cfut.add_done_callback(self._settle_future)
         return self
 
-    def start_thread(self, fn: Callable[[], Any]) -> Job:
+    def start_thread(self, fn: Callable[[], Any]) -> BackgroundRun:
         """Run the blocking ``fn()`` on a daemon thread."""
         threading.Thread(target=self._settle, args=(fn,), name="lumakit-panel-job", daemon=True).start()
         return self
 
 
-def launch(job: Job, client: Any, method: str, *args: Any, blocking: bool = False, **kwargs: Any) -> Job:
+def launch(
+    job: BackgroundRun, client: Any, method: str, *args: Any, blocking: bool = False, **kwargs: Any
+) -> BackgroundRun:
     """Start ``client.<method>(*args, **kwargs)`` as ``job``, the non-freezing way (see the module doc).
 
     ``kwargs["on_update"]`` (if given) is wrapped: after "stop waiting" it passes nothing on (the panel

@@ -17,7 +17,7 @@ import traitlets as T
 
 from ..results import describe_edit
 from ._base import PanelBase, PlainOutputs, figure_png
-from ._run import Job, launch
+from ._run import BackgroundRun, launch
 from .knobs import escape
 
 THUMB_SIZE = (96, 54)
@@ -58,7 +58,7 @@ class HistoryPanel(PanelBase):
         self._init_base(client)
         self.limit = limit
         self.entries: list[Any] = []
-        self.job: Job | None = None
+        self.job: BackgroundRun | None = None
         self._thumbs: dict[str, bytes | None] = {}
         self.add_class("lumakit-history-panel")
         self.header = W.HTML("<b>History</b>")
@@ -212,20 +212,20 @@ class HistoryPanel(PanelBase):
         else:
             self.grid_image.layout.display = "none"
 
-    def resume(self, task_uuid: str) -> Job | None:
+    def resume(self, task_uuid: str) -> BackgroundRun | None:
         """Pick up an unfinished task (``client.resume``) in the background; refreshes when done."""
         return self._start(f"resuming <code>{escape(task_uuid)}</code>…", "resume", task_uuid)
 
-    def resume_all(self) -> Job | None:
+    def resume_all(self) -> BackgroundRun | None:
         """Finish every unfinished task (``client.resume_all``) in the background; refreshes when done."""
         return self._start("resuming every unfinished task…", "resume_all")
 
-    def _start(self, status: str, method: str, *args: Any) -> Job | None:
+    def _start(self, status: str, method: str, *args: Any) -> BackgroundRun | None:
         if self.running:
             self.show_error("already resuming: wait for it")
             return None
         self.clear_error()
-        job = Job(f"{method} {' '.join(args)}".strip())
+        job = BackgroundRun(f"{method} {' '.join(args)}".strip())
         job.add_done_callback(self._resumed)
         self.job = job
         self.running = True
@@ -239,7 +239,7 @@ class HistoryPanel(PanelBase):
             f"resuming <code>{escape(update.task_uuid or '')}</code>: {escape(update.status)}"
         )
 
-    def _resumed(self, job: Job) -> None:
+    def _resumed(self, job: BackgroundRun) -> None:
         try:
             if job.exception is not None:
                 self.status_line.value = "resume failed"

@@ -21,7 +21,7 @@ from ..errors import RequestError
 from ..lifecycle import TaskState
 from ..request import Controls, ModifyRequest, Strength, classify_source
 from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
-from ._run import Job
+from ._run import BackgroundRun
 from .knobs import DEFAULT_STRENGTH, ControlsKnob, EditKnobs, escape
 from .price import Quote, quote, show_quote
 
@@ -58,7 +58,7 @@ class ModifyPanel(JobPanel):
         super().__init__(**kwargs)
         self._init_base(client)
         self.results: list[Any] = []
-        self.job: Job | None = None
+        self.job: BackgroundRun | None = None
         self.add_class("lumakit-modify-panel")
 
         self.header = W.HTML(self._header_html())
@@ -246,11 +246,11 @@ class ModifyPanel(JobPanel):
     # -- running -----------------------------------------------------------------------------------------
     stopping_text = "stopping the wait…"
 
-    def start(self) -> Job | None:
+    def start(self) -> BackgroundRun | None:
         """What the Generate button does: validate, then run in the background (the kernel stays free).
 
-        Returns the :class:`Job` (``job.wait()``, ``await job``), or None when nothing was sent (invalid
-        knobs, or a job already running: both are shown in the panel).
+        Returns the :class:`BackgroundRun` (``job.wait()``, ``await job``), or None when nothing was sent
+        (invalid knobs, or a job already running: both are shown in the panel).
         """
         return self._start(blocking=False)
 

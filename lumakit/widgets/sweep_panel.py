@@ -27,7 +27,7 @@ from ..request import (
     band_levels,
 )
 from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
-from ._run import Job
+from ._run import BackgroundRun
 from .knobs import ControlsKnob, escape
 from .modify_panel import PREVIEW_TASK_UUID
 from .price import Quote, quote, show_quote
@@ -62,7 +62,7 @@ class SweepPanel(JobPanel):
     ) -> None:
         super().__init__(**kwargs)
         self._init_base(client)
-        self.job: Job | None = None
+        self.job: BackgroundRun | None = None
         self.add_class("lumakit-sweep-panel")
         self.header = W.HTML(
             f"<b>Strength sweep</b> <span style='color:#777'>backend: {escape(self.backend)}"
@@ -245,7 +245,7 @@ class SweepPanel(JobPanel):
         show_quote(price, self.price_label, self.run_button, running=self.running)
 
     # -- running ---------------------------------------------------------------------------------------
-    def start(self) -> Job | None:
+    def start(self) -> BackgroundRun | None:
         """What "Run sweep" does: validate, then run every level together in the background."""
         return self._start(blocking=False)
 

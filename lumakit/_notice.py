@@ -1,0 +1,140 @@
+"""Say which backend answers, once, where the user looks: an HTML note in a notebook, one line in a terminal.
+
+Without a key lumakit quietly switches to the local preview backend. That is a feature, but a silent one is
+a trap: a key kept in a ``.env`` file (which lumakit does not read) or in a Colab secret (which is not an
+environment variable) would silently give previews. So the notice says where the key is read from, names a
+``.env`` file that mentions the key if there is one (never its value), and how to switch::
+
+    announce_local("http://127.0.0.1:8765")   # notebook: a friendly box; terminal: one log line on stderr
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import sys
+from pathlib import Path
+
+from ._preview import PREVIEW_MARK
+
+__all__ = [
+    "announce_local",
+    "announce_runware",
+    "dotenv_with_key",
+    "in_notebook",
+    "local_notice_html",
+    "local_notice_line",
+    "runware_notice_html",
+    "runware_notice_line",
+]
+
+log = logging.getLogger("lumakit.client")
+KEY_VAR = "RUNWARE_API_KEY"
+
+
+def in_notebook() -> bool:
+    """True inside a running IPython kernel (Jupyter, Colab, VS Code notebooks), where HTML can be shown."""
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def dotenv_with_key(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The nearest ``.env`` file (from ``start``, default the working directory, up to the root) that
+    mentions ``RUNWARE_API_KEY``, or None. Only the variable's name is looked for; no value is read out."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / ".env"
+        try:
+            if candidate.is_file() and KEY_VAR in candidate.read_text(errors="replace"):
+                return candidate
+        except OSError:
+            continue
+    return None
+
+
+def local_notice_line(url: str, dotenv: Path | None = None) -> str:
+    """The terminal's one line (also what the log says)."""
+    hint = f"; {dotenv} mentions it but .env files are not read" if dotenv else ""
+    return (
+        f"lumakit: no {KEY_VAR}, using the local backend at {url}: results are local previews, not Ray "
+        f"(set {KEY_VAR} or pass api_key= for Runware{hint})"
+    )
+
+
+def local_notice_html(url: str, dotenv: Path | None = None) -> str:
+    """The notebook's note: which backend, why, where the key is read from, and how to switch."""
+    found = (
+        f"<li><b>{html.escape(str(dotenv))}</b> mentions <code>{KEY_VAR}</code>, but lumakit does not read "
+        "<code>.env</code> files: export the variable before starting Jupyter, or load it yourself.</li>"
+        if dotenv
+        else ""
+    )
+    return (
+        '<div class="lumakit-notice" style="border-left:4px solid #2563eb;background:rgba(37,99,235,0.07);'
+        'padding:6px 10px;margin:4px 0;font:13px/1.45 system-ui,sans-serif">'
+        f"<b>lumakit backend: local preview</b> (free, on this machine, at <code>{html.escape(url)}</code>). "
+        f"Results are quick stand-in renders, marked <i>{PREVIEW_MARK}</i>. Nothing is wrong: this is what "
+        "happens without a key."
+        '<ul style="margin:4px 0 0 18px;padding:0">'
+        f"<li>The key is read from the <code>{KEY_VAR}</code> environment variable, or "
+        "<code>lk.Client(api_key=...)</code>. It was not found.</li>"
+        "<li><code>.env</code> files are not read. In Colab, a secret is not an environment variable: "
+        f'copy it with <code>os.environ["{KEY_VAR}"] = userdata.get("{KEY_VAR}")</code> before '
+        "<code>lk.Client()</code>.</li>"
+        f"{found}"
+        "<li>To use Ray 3.2 on Runware (billed): set the key, restart the kernel and run again.</li>"
+        "</ul></div>"
+    )
+
+
+def runware_notice_line(url: str, key_from: str, max_cost: float | None) -> str:
+    """The one line logged when a client talks to Runware (never the key itself)."""
+    budget = f"max_cost=${max_cost:.2f} per call" if max_cost is not None else "no max_cost set"
+    return f"lumakit: Runware at {url} (Ray 3.2, billed); key from {key_from}; {budget}"
+
+
+def runware_notice_html(url: str, key_from: str, max_cost: float | None) -> str:
+    """The notebook's note for the paid backend: where the key came from and the budget in force."""
+    budget = (
+        f"Each call is refused before anything is sent if its estimate is over <b>${max_cost:.2f}</b> "
+        "(<code>max_cost</code>)."
+        if max_cost is not None
+        else "No budget is set: pass <code>lk.Client(max_cost=...)</code> or set "
+        "<code>LUMAKIT_MAX_COST</code> so a call above it is refused before anything is sent."
+    )
+    return (
+        '<div class="lumakit-notice" style="border-left:4px solid #b45309;background:rgba(180,83,9,0.07);'
+        'padding:6px 10px;margin:4px 0;font:13px/1.45 system-ui,sans-serif">'
+        f"<b>lumakit backend: Runware</b> (Ray 3.2 at <code>{html.escape(url)}</code>; jobs are billed). "
+        f"The key came from <code>{html.escape(key_from)}</code>; <code>.env</code> files are not read. "
+        f"{budget} <code>client.estimate(...)</code> prices work first.</div>"
+    )
+
+
+def _announce(line: str, page: str, *, terminal: bool) -> None:
+    log.info(line)
+    if in_notebook():
+        from IPython.display import HTML, display
+
+        display(HTML(page))
+    elif terminal:
+        print(line, file=sys.stderr)
+
+
+def announce_local(url: str) -> None:
+    """Tell the user that the local preview backend answers: HTML in a notebook, else one
+    line on stderr. Always logged at INFO as one line."""
+    dotenv = dotenv_with_key()
+    _announce(local_notice_line(url, dotenv), local_notice_html(url, dotenv), terminal=True)
+
+
+def announce_runware(url: str, key_from: str, max_cost: float | None) -> None:
+    """Tell a notebook user that Runware (billed) answers, where the key came from and the budget;
+    terminals get the log line only."""
+    line, page = runware_notice_line(url, key_from, max_cost), runware_notice_html(url, key_from, max_cost)
+    _announce(line, page, terminal=False)

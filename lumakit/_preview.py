@@ -1,0 +1,31 @@
+"""Which videos are local previews, and the mark every visual made from them carries.
+
+A :class:`~lumakit.results.Result` knows its backend (``result.is_local``). A plain path counts as a preview
+when it is a result file of the local backend in a lumakit cache (``.../results/local/<xx>/<key>.<ext>``,
+the layout :meth:`lumakit.cache.Cache.result_path` writes): cheap to know, no file is opened. Anything else
+(a source clip, a URL, a Ray result) carries no mark.
+
+    is_preview(result)        # True for the local backend's results
+    is_preview("clip.mp4")    # False: a source clip
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PREVIEW_COLOR", "PREVIEW_MARK", "is_preview"]
+
+PREVIEW_MARK = "local preview, not Ray"
+PREVIEW_COLOR = "#b45309"  # the amber the Result's HTML already uses for its backend line
+
+
+def is_preview(video: Any) -> bool:
+    """True for a local-backend result: a ``Result`` with ``is_local``, or a path to its cached file."""
+    local = getattr(video, "is_local", None)
+    if isinstance(local, bool):
+        return local
+    if isinstance(video, (str, Path)) and "://" not in str(video):
+        parts = Path(video).parts
+        return len(parts) >= 4 and parts[-4:-2] == ("results", "local")
+    return False

@@ -1,0 +1,100 @@
+"""The backend notice: a friendly HTML note in notebooks, one line in terminals; where the key comes from."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from lumakit import _notice
+
+URL = "http://127.0.0.1:8765"
+
+
+def test_terminal_gets_one_line_on_stderr_and_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], caplog
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level(logging.INFO, logger="lumakit.client"):
+        _notice.announce_local(URL)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "local previews, not Ray" in err and "RUNWARE_API_KEY" in err
+    assert "api_key=" in err and ".env" not in err  # no .env here: no .env hint
+    assert [r.getMessage() for r in caplog.records] == [err.strip()]
+
+
+def test_a_dotenv_naming_the_key_is_pointed_out_and_its_value_never_read_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "sk-dotenv-secret-Qw81"
+    (tmp_path / ".env").write_text(f"OTHER=1\nRUNWARE_API_KEY={secret}\n")
+    work = tmp_path / "notebooks"
+    work.mkdir()
+    monkeypatch.chdir(work)  # a notebook folder below the project's .env
+    assert _notice.dotenv_with_key() == tmp_path / ".env"
+    _notice.announce_local(URL)
+    err = capsys.readouterr().err
+    assert f"{tmp_path / '.env'} mentions it but .env files are not read" in err
+    html = _notice.local_notice_html(URL, _notice.dotenv_with_key())
+    assert secret not in err and secret not in html
+    assert "does not read <code>.env</code> files" in html
+
+
+def test_a_dotenv_without_the_key_is_not_mentioned(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("OPENAI_API_KEY=x\n")
+    assert _notice.dotenv_with_key(tmp_path) is None
+
+
+def test_the_notebook_note_says_backend_key_sources_dotenv_and_how_to_switch() -> None:
+    html = _notice.local_notice_html(URL)
+    for text in (
+        "lumakit backend: local preview",
+        "local preview, not Ray",
+        "<code>RUNWARE_API_KEY</code> environment variable",
+        "lk.Client(api_key=...)",
+        ".env</code> files are not read",
+        "Colab",
+        "set the key, restart the kernel",
+        URL,
+    ):
+        assert text in html, text
+    assert "error" not in html.lower() and "warning" not in html.lower()  # a note, not an alarm
+
+
+def test_in_a_notebook_the_note_is_html_not_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shown: list[object] = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(_notice, "in_notebook", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    _notice.announce_local(URL)
+    assert capsys.readouterr().err == ""
+    (note,) = shown
+    assert "lumakit backend: local preview" in note.data  # type: ignore[attr-defined]
+
+
+def test_outside_a_kernel_is_not_a_notebook() -> None:
+    assert _notice.in_notebook() is False
+
+
+def test_a_runware_client_says_where_its_key_came_from_and_its_budget_never_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import lumakit.client._async_client as client_module
+    from lumakit.client import AsyncClient
+
+    shown: list[object] = []
+    monkeypatch.setattr(client_module, "_announced", set())
+    monkeypatch.setattr(_notice, "in_notebook", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setenv("RUNWARE_API_KEY", "sk-notice-SECRET-123456")
+    AsyncClient(cache_dir=tmp_path / "a", max_cost=2.5)
+    AsyncClient(cache_dir=tmp_path / "b")  # once per process
+    (note,) = shown
+    text = note.data  # type: ignore[attr-defined]
+    assert "lumakit backend: Runware" in text and "billed" in text
+    assert "RUNWARE_API_KEY" in text and "$2.50" in text and "SECRET" not in text
+    assert capsys.readouterr().err == ""
+    assert "no max_cost set" in _notice.runware_notice_line("u", "api_key=", None)
