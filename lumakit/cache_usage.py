@@ -5,7 +5,8 @@
 
 Pruning deletes only result files of tasks that are ``DONE``, only under the cache's ``results/`` folder, and
 never a ledger row: every task stays in ``history()``, and a file still needed by a task in flight or being
-prepared is kept. A pruned result is no longer a cache hit: the same request runs (and is paid for) again.
+prepared is kept. A pruned result is no longer on disk: the same request downloads it again while the
+service still serves its URL, and once that has expired runs (and is paid for) again.
 """
 
 from __future__ import annotations

@@ -162,8 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the cache folder: its size, results and tasks; prune old results",
         description="Show the cache folder (LUMAKIT_CACHE_DIR), its size, result files, ledger tasks and "
         "tasks in flight. --prune-older-than deletes result files of finished tasks older than DAYS; the "
-        "ledger keeps every task, but a pruned result is no longer cached: running the same request again "
-        "runs (and costs) again.",
+        "ledger keeps every task. A pruned result is no longer on disk: running the same request again "
+        "downloads it again while the service still serves its URL (free), and once that URL has expired "
+        "runs it again, and that costs again.",
     )
     cache.add_argument(
         "--prune-older-than",

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -280,32 +281,32 @@ def test_resume_one_task_and_all(clip: Path, capsys: pytest.CaptureFixture[str])
     assert code == 2 and "--timeout" in err
 
 
+def _in_flight(task_uuid: str, *, backend: str = "local", label: str | None = None,
+               wire: dict[str, Any] | None = None, **fields: Any) -> None:  # fmt: skip
+    """A ledger row for a task the service is running, as a call cut short leaves it."""
+    cache = Cache()
+    cache.claim(task_uuid, kind="modify", key=f"key-{task_uuid}", backend=backend, wire=wire, label=label)
+    cache.sending(task_uuid, wire or {})
+    cache.running(task_uuid, **fields)
+    cache.close()
+
+
 def test_resume_refuses_a_task_of_another_backend(capsys: pytest.CaptureFixture[str]) -> None:
     """A Runware task resumed without a key would be asked of the local backend, which never heard of it."""
     uuid = "5b7e2c1a-0d3f-4e6a-8b9c-1f2e3d4c5b6a"
-    cache = Cache()
-    cache.record(uuid, kind="modify", key="k", backend="runware", wire=None, state=TaskState.SUBMITTED)
+    _in_flight(uuid, backend="runware")
     code, out, err = call(capsys, "resume", uuid)
     assert code == 2 and "runware backend" in err and out == ""
-    assert cache.get(uuid).state is TaskState.SUBMITTED  # type: ignore[union-attr]
+    assert Cache().get(uuid).state is TaskState.PROCESSING  # type: ignore[union-attr]
     code, out, err = call(capsys, "resume", "--all", "--json")
     assert code == 0 and json.loads(out) == [] and "no unfinished task of the local backend" in err
-    assert cache.get(uuid).state is TaskState.SUBMITTED  # type: ignore[union-attr]
-    cache.close()
+    assert Cache().get(uuid).state is TaskState.PROCESSING  # type: ignore[union-attr]
 
 
 def test_history_and_cache_read_the_ledger_without_starting_the_local_server(tmp_path: Path) -> None:
-    cache = Cache()
-    cache.record(
-        "3f0c2d9e-8b1a-4c5e-9f7d-2a6b1c0e4d11",
-        kind="modify",
-        key="k",
-        backend="local",
-        wire={"positivePrompt": "a glass dolphin"},
-        label="flex_2",
-        state=TaskState.PROCESSING,
+    _in_flight(
+        "3f0c2d9e-8b1a-4c5e-9f7d-2a6b1c0e4d11", label="flex_2", wire={"positivePrompt": "a glass dolphin"}
     )
-    cache.close()
     script = (
         "import contextlib, io, json, sys, threading\n"
         "from lumakit import cli\n"
@@ -337,15 +338,12 @@ def test_cache_prunes_only_old_results_of_done_tasks(
     code, out, _ = call(
         capsys, "sweep", str(clip), "p", "--strengths", "adhere_3,flex_1", "--json", "--no-progress"
     )
-    old, fresh = (Path(r["path"]) for r in json.loads(out))
-    cache = Cache()
-    running = cache.root / "results" / "local" / "zz" / "running.mp4"  # a task in flight that has its file
+    done_old, done_fresh = json.loads(out)
+    old, fresh = Path(done_old["path"]), Path(done_fresh["path"])
+    running = Cache().root / "results" / "local" / "zz" / "running.mp4"  # a task in flight that has its file
     running.parent.mkdir(parents=True)
     running.write_bytes(b"not yet done")
-    cache.record("1d7c9a52-3f0e-4b8a-9c1d-2e3f4a5b6c7d", kind="modify", key="z", backend="local", wire=None,
-                 state=TaskState.PROCESSING)  # fmt: skip
-    cache.update("1d7c9a52-3f0e-4b8a-9c1d-2e3f4a5b6c7d", result_path=str(running))
-    cache.close()
+    _in_flight("1d7c9a52-3f0e-4b8a-9c1d-2e3f4a5b6c7d", result_path=str(running))
     month_ago = time.time() - 40 * 86_400
     for path in (old, running):
         os.utime(path, (month_ago, month_ago))
@@ -363,8 +361,11 @@ def test_cache_prunes_only_old_results_of_done_tasks(
     assert code == 0 and f"freed {size / 1e6:.1f} MB (1 result files" in out
     assert not old.exists() and fresh.is_file() and running.is_file()
     assert len(Cache().history()) == 3, "the ledger keeps every task"
+    # a re-run fetches the pruned result again while the service still serves its URL: no new task
     code, out, _ = call(capsys, "modify", str(clip), "p", "--strength", "adhere_3", "--json", "--no-progress")
-    assert code == 0 and not json.loads(out)["cached"], "a pruned result runs (and costs) again"
+    again = json.loads(out)
+    assert code == 0 and again["task_uuid"] == done_old["task_uuid"] and Path(again["path"]).is_file()
+    assert len(Cache().history()) == 3
     code, _, err = call(capsys, "cache", "--prune-older-than", "-1")
     assert code == 2 and "--prune-older-than" in err
     assert call(capsys, "cache", "--dry-run")[0] == 2
