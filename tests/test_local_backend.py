@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from _clips import make_clip
 from _wire_tasks import edit, uid
+from test_local_render import make_png
 
 from lumakit.errors import RequestError
 from lumakit.local.backend import Answer, Backend
@@ -140,6 +141,38 @@ def test_a_shape_error_in_a_frame_image_task_comes_before_its_fetch(
             "inputs": {"frameImages": [{"image": UNREACHABLE, "frame": "first"}]}, "duration": 7}  # fmt: skip
     err = only_error(backend.answer([task]))
     assert err["parameter"] == "duration" and fetches.urls == []
+
+
+# ---- anchor frames on an edit: fetched and checked before any render
+NOT_A_PICTURE = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"torn" * 8).decode()
+NOT_MEDIA = base64.b64encode(b"a text file, not an image").decode()
+
+
+@pytest.mark.parametrize(
+    ("image", "phrase"),
+    [
+        (NOT_A_PICTURE, "an image is not readable"),
+        (NOT_MEDIA, "is not a video or image this server reads"),
+        ("https://media.example.invalid/anchor.png", "could not fetch"),
+    ],
+    ids=["png-signature-then-garbage", "not-media", "unreachable-url"],
+)
+def test_an_unreadable_anchor_frame_is_refused_before_any_render(
+    backend: Backend, clip: Path, image: str, phrase: str
+) -> None:
+    task = edit(upload(backend, clip)["mediaUUID"], deliveryMethod="sync")
+    task["inputs"]["frameImages"] = [{"image": image, "frame": "first"}]
+    answer = backend.answer([task])
+    err = only_error(answer)
+    assert answer.status == 400 and err["code"] == "invalidImage", err
+    assert err["parameter"] == "inputs.frameImages" and phrase in err["message"], err
+    assert backend.jobs == {} and backend.stats["jobs_created"] == 0
+    assert backend.store.get_task(task["taskUUID"]) is None  # nothing registered: the UUID stays free
+    # the control: the same edit with a readable anchor runs, under the same (still free) UUID
+    good = "data:image/png;base64," + base64.b64encode(make_png(8, 8, (200, 30, 30))).decode()
+    task["inputs"]["frameImages"] = [{"image": good, "frame": "first"}]
+    done = backend.answer([task]).data[0]
+    assert done["status"] == "success" and done["lumakitLocal"]["anchors"][0]["frame"] == 0
 
 
 # ---- numberResults

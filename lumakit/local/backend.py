@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,15 @@ from typing import Any
 
 from .. import media
 from ..errors import MediaError, RequestError
-from ..request import GenerateRequest, Request, is_uuid, parse_task, source_length_problem
+from ..request import (
+    GenerateRequest,
+    Keyframe,
+    ModifyRequest,
+    Request,
+    is_uuid,
+    parse_task,
+    source_length_problem,
+)
 from . import tariff
 from .faults import Fault, Latency
 from .ingest import Fetcher, Ingest, fetch_url
@@ -285,20 +293,25 @@ class Backend:
         return self._poll(uid)
 
     def _resolve_inputs(self, request: Request) -> tuple[dict[str, Any], float | None]:
+        """Every source and anchor image fetched (or read) and checked: ``(renderer inputs, seconds)``."""
         if isinstance(request, GenerateRequest):
-            images = [
-                (self.ingest.source_path(k.image, "image", "invalidImage"), k.frame)
-                for k in request.keyframes
-            ]
-            for path, _ in images:
-                _probe(path, "invalidImage", "inputs.frameImages", "an image is not readable")
-            return {"images": images}, None
+            return {"images": self._frame_images(request.keyframes)}, None
         path = self.ingest.source_path(request.video, "video", "invalidVideo")
         info = _probe(path, "invalidVideo", "inputs.video", "inputs.video is not a readable video")
         problem = source_length_problem(request.kind, info.duration, tolerance=0.05)
         if problem:
             raise TaskError("invalidVideo", problem, "inputs.video")
-        return {"video": path}, info.duration
+        inputs: dict[str, Any] = {"video": path}
+        if isinstance(request, ModifyRequest) and request.keyframes:  # an edit's anchor frames
+            inputs["images"] = self._frame_images(request.keyframes)
+        return inputs, info.duration
+
+    def _frame_images(self, keyframes: Sequence[Keyframe]) -> list[tuple[Path, str | int]]:
+        """``inputs.frameImages`` as ``[(file, frame), ...]``; an unreadable image is refused (400)."""
+        images = [(self.ingest.source_path(k.image, "image", "invalidImage"), k.frame) for k in keyframes]
+        for path, _ in images:
+            _probe(path, "invalidImage", "inputs.frameImages", "an image is not readable")
+        return images
 
     # ---- getResponse, getTaskDetails
     def _get_response(self, task: dict[str, Any], call: Call) -> dict[str, Any]:
