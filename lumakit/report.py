@@ -7,6 +7,8 @@ The file is self-contained: the clips are embedded as the small previews the not
 the frame grid and the departure plot as PNGs, the synced player as plain JavaScript (no Jupyter, no
 network). Each result lists its request exactly as sent (wire JSON, never the key), its cost (billed, or
 an estimate, and which), its backend (with the preview mark when local), then lumakit's version and the date.
+A Result whose cached file was deleted is left out of the player, grid and plot, with a visible note ("file
+missing from the cache: <label>") and a logged warning; its request and cost are still listed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import base64
 import html
 import io
 import json
+import logging
 import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -26,6 +29,8 @@ from .errors import RequestError
 
 __all__ = ["cost_label", "save_report"]
 
+log = logging.getLogger("lumakit.report")
+
 _SECRET_KEYS = {"apikey", "api_key", "authorization", "token"}
 _STYLE = """
 body{font:14px system-ui,sans-serif;margin:24px auto;max-width:1400px;padding:0 16px;color:#1f2328}
@@ -34,6 +39,7 @@ h1{font-size:22px;margin-bottom:4px} h2{font-size:17px;margin-top:28px}
 table{border-collapse:collapse} td,th{border-bottom:1px solid #d1d9e0;padding:4px 10px;text-align:left;
 vertical-align:top} pre{font-size:12px;background:#f6f8fa;padding:8px;overflow:auto;max-width:900px}
 img.figure{max-width:100%;height:auto} .local{color:#b45309;font-weight:600}
+.missing{background:#ffebe9;border:1px solid #ff8182;padding:8px 12px;border-radius:6px}
 """
 
 
@@ -75,11 +81,19 @@ def _infer_source(items: list[tuple[str, Any]]) -> Any:
     return None
 
 
-def _result_section(label: str, r: Any) -> str:
+def _file_missing(video: Any) -> bool:
+    """True for a Result (anything with a ``.path``) whose local file is gone, e.g. deleted from the cache."""
+    path = getattr(video, "path", None)
+    return path is not None and not Path(path).expanduser().is_file()
+
+
+def _result_section(label: str, r: Any, missing: bool = False) -> str:
     from .results import describe_edit
 
     wire = getattr(r, "wire", None)
     rows = [("edit", describe_edit(wire) if wire else "-"), ("cost", cost_label(r))]
+    if missing:
+        rows.append(("file", "missing from the cache: not shown above"))
     if hasattr(r, "backend"):
         mark = ' <span class="local">local preview renderer, not Ray</span>' if r.is_local else ""
         rows.append(("backend", html.escape(r.backend) + mark))
@@ -119,8 +133,11 @@ def save_report(
         each result departs from it.
       title: the heading (default: the prompt).
 
+    A Result whose cached file was deleted is skipped (not played, gridded or plotted) with a note in the
+    report and a logged warning.
+
     Raises:
-      RequestError: no results, or a title that is not a string.
+      RequestError: no results, every result's file missing, or a title that is not a string.
     """
     from . import __version__, compare, display
 
@@ -129,6 +146,17 @@ def save_report(
     items = [
         (label if label is not None else media.display_name(v), v) for label, v in media.labeled(results)
     ]
+    gone = [_file_missing(r) for _, r in items]
+    missing = [label for (label, _), g in zip(items, gone, strict=True) if g]
+    for label in missing:
+        log.warning("report %s: the file of result %r is missing from the cache; skipped", path, label)
+    if len(missing) == len(items):
+        raise RequestError(
+            "results",
+            ", ".join(missing),
+            message="every result's file is missing from the cache (deleted?): nothing to show; "
+            f"run them again to fetch them: {', '.join(missing)}",
+        )
     src = source if source is not None else _infer_source(items)
     wires = [getattr(r, "wire", None) or {} for _, r in items]
     prompt = next((w.get("positivePrompt") for w in wires if w.get("positivePrompt")), None)
@@ -139,7 +167,8 @@ def save_report(
     costs = [r.cost for _, r in items if getattr(r, "cost", None) is not None]
     total = f" · total ${sum(costs):.2f}" + (" (estimate)" if local else "") if costs else ""
 
-    shown = ({"source": src} if src is not None else {}) | dict(items)
+    present = [item for item, g in zip(items, gone, strict=True) if not g]
+    shown = ({"source": src} if src is not None else {}) | dict(present)
     playable = {k: v for k, v in shown.items() if not isinstance(media.source_path(v), str)}
     player = "<p>No local clip to play here (remote clips are in the frame grid).</p>"
     if playable:
@@ -152,6 +181,7 @@ def save_report(
         f'<p class="meta">{len(items)} result(s) · backend: {html.escape(", ".join(backends) or "-")}'
         f"{total} · made with lumakit {__version__} on {now}</p>",
     ]
+    parts += [f'<p class="missing">file missing from the cache: {html.escape(m)}</p>' for m in missing]
     if local:
         parts.append(
             '<p class="preview"><b>Local preview.</b> Some results come from lumakit\'s local preview '
@@ -164,10 +194,10 @@ def save_report(
     parts += ["<h2>Side by side</h2>", player, "<h2>Frame grid</h2>",
               f'<img class="figure" alt="frame grid" src="{grid}">']  # fmt: skip
     if src is not None:
-        plot = _png(compare.departure_plot(src, dict(items)))
+        plot = _png(compare.departure_plot(src, dict(present)))
         parts += ["<h2>Departure from the source</h2>", f'<img class="figure" alt="departure" src="{plot}">']
     parts.append("<h2>Each result</h2>")
-    parts += [_result_section(label, r) for label, r in items]
+    parts += [_result_section(label, r, g) for (label, r), g in zip(items, gone, strict=True)]
     parts.append(f'<p class="meta">lumakit {__version__} · {now}</p>')
     page = (
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)}</title>'

@@ -9,6 +9,9 @@ task's error names its own ``taskType``, and an answer in progress carries no ``
 from __future__ import annotations
 
 import base64
+import http.server
+import json
+import logging
 import threading
 import time
 from pathlib import Path
@@ -17,6 +20,7 @@ from typing import Any
 import pytest
 from _clips import make_clip
 from _wire_tasks import edit, uid
+from test_local_render import make_png
 
 from lumakit.errors import RequestError
 from lumakit.local.backend import Answer, Backend
@@ -140,6 +144,38 @@ def test_a_shape_error_in_a_frame_image_task_comes_before_its_fetch(
             "inputs": {"frameImages": [{"image": UNREACHABLE, "frame": "first"}]}, "duration": 7}  # fmt: skip
     err = only_error(backend.answer([task]))
     assert err["parameter"] == "duration" and fetches.urls == []
+
+
+# ---- anchor frames on an edit: fetched and checked before any render
+NOT_A_PICTURE = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"torn" * 8).decode()
+NOT_MEDIA = base64.b64encode(b"a text file, not an image").decode()
+
+
+@pytest.mark.parametrize(
+    ("image", "phrase"),
+    [
+        (NOT_A_PICTURE, "an image is not readable"),
+        (NOT_MEDIA, "is not a video or image this server reads"),
+        ("https://media.example.invalid/anchor.png", "could not fetch"),
+    ],
+    ids=["png-signature-then-garbage", "not-media", "unreachable-url"],
+)
+def test_an_unreadable_anchor_frame_is_refused_before_any_render(
+    backend: Backend, clip: Path, image: str, phrase: str
+) -> None:
+    task = edit(upload(backend, clip)["mediaUUID"], deliveryMethod="sync")
+    task["inputs"]["frameImages"] = [{"image": image, "frame": "first"}]
+    answer = backend.answer([task])
+    err = only_error(answer)
+    assert answer.status == 400 and err["code"] == "invalidImage", err
+    assert err["parameter"] == "inputs.frameImages" and phrase in err["message"], err
+    assert backend.jobs == {} and backend.stats["jobs_created"] == 0
+    assert backend.store.get_task(task["taskUUID"]) is None  # nothing registered: the UUID stays free
+    # the control: the same edit with a readable anchor runs, under the same (still free) UUID
+    good = "data:image/png;base64," + base64.b64encode(make_png(8, 8, (200, 30, 30))).decode()
+    task["inputs"]["frameImages"] = [{"image": good, "frame": "first"}]
+    done = backend.answer([task]).data[0]
+    assert done["status"] == "success" and done["lumakitLocal"]["anchors"][0]["frame"] == 0
 
 
 # ---- numberResults
@@ -276,3 +312,127 @@ def test_identical_submits_at_once_make_one_job(tmp_path: Path, clip: Path) -> N
         assert backend.stats["jobs_created"] == 1 and backend.stats["resends"] == 1
     finally:
         backend.close()
+
+
+# ---- webhookURL: the finished task's answer, POSTed to a loopback receiver
+class Receiver:
+    """A tiny HTTP receiver on 127.0.0.1 that records the JSON bodies POSTed to it.
+
+    ``status``: what it answers. ``hold``: an event it waits for (up to 10 s) before answering.
+    """
+
+    def __init__(self, status: int = 200, hold: threading.Event | None = None) -> None:
+        self.bodies: list[Any] = []
+        self.types: list[str] = []
+        self.arrived = threading.Event()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.bodies.append(json.loads(body))
+                outer.types.append(self.headers["Content-Type"])
+                outer.arrived.set()
+                if hold is not None:
+                    hold.wait(10)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/lumakit"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Any:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def until(check: Any, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+
+
+def test_a_finished_task_is_posted_to_its_loopback_webhook(
+    backend: Backend, clip: Path, receiver: Receiver
+) -> None:
+    media = upload(backend, clip)["mediaUUID"]
+    task = edit(media, webhookURL=receiver.url)
+    assert backend.answer([task]).status == 200
+    item = wait(backend, task["taskUUID"]).data[0]
+    assert receiver.arrived.wait(20)
+    until(lambda: backend.stats["webhooks"] == 1)
+    assert receiver.bodies == [item]  # exactly what getResponse answers: status, videoUUID, videoURL, cost
+    assert item["status"] == "success" and item["videoURL"].startswith(backend.base_url)
+    assert receiver.types == ["application/json"]
+    # a failed task: its webhook gets the error object getResponse answers
+    failing = edit(media, webhookURL=receiver.url)
+    backend.answer([failing], fault=Fault("submit", "task_error", {"code": "providerError"}))
+    error = only_error(wait(backend, failing["taskUUID"]))
+    until(lambda: len(receiver.bodies) == 2)
+    assert receiver.bodies[1] == error and error["code"] == "providerError"
+    assert backend.answer([task]).status == 200  # a re-sent submit posts nothing more
+    time.sleep(0.3)
+    assert len(receiver.bodies) == 2 and backend.stats["webhooks"] == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["https://example.org/hooks", "http://127.0.0.1.example.org/hook", "http://10.0.0.5:8080/hook"]
+)
+def test_a_webhook_off_loopback_is_refused_at_submit(backend: Backend, fetches: Fetches, url: str) -> None:
+    task = edit(UNREACHABLE, webhookURL=url)
+    for dry_run in (True, False):
+        answer = backend.answer([task], dry_run=dry_run)
+        err = only_error(answer)
+        assert answer.status == 400 and err["parameter"] == "webhookURL", err
+        assert "only calls loopback webhooks" in err["message"]
+    assert fetches.urls == [] and backend.jobs == {}  # refused before the source was fetched
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+def test_every_loopback_webhook_form_is_accepted(backend: Backend, fetches: Fetches, host: str) -> None:
+    err = only_error(backend.answer([edit(UNREACHABLE, webhookURL=f"http://{host}:9/hook")]))
+    assert err["parameter"] == "inputs.video" and fetches.urls == [UNREACHABLE]  # past the webhook check
+
+
+def test_a_slow_or_failing_webhook_never_holds_the_render_or_the_server(
+    tmp_path: Path, clip: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The receiver holds its answer until the test has the sync result in hand: a render that waited
+    for the webhook would never answer. The POST then times out (logged, counted); a receiver answering
+    500 is logged too; the server goes on."""
+    release = threading.Event()
+    slow, broken = Receiver(hold=release), Receiver(status=500)
+    backend = Backend(Store(tmp_path / "data"), webhook_timeout=0.5)
+    try:
+        media = upload(backend, clip)["mediaUUID"]
+        with caplog.at_level(logging.WARNING, logger="lumakit.local"):
+            first = edit(media, deliveryMethod="sync", webhookURL=slow.url)
+            assert backend.answer([first]).data[0]["status"] == "success"
+            second = edit(media, deliveryMethod="sync", webhookURL=broken.url)
+            assert backend.answer([second]).data[0]["status"] == "success"
+            until(lambda: backend.stats["webhook_failures"] == 2)
+        release.set()
+        assert slow.bodies[0]["taskUUID"] == first["taskUUID"] and broken.bodies[0]["status"] == "success"
+        logged = [r.getMessage() for r in caplog.records if "webhook POST" in r.getMessage()]
+        assert any(first["taskUUID"] in m and "timed out" in m for m in logged), logged
+        assert any(second["taskUUID"] in m and "500" in m for m in logged), logged
+        assert backend.stats["webhooks"] == 0
+        assert poll(backend, first["taskUUID"]).data[0]["status"] == "success"  # the server still answers
+    finally:
+        release.set()
+        backend.close()
+        slow.close()
+        broken.close()

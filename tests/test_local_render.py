@@ -418,3 +418,75 @@ def test_source_measurement_is_remembered_per_content(
     other = make_clip(tmp_path / "other.mp4", seconds=0.5, fps=12, seed=5)
     render.measure_source(other)
     assert len(calls) == 2
+
+
+# ---- anchor frames on an edit (inputs.frameImages beside inputs.video)
+RED = (220, 40, 30)
+
+
+def test_an_anchor_frame_pulls_the_edit_toward_its_palette_near_its_frame(
+    server: LocalServer, media_uuid: str, tmp_path: Path
+) -> None:
+    """The documented stand-in: at the anchor's frame the mean colour moves ANCHOR_PULL of the way to the
+    anchor's, the pull fades over ANCHOR_REACH of the clip, and frames beyond are the plain edit's."""
+    from lumakit.local.anchors import ANCHOR_PULL, ANCHOR_REACH
+
+    red = upload(server, make_png(64, 48, RED), "imageUpload")
+    plain = edit(media_uuid, strength="flex_2")
+    anchored = edit(media_uuid, strength="flex_2")
+    anchored["inputs"]["frameImages"] = [{"image": red, "frame": "first"}]
+    (p, _), (a, item) = run(server, [plain, anchored], tmp_path)
+    assert a.shape == p.shape
+    anchor = np.asarray(RED, np.float32)
+    mean_p, mean_a = p.mean((1, 2)), a.mean((1, 2))  # each frame's mean colour
+    gap_p = np.linalg.norm(mean_p - anchor, axis=-1)
+    gap_a = np.linalg.norm(mean_a - anchor, axis=-1)
+    assert gap_a[0] / gap_p[0] == pytest.approx(1 - ANCHOR_PULL, abs=0.05)
+    shift = np.linalg.norm(mean_a - mean_p, axis=-1)
+    reach = ANCHOR_REACH * (len(p) - 1)  # 8.5 frames
+    near = shift[: int(reach) + 1]
+    assert near[0] > 40 and all(x > y for x, y in itertools.pairwise(near)), shift  # fades with distance
+    assert shift[int(reach) + 1 :].max() < 1.0, shift  # beyond the reach: the plain edit's colours
+    (report,) = item["lumakitLocal"]["anchors"]
+    assert report["frame"] == 0 and report["meanRGB"] == [220.0, 40.0, 30.0]
+
+
+def test_anchor_positions_fade_and_blend() -> None:
+    """The pull on frames, without a codec: positions, the exact mean move, two anchors averaged."""
+    from lumakit.local.anchors import ANCHOR_PULL, AnchorPull, Palette, frame_index
+
+    assert [frame_index(f, 18) for f in ("first", "last", 5, 40)] == [0, 17, 5, 17]
+    red = Palette(np.array([0.9, 0.1, 0.1], np.float32), np.array([0.1, 0.1, 0.1], np.float32))
+    blue = Palette(np.array([0.1, 0.1, 0.9], np.float32), np.array([0.1, 0.1, 0.1], np.float32))
+    pull = AnchorPull([(17, blue), (0, red)], 18)
+    assert pull.weight(0) == pull.weight(17) == ANCHOR_PULL and pull.weight(4) < ANCHOR_PULL
+    assert pull.target(8) is not None and pull.target(9) is not None
+    assert pull.target(8).mean[0] > pull.target(8).mean[2]  # nearer the red anchor: redder
+    assert pull.target(9).mean[2] > pull.target(9).mean[0]
+    frame = np.random.default_rng(3).uniform(0.3, 0.6, (36, 64, 3)).astype(np.float32)
+    before = frame[::4, ::4].reshape(-1, 3).mean(0)
+    pull.apply(frame, 0)
+    after = frame[::4, ::4].reshape(-1, 3).mean(0)
+    assert np.allclose(after, before + ANCHOR_PULL * (red.mean - before), atol=1e-5)
+    lone = AnchorPull([(0, red)], 18)
+    untouched = frame.copy()
+    lone.apply(untouched, 17)
+    assert lone.weight(17) == 0 and np.array_equal(untouched, frame)
+
+
+def test_an_anchored_edit_through_the_client(server: LocalServer, clip: Path, tmp_path: Path) -> None:
+    """``ModifyRequest(..., keyframes=[Keyframe(image, "first")])``: the client uploads the image, the preview
+    uses it (a red anchor makes the first frame redder than the same edit without it)."""
+    import lumakit as lk
+
+    png = tmp_path / "anchor.png"
+    png.write_bytes(make_png(32, 24, RED))
+    with lk.Client(backend="local", base_url=server.url, cache_dir=tmp_path / "cache", progress=False) as c:
+        plain = c.modify(str(clip), PROMPT, strength="adhere_2")
+        anchored = c.modify(
+            str(clip), PROMPT, strength="adhere_2", keyframes=[lk.Keyframe(str(png), "first")]
+        )
+    first = [media.frames(r.path, [0.0])[0].astype(np.float32).mean((0, 1)) for r in (plain, anchored)]
+    redness = [m[0] - (m[1] + m[2]) / 2 for m in first]
+    assert redness[1] > redness[0] + 40, redness
+    assert anchored.extra["lumakitLocal"]["anchors"][0]["frame"] == 0

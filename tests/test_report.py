@@ -94,3 +94,21 @@ def test_cost_label_unknown_and_bad_title(runs, tmp_path):
     with pytest.raises(RequestError) as info:
         lk.save_report(results, tmp_path / "r.html", title=3)
     assert info.value.parameter == "title" and not (tmp_path / "r.html").exists()
+
+
+def test_a_result_whose_cached_file_was_deleted_is_skipped_with_a_note(runs, tmp_path, caplog):
+    source, results = runs
+    results["flex_2"].path.unlink()  # someone cleared part of the cache
+    with caplog.at_level("WARNING", logger="lumakit.report"):
+        text = lk.save_report(results, tmp_path / "r.html", source=source).read_text()
+    assert '<p class="missing">file missing from the cache: flex_2</p>' in text
+    state = json.loads(re.search(r"const state = (\{.*?\});\n", text).group(1).replace("<\\/", "</"))
+    assert [s["title"] for s in state["sources"]] == ["source", "adhere_1", "reimagine_3"]  # not played
+    assert 'alt="frame grid"' in text and 'alt="departure"' in text  # the rest is all there
+    assert "&quot;strength&quot;: &quot;flex_2&quot;" in text  # its request is still listed
+    assert any("flex_2" in r.getMessage() and "missing" in r.getMessage() for r in caplog.records)
+    for level in ("adhere_1", "reimagine_3"):
+        results[level].path.unlink()
+    with pytest.raises(RequestError, match="every result's file is missing from the cache") as info:
+        lk.save_report(results, tmp_path / "none.html")
+    assert info.value.parameter == "results" and not (tmp_path / "none.html").exists()

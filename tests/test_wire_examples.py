@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from _clips import make_clip
+from test_local_render import make_png
 from test_request import SPEC_EXAMPLE
 
 import lumakit as lk
@@ -252,10 +253,15 @@ def test_the_local_server_answers_each_refusal_with_400_and_the_dotted_parameter
 
 def test_the_local_server_prices_an_anchored_edit_with_extra_fields(server_and_clip) -> None:
     server, media = server_and_clip
-    png = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
+    png = "data:image/png;base64," + base64.b64encode(make_png(8, 8, (200, 160, 40))).decode()  # readable
     task = with_media(EVERY_DOCUMENTED_FIELD, media)
     task["taskUUID"] = str(uuid.uuid4())
     task["inputs"]["frameImages"] = [{"image": png, "frame": "first"}]
-    r = httpx.post(server.url, json=[task], headers={**AUTH, "X-Runware-Dry-Run": "1"}, timeout=60)
+    dry_run = {**AUTH, "X-Runware-Dry-Run": "1"}
+    # the local backend calls loopback webhooks only: Runware's example host is refused, naming the field
+    refused = httpx.post(server.url, json=[task], headers=dry_run, timeout=60)
+    assert refused.status_code == 400 and refused.json()["errors"][0]["parameter"] == "webhookURL"
+    task["webhookURL"] = "http://127.0.0.1:9/hooks/runware"
+    r = httpx.post(server.url, json=[task], headers=dry_run, timeout=60)
     assert r.status_code == 200, r.text
     assert r.json()["data"][0]["cost"] == 6.48  # 1 s source, 1080p HDR+EXR edit: the 5 s price

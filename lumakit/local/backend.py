@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,13 +24,23 @@ from typing import Any
 
 from .. import media
 from ..errors import MediaError, RequestError
-from ..request import GenerateRequest, Request, is_uuid, parse_task, source_length_problem
+from ..request import (
+    GenerateRequest,
+    Keyframe,
+    ModifyRequest,
+    Request,
+    is_uuid,
+    parse_task,
+    source_length_problem,
+)
 from . import tariff
 from .faults import Fault, Latency
 from .ingest import Fetcher, Ingest, fetch_url
 from .jobs import RenderJob, run_render
 from .store import Store
 from .task_error import TaskError
+from .webhooks import TIMEOUT as WEBHOOK_TIMEOUT
+from .webhooks import Webhooks, webhook_url
 
 BACKEND = "local-preview"
 NOTE = "local preview renderer, not Ray"
@@ -47,6 +57,8 @@ STATS = (
     "dry_runs",
     "faults",
     "fetches",
+    "webhooks",
+    "webhook_failures",
 )
 
 Handler = Callable[[dict[str, Any], "Call"], dict[str, Any]]
@@ -100,6 +112,7 @@ class Backend:
         are read from the store, not fetched). The server sets it when it starts.
       fetch_timeout, max_body: bounds for fetching a media URL of another host.
       fetch: the function that fetches such a URL (see :mod:`.ingest`).
+      webhook_timeout: seconds a task's ``webhookURL`` receiver has to answer (see :mod:`.webhooks`).
     """
 
     def __init__(
@@ -112,6 +125,7 @@ class Backend:
         fetch_timeout: float = 5.0,
         max_body: int = 200 * 1024 * 1024,
         fetch: Fetcher = fetch_url,
+        webhook_timeout: float = WEBHOOK_TIMEOUT,
     ) -> None:
         self.store = store
         self.latency = latency or Latency()
@@ -126,6 +140,7 @@ class Backend:
             fetch=self._counted(fetch),
         )
         self.base_url = base_url
+        self.webhooks = Webhooks(timeout=webhook_timeout, count=self.count)
         self.handlers: dict[str, Handler] = {
             "videoInference": self._video_inference,
             "getResponse": self._get_response,
@@ -151,6 +166,7 @@ class Backend:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        self.webhooks.close()
 
     def file_url(self, name: str) -> str:
         return f"{self.base_url}/files/{name}"
@@ -200,6 +216,7 @@ class Backend:
             request = parse_task({k: v for k, v in task.items() if k != "numberResults"})
         except RequestError as e:
             raise TaskError.from_request_error(e) from None
+        hook = webhook_url(task)  # loopback only: refused here, before any fetch
         uid = task["taskUUID"]
         digest = task_digest(task)
         if not call.dry_run and self._is_resend(uid, digest):
@@ -254,7 +271,18 @@ class Backend:
             cost=price["cost"],
             meta=meta,
         )
+        if hook is not None:
+            job.future.add_done_callback(lambda f: None if f.cancelled() else self._call_webhook(hook, task))
         return self._acknowledge(task)
+
+    def _call_webhook(self, url: str, task: dict[str, Any]) -> None:
+        """Queue the POST of the finished task's ``getResponse`` answer (its item, or its error object)."""
+        uid = task["taskUUID"]
+        try:
+            item = self._poll(uid)
+        except TaskError as e:
+            item = e.wire(task)
+        self.webhooks.post(url, item, uid)
 
     def _is_resend(self, uid: str, digest: str) -> bool:
         """True if ``uid`` was submitted with this very task; ``duplicateTaskUUID`` if with another one."""
@@ -285,20 +313,25 @@ class Backend:
         return self._poll(uid)
 
     def _resolve_inputs(self, request: Request) -> tuple[dict[str, Any], float | None]:
+        """Every source and anchor image fetched (or read) and checked: ``(renderer inputs, seconds)``."""
         if isinstance(request, GenerateRequest):
-            images = [
-                (self.ingest.source_path(k.image, "image", "invalidImage"), k.frame)
-                for k in request.keyframes
-            ]
-            for path, _ in images:
-                _probe(path, "invalidImage", "inputs.frameImages", "an image is not readable")
-            return {"images": images}, None
+            return {"images": self._frame_images(request.keyframes)}, None
         path = self.ingest.source_path(request.video, "video", "invalidVideo")
         info = _probe(path, "invalidVideo", "inputs.video", "inputs.video is not a readable video")
         problem = source_length_problem(request.kind, info.duration, tolerance=0.05)
         if problem:
             raise TaskError("invalidVideo", problem, "inputs.video")
-        return {"video": path}, info.duration
+        inputs: dict[str, Any] = {"video": path}
+        if isinstance(request, ModifyRequest) and request.keyframes:  # an edit's anchor frames
+            inputs["images"] = self._frame_images(request.keyframes)
+        return inputs, info.duration
+
+    def _frame_images(self, keyframes: Sequence[Keyframe]) -> list[tuple[Path, str | int]]:
+        """``inputs.frameImages`` as ``[(file, frame), ...]``; an unreadable image is refused (400)."""
+        images = [(self.ingest.source_path(k.image, "image", "invalidImage"), k.frame) for k in keyframes]
+        for path, _ in images:
+            _probe(path, "invalidImage", "inputs.frameImages", "an image is not readable")
+        return images
 
     # ---- getResponse, getTaskDetails
     def _get_response(self, task: dict[str, Any], call: Call) -> dict[str, Any]:

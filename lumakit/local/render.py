@@ -12,6 +12,10 @@ the request, so notebooks, sweeps and comparisons behave as they will with Ray:
   softens it; ``face`` pulls a detected (skin-toned) or central face region back toward the source.
 - **autoControls** (and a bare edit) picks controls from the source's motion energy and edge density
   (:func:`auto_controls`) and reports them.
+- **anchor frames** on an edit (``inputs.frameImages``) pull the restyled frames' colour palette (per-channel
+  mean and spread) toward the anchor's: :data:`~.anchors.ANCHOR_PULL` (0.6) of the way at the anchor's
+  frame, fading linearly to nothing half the clip away (:mod:`lumakit.local.anchors`). An edit without
+  anchors renders exactly as before.
 - text/image-to-video paints a procedural scene (or the given frames) with a slow camera move; reframe
   extends the frame (mirrored, blurred and restyled outside the source) without stretching the source.
 
@@ -25,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -42,6 +46,7 @@ from ..request import (
     ReframeRequest,
     Strength,
 )
+from .anchors import AnchorPull
 from .looks import LUMA, Painter, look_for, value_noise
 
 Progress = Callable[[float], None]
@@ -392,8 +397,11 @@ def _trajectory(frames: Iterator[np.ndarray], n: int, k: int) -> Iterator[tuple[
 class _ModifyPainter:
     """Per-frame edit pipeline for one job (fields computed once)."""
 
-    def __init__(self, plan: EditPlan, w: int, h: int, prompt: str, seed: int) -> None:
+    def __init__(
+        self, plan: EditPlan, w: int, h: int, prompt: str, seed: int, anchors: AnchorPull | None = None
+    ) -> None:
         self.plan, self.w, self.h = plan, w, h
+        self.anchors = anchors
         c = plan.controls
         self.depth = float(c.get("depthBlur") or 0.0)
         self.normals = float(c.get("normalsAugmentation") or 0.0)
@@ -497,6 +505,8 @@ class _ModifyPainter:
             scene = upsample(scene, 2, self.h, self.w)
             target += np.float32(self.scene_mix) * (scene - target)
         out = base + np.float32(self.plan.amount) * (target - base)  # strength: how far toward the target
+        if self.anchors is not None:  # the anchors' palette, near their frames
+            self.anchors.apply(out, t)
         if self.face is not None:
             out += self.face * (real - out)
         return _to_u8(out)
@@ -507,16 +517,21 @@ def render_modify(
     video: Path | str,
     out: Path | str,
     *,
+    anchors: Sequence[tuple[Path | str, str | int]] = (),
     progress: Progress | None = None,
     quality: int | None = None,
     codec: str = "h264",
 ) -> dict[str, Any]:
-    """Render an edit of ``video`` to ``out``; returns what it did (plan, look, size) for ``lumakitLocal``."""
+    """Render an edit of ``video`` to ``out``; returns what it did (plan, look, size) for ``lumakitLocal``.
+
+    ``anchors``: the anchor frames' images and positions, ``[(path, "first" | "last" | index), ...]``.
+    """
     _tune_malloc()
     info = media.probe(video)
     plan = plan_edit(request, video)
     seed = _seed(request.prompt, media.content_digest(video))
-    painter = _ModifyPainter(plan, info.width, info.height, request.prompt, seed)
+    pull = AnchorPull.load(anchors, info.n_frames) if anchors else None
+    painter = _ModifyPainter(plan, info.width, info.height, request.prompt, seed, pull)
     k = 1 + round(float(plan.controls.get("trajectorySparsity") or 0.0) * (MAX_KEYFRAME_STEP - 1))
 
     def gen() -> Iterator[np.ndarray]:
@@ -524,7 +539,8 @@ def render_modify(
             yield painter.frame(anchored, real, t)
 
     _write(out, gen(), info.fps, info.n_frames, progress=progress, quality=quality, codec=codec)
-    return {**plan.summary(), "keyframeStep": k, "look": painter.painter.look.summary()}
+    done = {**plan.summary(), "keyframeStep": k, "look": painter.painter.look.summary()}
+    return done | ({"anchors": pull.summary()} if pull is not None else {})
 
 
 # ---------------------------------------------------------------------------------------------- generate
@@ -745,11 +761,12 @@ def render(
     quality: int | None = None,
     codec: str = "h264",
 ) -> dict[str, Any]:
-    """Render any request. ``inputs``: ``{"video": path}`` or ``{"images": [(path, frame), ...]}``."""
+    """Render any request. ``inputs``: ``{"video": path}`` (an edit may add ``"images"``, its anchors) or
+    ``{"images": [(path, frame), ...]}``."""
     _tune_malloc()
     kw: dict[str, Any] = {"progress": progress, "quality": quality, "codec": codec}
     if isinstance(request, ModifyRequest):
-        return render_modify(request, inputs["video"], out, **kw)
+        return render_modify(request, inputs["video"], out, anchors=inputs.get("images", ()), **kw)
     if isinstance(request, ReframeRequest):
         return render_reframe(request, inputs["video"], out, **kw)
     return render_generate(request, inputs.get("images", []), out, **kw)
