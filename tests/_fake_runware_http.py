@@ -216,4 +216,4 @@ class RunwareStandIn:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
-        shutil.rmtree(self.fake.folder, ignore_errors=True)  # rendered results and sources; clients have copies
+        shutil.rmtree(self.fake.folder, ignore_errors=True)  # renders and sources; clients keep their copies
