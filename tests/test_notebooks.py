@@ -580,6 +580,7 @@ def test_notebook_runs_on_the_runware_path(name: str, runner: _Runner) -> None:
     assert run.paid_jobs is not None and 1 <= run.paid_jobs <= stated_paid_jobs(name), (
         f"{name}: submitted {run.paid_jobs} jobs, its opening cell states {stated_paid_jobs(name)}"
     )
+    assert FAKE_KEY not in nbformat.writes(run.nb), f"{name}: the API key is in the executed notebook"
     key = FAKE_KEY.encode()
     for path in (run.work / "cache").rglob("*"):
         if path.is_file():
