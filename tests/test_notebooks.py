@@ -4,9 +4,11 @@ Every notebook is executed with nbclient in a fresh kernel of *this* interpreter
 temporary folder, so a stray user-level ``python3`` kernelspec cannot pick another Python), with its own
 ``LUMAKIT_CACHE_DIR`` and no Runware key, from the ``notebooks/`` folder (so ``../assets/...`` resolves as it
 does in JupyterLab). Every notebook also runs on the client's Runware path (a key, a base URL,
-``LUMAKIT_BACKEND=runware``) against its own local server standing in for Runware, which counts the paid
-jobs it receives: at most what the notebook's opening cell states ("Paid jobs on Runware: N"). The selected
-notebooks run two at a time; each test waits for its own.
+``LUMAKIT_BACKEND=runware``) against its own Runware stand-in over loopback HTTP (``_fake_runware_http``, not
+the local backend), which counts the paid jobs it receives: at most what the notebook's opening cell states
+("Paid jobs on Runware: N"). Local results carry the preview mark (in HTML, in figures' SVG, in the synced
+player's state); the stand-in's results carry none. The selected notebooks run two at a time; each test
+waits for its own.
 
 Static checks hold every notebook to the teaching contract: what it teaches, how long, what it costs and a
 budget before the first paid call; a link to Runware's guide and the guide's own prompts quoted verbatim; an
@@ -38,7 +40,12 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 import pytest
+from _fake_runware_http import RunwareStandIn
+
+from lumakit._preview import PREVIEW_MARK
+from lumakit.compare import MARK_GID
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -90,9 +97,12 @@ TEXT_CHECKS = {
     "test:guide": ["same fields and values as the guide: True", "same order as the guide: True"],
     "test:python": [sys.executable],  # the kernel runs this very interpreter
     "test:timeout": ["PollTimeout: task", "client.resume("],
-    "test:auto": ['"strength":'],
+    "test:auto": ['"strength":'],  # the local preview's own choice, in its lumakitLocal block
     "test:cached": ["new requests sent: 0", "all from cache   : True", "cost of re-run   : 0"],
 }
+
+# ...and where Runware's answer differs: Ray reports no autoControls choice (the local preview makes one).
+RUNWARE_TEXT_CHECKS = {"test:auto": ["not reported by this backend"]}
 
 MAX_NOTEBOOK_BYTES = 20_000  # stripped notebooks are prose and code only
 CELL_TIMEOUT = 240  # seconds per cell; the local backend answers in far less
@@ -316,7 +326,47 @@ def test_notebook_ends_with_a_recap_exercises_and_real_links(name: str) -> None:
                 assert (NOTEBOOKS / target).is_file(), f"{name}: broken link {target}"
 
 
+# ---- the Runware stand-in the notebooks run against --------------------------------------------------------
+
+
+def test_the_runware_stand_in_answers_as_runware_with_results_that_follow_the_request(
+    clip: Path, tmp_path: Path
+) -> None:
+    """Over real HTTP, no ``lumakitLocal`` block: results are Ray's (``backend="runware"``), an edit keeps its
+    source's size and length, a generation lasts the requested duration; each new task is one paid job."""
+    import lumakit as lk
+    from lumakit import media
+
+    with RunwareStandIn() as service:
+        client = lk.Client(FAKE_KEY, base_url=service.url, cache_dir=tmp_path / "cache", progress=False)
+        edit = client.modify(clip, "a neon city at night", strength="flex_2")
+        again = client.modify(clip, "a neon city at night", strength="flex_2")  # cached: not paid twice
+        made = client.generate("a calm sea at dawn", duration=5, resolution="360p")
+        client.close()
+        assert service.paid_jobs == 2
+        assert "lumakitLocal" not in json.dumps([body for *_, body in service.fake.requests])
+    assert edit.backend == made.backend == "runware" and not edit.is_local and again.path == edit.path
+    src, out, gen = media.probe(clip), media.probe(edit.path), media.probe(made.path)
+    assert (out.width, out.height, out.n_frames) == (src.width, src.height, src.n_frames)
+    changed = np.abs(media.frames(edit.path, n=3).astype(int) - media.frames(clip, n=3)).mean()
+    assert changed > 10, f"the edit is its source, mean pixel change {changed:.1f}"
+    assert (gen.width, gen.height) == (640, 360) and gen.duration == pytest.approx(5, abs=0.1)
+
+
 # ---- execution -------------------------------------------------------------------------------------------
+
+
+# Figures also as SVG, where the preview mark is an element with its own id (a PNG's pixels cannot be read):
+# a formatter for matplotlib's Figure by name (matplotlib is imported only when a figure is shown), and the
+# same formats for the inline backend, which resets the formatters when pyplot starts.
+SVG_TOO = [
+    "--IPKernelApp.exec_lines="
+    'get_ipython().display_formatter.formatters["image/svg+xml"]'
+    '.for_type_by_name("matplotlib.figure", "Figure", '
+    'lambda fig: __import__("IPython.core.pylabtools").core.pylabtools.print_figure(fig, "svg"))',
+    "--InlineBackend.figure_formats=png",
+    "--InlineBackend.figure_formats=svg",
+]
 
 
 def _kernel_manager(kernel_dir: Path) -> Any:
@@ -329,7 +379,7 @@ def _kernel_manager(kernel_dir: Path) -> Any:
     (spec / "kernel.json").write_text(
         json.dumps(
             {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", *SVG_TOO],
                 "display_name": "lumakit test kernel",
                 "language": "python",
             }
@@ -339,8 +389,9 @@ def _kernel_manager(kernel_dir: Path) -> Any:
     return AsyncKernelManager(kernel_name="lumakit-test", kernel_spec_manager=ksm)
 
 
-# The Runware path, rehearsed: a local server stands in for api.runware.ai and the client is told it is
-# Runware (a key, a base URL, LUMAKIT_BACKEND=runware). A notebook that only works on the local backend fails.
+# The Runware path, rehearsed: a stand-in service answering as Runware does (no lumakitLocal block) plays
+# api.runware.ai, and the client is told it is Runware (a key, a base URL, LUMAKIT_BACKEND=runware). A
+# notebook that only works on the local backend fails.
 RUNWARE_MODE = EXPECTED
 FAKE_KEY = "sk-notebook-test-Zq7Kx9"  # must never show up in any output or cached file
 
@@ -384,11 +435,9 @@ def _execute(name: str, work: Path, mode: str) -> Run:
     if mode == "local":
         client.execute(env=_kernel_env(work / "cache", None))
         return Run(nb, time.perf_counter() - start, work)
-    from lumakit.local import LocalServer
-
-    with LocalServer(work / "stand-in-runware") as server:  # one per notebook: its jobs are its own
-        client.execute(env=_kernel_env(work / "cache", server.url))
-        jobs = int(server.stats["jobs_created"])
+    with RunwareStandIn() as service:  # one per notebook: its jobs are its own
+        client.execute(env=_kernel_env(work / "cache", service.url))
+        jobs = service.paid_jobs
     return Run(nb, time.perf_counter() - start, work, paid_jobs=jobs)
 
 
@@ -446,8 +495,24 @@ def _html(cell: Any) -> str:
     return "\n".join(str(out.get("data", {}).get("text/html", "")) for out in cell.get("outputs", []))
 
 
+def _svg(cell: Any) -> str:
+    return "\n".join(str(out.get("data", {}).get("image/svg+xml", "")) for out in cell.get("outputs", []))
+
+
+def _player_previews(nb: Any) -> list[list[bool]]:
+    """Per synced player the notebook made, the ``preview`` flag of each of its clips (saved widget state)."""
+    saved = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    state = saved.get("state", {})
+    return [
+        [bool(src.get("preview")) for src in model["state"].get("sources", [])]
+        for model in state.values()
+        if model.get("model_name") == "AnyModel" and "preview_mark" in model.get("state", {})
+    ]
+
+
 def _check(name: str, nb: Any, backend: str) -> None:
     checked = 0
+    text_checks = {**TEXT_CHECKS, **RUNWARE_TEXT_CHECKS} if backend == "runware" else TEXT_CHECKS
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -469,7 +534,7 @@ def _check(name: str, nb: Any, backend: str) -> None:
             elif tag == "test:backend":
                 assert f"backend: {backend}" in text, f"{where}\nexpected backend {backend!r} in:\n{text}"
             else:
-                for expected in TEXT_CHECKS[tag]:
+                for expected in text_checks[tag]:
                     assert expected in text, f"{where}\nexpected {expected!r} in:\n{text}"
     assert checked, f"{name}: no tagged cells were checked"
 
@@ -482,7 +547,15 @@ def test_notebook_runs(name: str, runner: _Runner) -> None:
     print(f"{name}: executed in {run.seconds:.1f} s")
     _check(name, run.nb, "local")
     shown = "\n".join(_html(c) for c in run.nb.cells if "test:video" in _tags(c))
-    assert "local preview, not Ray" in shown, f"{name}: its videos do not say they are previews"
+    assert PREVIEW_MARK in shown, f"{name}: its videos do not say they are previews"
+    for i, cell in enumerate(run.nb.cells):
+        if "test:figure" in _tags(cell):  # lumakit's figures mark by id; a hand-made plot, in its title
+            svg = _svg(cell)
+            assert MARK_GID in svg or PREVIEW_MARK in svg, f"{name} cell {i}: unmarked figure\n{cell.source}"
+    players = _player_previews(run.nb)
+    assert players or "sync=True" not in "".join(c.source for c in run.nb.cells), f"{name}: no player state"
+    for clips in players:  # each player shows a result (a preview) beside its source (none)
+        assert any(clips), f"{name}: a synced player shows its local results unmarked: {clips}"
     first = next(c for c in run.nb.cells if "test:backend" in _tags(c))  # where lk.Client() is made
     assert "lumakit backend: local preview" in _html(first), f"{name}: no HTML note of the backend"
     stderr = [o for o in first.outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
@@ -492,14 +565,22 @@ def test_notebook_runs(name: str, runner: _Runner) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", RUNWARE_MODE)
 def test_notebook_runs_on_the_runware_path(name: str, runner: _Runner) -> None:
-    """Unchanged with a key: the client takes its Runware path; it submits at most the paid jobs it states,
-    and the key is in no output and no file of the cache."""
+    """Unchanged with a key, against a Runware stand-in (not the local backend): it submits at most the paid
+    jobs it states, the key is in no output and no file of the cache, and no result is marked a preview."""
     run = runner.result(name, "runware")
     print(f"{name} (runware path): executed in {run.seconds:.1f} s, {run.paid_jobs} paid jobs")
     _check(name, run.nb, "runware")
+    for i, cell in enumerate(run.nb.cells):
+        shown = _outputs_text(cell) + _svg(cell)
+        assert PREVIEW_MARK not in shown and MARK_GID not in shown, (
+            f"{name} cell {i}: Runware's result marked"
+        )
+    players = _player_previews(run.nb)
+    assert not any(map(any, players)), f"{name}: a synced player marks Runware's results previews: {players}"
     assert run.paid_jobs is not None and 1 <= run.paid_jobs <= stated_paid_jobs(name), (
         f"{name}: submitted {run.paid_jobs} jobs, its opening cell states {stated_paid_jobs(name)}"
     )
+    assert FAKE_KEY not in nbformat.writes(run.nb), f"{name}: the API key is in the executed notebook"
     key = FAKE_KEY.encode()
     for path in (run.work / "cache").rglob("*"):
         if path.is_file():
