@@ -37,8 +37,12 @@ def _add_controls(p: argparse.ArgumentParser) -> None:
     g.add_argument("--face", action="store_true", default=None, help="bias toward a recognizable face")
 
 
+def _add_json(p: argparse.ArgumentParser, what: str = "result records") -> None:
+    p.add_argument("--json", action="store_true", help=f"print one JSON document ({what}) on stdout")
+
+
 def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print one JSON document (result records) on stdout")
+    _add_json(p)
     p.add_argument("--output-dir", metavar="DIR", help="also copy the results here under readable names")
 
 
@@ -126,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_edit(estimate)
     estimate.add_argument("--strength", help="price one edit at this level (as `modify --strength`)")
     estimate.add_argument("--auto-controls", action="store_true", help="price one edit with auto controls")
-    estimate.add_argument("--json", action="store_true", help="print the estimate as one JSON document")
+    _add_json(estimate, "the estimate")
 
     resume = sub.add_parser(
         "resume",
@@ -155,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = sub.add_parser("history", help="every task this machine sent, newest first")
     history.add_argument("-n", type=int, default=20, help="how many")
-    history.add_argument("--json", action="store_true", help="print ledger records as one JSON document")
+    _add_json(history, "ledger records")
 
     cache = sub.add_parser(
         "cache",
