@@ -33,9 +33,12 @@ from .lifecycle import OPEN, RESUMABLE, TaskState, can_move
 
 log = logging.getLogger("lumakit.cache")
 
-STATES = tuple(s.value for s in TaskState)
-OPEN_STATES = tuple(s.value for s in TaskState if s in OPEN)
-_OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")"
+def _sql_in(states: Iterable[TaskState]) -> str:
+    return "(" + ", ".join(sorted(f"'{s.value}'" for s in states)) + ")"
+
+
+_OPEN_SQL = _sql_in(OPEN)
+_RESUMABLE_SQL = _sql_in(RESUMABLE)
 _COLUMNS = (
     "task_uuid",
     "kind",
@@ -389,9 +392,8 @@ class Cache:
 
     def pending(self) -> History:
         """Every task that is not over (in flight, being prepared, or never sent), oldest first."""
-        states = ", ".join(f"'{s.value}'" for s in RESUMABLE)
         rows = self._exec(
-            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE state IN ({states}) ORDER BY created, rowid"
+            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE state IN {_RESUMABLE_SQL} ORDER BY created, rowid"
         )
         return History(_entry(r) for r in rows)
 

@@ -156,7 +156,9 @@ class AsyncClient:
             self._http, self.cache, self._upload_namespace, clock=self._clock, sleep=self._sleep
         )
         self._submitter = Submitter(self._http, sleep=self._sleep, clock=self._clock, rng=self._rng)
-        self._poller = BatchPoller(self._http, self.poll, sleep=self._sleep, clock=self._clock, rng=self._rng)
+        self._poller = BatchPoller(
+            self._http, self._submitter.poll, self.poll, sleep=self._sleep, clock=self._clock, rng=self._rng
+        )
         self._downloads = Downloader(self._http, self.cache, self.backend)
         self._runner = TaskRunner(
             cache=self.cache,

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ._http import Clock, HttpSession, Sleep
 from ._polling import PollPolicy
-from ._protocol import PollOutcome, interpret_poll, items_for
+from ._protocol import PollOutcome, get_response, interpret_poll, items_for
 
 log = logging.getLogger("lumakit.client")
 
@@ -33,6 +34,7 @@ class BatchPoller:
     """The next poll answer for any number of tasks, asked in one POST per tick."""
 
     http: HttpSession
+    poll_one: Callable[[str], Awaitable[PollOutcome]]  # a single getResponse, for tasks a batch left out
     policy: PollPolicy
     sleep: Sleep
     clock: Clock
@@ -78,7 +80,7 @@ class BatchPoller:
         try:
             self.posts += 1
             status, body = await self.http.post(
-                [{"taskType": "getResponse", "taskUUID": u} for u in uuids], what=f"poll {len(uuids)} task(s)"
+                [get_response(u) for u in uuids], what=f"poll {len(uuids)} task(s)"
             )
         except Exception as exc:
             _settle(batch, exc)
@@ -92,10 +94,7 @@ class BatchPoller:
                 else:  # the batch answer left this task out: ask about it on its own
                     log.debug("batch poll had no item for %s; polling it alone", u)
                     self.posts += 1
-                    single_status, single = await self.http.post(
-                        [{"taskType": "getResponse", "taskUUID": u}], what=f"poll {u[:8]}"
-                    )
-                    outcome = interpret_poll(single_status, single, u)
+                    outcome = await self.poll_one(u)
             except Exception as exc:
                 _settle(mine, exc)
                 continue

@@ -54,6 +54,11 @@ RETRIABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 UNREADABLE = "unreadable answer"  # the status of a poll whose answer was not JSON
 
 
+def get_response(task_uuid: str) -> dict[str, str]:
+    """The ``getResponse`` task that asks about ``task_uuid`` (spec §5.2)."""
+    return {"taskType": "getResponse", "taskUUID": task_uuid}
+
+
 def body_of(content: bytes | str | None) -> dict[str, Any]:
     """The JSON object of a response; anything else becomes ``{"errors": [{"message": <text>}]}``."""
     if not content:

@@ -20,7 +20,7 @@ import httpx
 from ..errors import APIError, LumakitError
 from ._http import Clock, HttpSession, Sleep, read_body
 from ._polling import NotFoundWatch, parse_retry_after
-from ._protocol import UNREADABLE, PollOutcome, error_from, interpret_poll, items_for
+from ._protocol import UNREADABLE, PollOutcome, error_from, get_response, interpret_poll, items_for
 
 SUBMIT_UNKNOWN = "submitUnknown"  # the code of "the POST may or may not have reached the service"
 
@@ -94,7 +94,7 @@ class Submitter:
     async def poll(self, task_uuid: str) -> PollOutcome:
         """One ``getResponse`` for ``task_uuid``, interpreted."""
         status, body = await self._http.post(
-            [{"taskType": "getResponse", "taskUUID": task_uuid}], what=f"poll {task_uuid[:8]}"
+            [get_response(task_uuid)], what=f"poll {task_uuid[:8]}"
         )
         return interpret_poll(status, body, task_uuid)
 

@@ -17,7 +17,7 @@ from ..errors import APIError
 from ..request import new_task_uuid
 from ._http import Clock, HttpSession, Sleep
 from ._progress import CallProgress
-from ._protocol import error_from, items_for
+from ._protocol import error_from, get_response, items_for
 
 
 @dataclass
@@ -83,7 +83,7 @@ class Uploader:
                 )
             await self.sleep(1.0)
             status, body = await self.http.post(
-                [{"taskType": "getResponse", "taskUUID": upload_uuid}], what="upload status"
+                [get_response(upload_uuid)], what="upload status"
             )
 
 
