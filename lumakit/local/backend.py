@@ -183,22 +183,24 @@ class Backend:
         call = Call(dry_run=dry_run, fault=fault)
         answer = Answer()
         statuses: list[int] = []
-        for task in tasks:
-            try:
-                answer.data.append(self._dispatch(task, call))
-            except TaskError as e:
-                answer.errors.append(e.wire(task))
-                statuses.append(e.status)
-            except RequestError as e:
-                answer.errors.append(TaskError.from_request_error(e).wire(task))
-                statuses.append(400)
+        with self.store.batch():  # the index is written once per array, before the answer
+            for task in tasks:
+                try:
+                    answer.data.append(self._dispatch(task, call))
+                except TaskError as e:
+                    answer.errors.append(e.wire(task))
+                    statuses.append(e.status)
+                except RequestError as e:
+                    answer.errors.append(TaskError.from_request_error(e).wire(task))
+                    statuses.append(400)
         answer.status = 200 if answer.data or not statuses else max(statuses)
         return answer
 
     def _dispatch(self, task: Any, call: Call) -> dict[str, Any]:
         if not isinstance(task, dict):
             raise TaskError("invalidTask", "each task must be a JSON object", "task")
-        handler = self.handlers.get(task.get("taskType"))  # type: ignore[arg-type]
+        task_type = task.get("taskType")
+        handler = self.handlers.get(task_type) if isinstance(task_type, str) else None
         if handler is None:
             raise TaskError(
                 "invalidTaskType",

@@ -1,9 +1,18 @@
 """The local backend's HTTP layer: ``POST /v1`` task arrays, ``GET /files/<name>`` with ``Range``, faults.
 
-It owns what is about HTTP only: body size and ``Content-Length``, the ``Authorization`` header, JSON
-decoding, the ``X-Runware-Dry-Run`` header, byte ranges, and the scripted faults that act on the connection
-(an HTTP status, a dropped socket, a slow or garbled answer). What a task means is the
+It owns what is about HTTP only: the ``Host`` header, body size and ``Content-Length``, the ``Authorization``
+header, JSON decoding, the ``X-Runware-Dry-Run`` header, byte ranges, and the scripted faults that act on the
+connection (an HTTP status, a dropped socket, a slow or garbled answer). What a task means is the
 :class:`~.backend.Backend`'s job; the fault of a request is handed to it as an argument.
+
+For this machine only, and never left without an answer:
+
+- ``Host`` must name loopback (``127.0.0.1``, ``localhost``, ``[::1]``) with the server's port, else 421:
+  a web page whose name was re-bound to 127.0.0.1 (DNS rebinding) cannot drive the server.
+- A body is at most ``max_body`` bytes (413) and ``MAX_TASKS`` tasks (400); every socket read times out after
+  ``read_timeout`` seconds (the connection is closed: a body that never comes holds no thread for long).
+- Anything that goes wrong while reading or parsing a request is a 400 ``invalidRequestBody``, never a dead
+  handler. Every answer carries ``X-Content-Type-Options: nosniff``.
 """
 
 from __future__ import annotations
@@ -26,7 +35,13 @@ from .faults import STATUS_CODES, Fault, FaultPlan
 
 log = logging.getLogger("lumakit.local")
 
-_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*")
+_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", re.ASCII)
+_LENGTH = re.compile(r"[0-9]{1,15}", re.ASCII)
+_HUGE = 10**18  # a byte position with more digits than this is past the end of any file
+
+MAX_TASKS = 1000  # tasks in one request body [ours]
+READ_TIMEOUT = 30.0  # seconds one socket read may wait [ours]
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 @dataclass(frozen=True)
@@ -58,24 +73,50 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     m = _RANGE.fullmatch(header) if header else None
     if m is None or not (m.group(1) or m.group(2)):
         return whole
-    first, last = m.group(1), m.group(2)
-    if first:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-        if last and int(last) < start:
+    first, last = _position(m.group(1)), _position(m.group(2))
+    if first is not None:
+        start = first
+        end = min(last, size - 1) if last is not None else size - 1
+        if last is not None and last < start:
             return whole
     else:
-        start, end = max(0, size - int(last)), size - 1
-        if int(last) == 0:
+        assert last is not None
+        start, end = max(0, size - last), size - 1
+        if last == 0:
             return None
     if start >= size:
         return None
     return ByteRange(start, end, partial=True)
 
 
+def _position(digits: str) -> int | None:
+    """A byte position of a ``Range`` header (ASCII digits; any number of them), or None if absent."""
+    if not digits:
+        return None
+    return int(digits) if len(digits) <= 18 else _HUGE
+
+
+def content_length(header: str | None) -> int | None:
+    """The body size a ``Content-Length`` header gives, or None if it is not plain ASCII digits."""
+    if header is None or not _LENGTH.fullmatch(header.strip()):
+        return None
+    return int(header.strip())
+
+
+def host_allowed(header: str | None, port: int) -> bool:
+    """True if a ``Host`` header names loopback with ``port`` (``127.0.0.1:8787``, ``localhost:8787``,
+    ``[::1]:8787``): what a page of another site, re-bound to 127.0.0.1, cannot send."""
+    if not header:
+        return False
+    host, sep, given = header.strip().lower().rpartition(":")
+    return bool(sep) and host in LOOPBACK_HOSTS and given == str(port)
+
+
 def request_phase(tasks: Any) -> str | None:
     """The fault-plan phase of a task array: ``submit``, ``poll``, ``upload``, or ``None`` (no faults)."""
-    types = {t.get("taskType") for t in tasks if isinstance(t, dict)} if isinstance(tasks, list) else set()
+    if not isinstance(tasks, list):
+        return None
+    types = {t.get("taskType") for t in tasks if isinstance(t, dict) and isinstance(t.get("taskType"), str)}
     if "videoInference" in types:
         return "submit"
     if "getResponse" in types:
@@ -90,11 +131,19 @@ class LocalHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], backend: Backend, faults: FaultPlan, max_body: int) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        backend: Backend,
+        faults: FaultPlan,
+        max_body: int,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
         super().__init__(address, Handler)
         self.backend = backend
         self.faults = faults
         self.max_body = max_body
+        self.read_timeout = read_timeout
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client hanging up mid-request is routine (keep-alive, a browser seek): log, don't print."""
@@ -116,6 +165,10 @@ class Handler(BaseHTTPRequestHandler):
     def backend(self) -> Backend:
         return self.server.backend
 
+    def setup(self) -> None:
+        self.request.settimeout(self.server.read_timeout)  # every read of this connection
+        super().setup()
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
@@ -126,6 +179,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         if self.close_connection:
@@ -172,28 +226,59 @@ class Handler(BaseHTTPRequestHandler):
             return True
         return False
 
+    def _host_refused(self) -> bool:
+        """Answer 421 (and close) when ``Host`` is not this server on loopback. True if refused."""
+        if host_allowed(self.headers.get("Host"), self.server.server_address[1]):
+            return False
+        self.close_connection = True
+        self._error(
+            421,
+            "misdirectedRequest",
+            "this local backend answers only requests for itself on this machine "
+            f"(Host: 127.0.0.1:{self.server.server_address[1]}, localhost:<port> or [::1]:<port>)",
+        )
+        return True
+
+    def _refuse_body(self, message: str) -> None:
+        self.close_connection = True
+        self._error(400, "invalidRequestBody", message)
+
     # -- POST /v1
     def do_POST(self) -> None:
         self.backend.count("requests")
+        if self._host_refused():
+            return
         if self.path.split("?")[0].rstrip("/") not in ("/v1", ""):
             self._discard_body()
             self._error(404, "notFound", f"no endpoint {self.path}; POST task arrays to /v1")
             return
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
+        raw_length = self.headers.get("Content-Length")
+        length = content_length(raw_length)
+        if length is None:
             self.close_connection = True
-            self._error(411, "lengthRequired", "send Content-Length with the task array")
+            if raw_length is None:
+                self._error(411, "lengthRequired", "send Content-Length with the task array")
+            else:
+                self._refuse_body("Content-Length must be a number of bytes (ASCII digits)")
             return
-        if int(length) > self.server.max_body:
+        if length > self.server.max_body:
             self.close_connection = True
             self._error(
                 413,
                 "requestTooLarge",
                 f"the request is {length} bytes; at most {self.server.max_body}. "
-                "Upload large media with mediaStorage first (or send a URL)",
+                "Upload large media with mediaStorage first",
             )
             return
-        body = self.rfile.read(int(length))
+        try:
+            body = self.rfile.read(length)
+        except OSError as e:  # TimeoutError: the body stopped coming; close, the client is gone or stuck
+            log.debug("request body from %s not read: %s", self.client_address, e)
+            self.close_connection = True
+            return
+        if len(body) < length:
+            self.close_connection = True
+            return
         scheme, _, key = self.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             self._error(
@@ -208,6 +293,21 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError) as e:
             self._error(400, "invalidJSON", f"the body is not valid JSON: {e}")
             return
+        except RecursionError:
+            self._refuse_body("the body is nested too deeply to be a task array")
+            return
+        if isinstance(tasks, list) and len(tasks) > MAX_TASKS:
+            self._refuse_body(f"{len(tasks)} tasks in one request; at most {MAX_TASKS} (send several)")
+            return
+        try:
+            self._answer(tasks)
+        except OSError:
+            raise  # the connection (or the disk) failed: handle_error logs it
+        except Exception as e:  # an input no check foresaw: a clean 400, never a dead handler
+            log.error("request from %s could not be read", self.client_address, exc_info=True)
+            self._refuse_body(f"the server could not read this request ({type(e).__name__})")
+
+    def _answer(self, tasks: Any) -> None:
         phase = request_phase(tasks)
         fault = self.server.faults.take(phase) if phase else None
         if self._fault_answered(fault):
@@ -220,15 +320,17 @@ class Handler(BaseHTTPRequestHandler):
         self._json(answer.status, answer.payload())
 
     def _discard_body(self) -> None:
-        length = self.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) <= self.server.max_body:
-            self.rfile.read(int(length))
+        length = content_length(self.headers.get("Content-Length"))
+        if length is not None and length <= self.server.max_body:
+            self.rfile.read(length)
         else:
             self.close_connection = True
 
     # -- GET /files/<name>
     def do_GET(self) -> None:
         self.backend.count("requests")
+        if self._host_refused():
+            return
         raw = self.path.split("?")[0]
         if raw in ("/", "/health", "/v1"):
             self._json(200, {"backend": BACKEND, "note": NOTE, "url": f"{self.backend.base_url}/v1"})
@@ -258,6 +360,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(span.length))
         self.send_header("Accept-Ranges", "bytes")
+        self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "public, max-age=3600")
         if span.partial:
             self.send_header("Content-Range", f"bytes {span.start}-{span.end}/{size}")

@@ -5,22 +5,24 @@
     path = ingest.source_path(Source("uuid", uid), "video", "invalidVideo")
 
 A URL of this very server (``<own_base_url>/files/<name>``) is read from the data folder, not fetched; a URL
-of another host is fetched once, within ``fetch_timeout`` seconds and ``max_body`` bytes. ``file://`` URLs are
-refused: the server never reads its host's files. Every failure is a :class:`TaskError` naming the parameter.
+of another server on this machine is fetched once under :mod:`.loopback`'s rule (a loopback address, no
+redirect, no proxy, within ``fetch_timeout`` seconds and ``max_body`` bytes). Any other URL is refused before
+anything is fetched, and every failure of a fetch gets the same text (no probing of ports by error messages).
+``file://`` URLs are refused: the server never reads its host's files. Every failure is a :class:`TaskError`
+naming the parameter.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..request import Source
+from . import loopback
 from .store import Store, sniff
 from .task_error import TaskError
 
@@ -33,9 +35,11 @@ Fetcher = Callable[[str, float, int], bytes]
 
 
 def fetch_url(url: str, timeout: float, limit: int) -> bytes:
-    """GET ``url`` with the standard library; reads at most ``limit + 1`` bytes."""
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
-        return resp.read(limit + 1)  # type: ignore[no-any-return]
+    """GET ``url`` under :mod:`.loopback`'s rule; any answer but 200 is an ``OSError``."""
+    status, body = loopback.request("GET", url, timeout=timeout, limit=limit)
+    if status != 200:
+        raise OSError(f"HTTP {status}")
+    return body
 
 
 def decode_b64(value: str, parameter: str, code: str) -> bytes:
@@ -62,7 +66,9 @@ class Ingest:
       own_base_url: this server's ``http://127.0.0.1:<port>``; its ``/files/`` URLs are read from ``store``.
       fetch_timeout: seconds allowed to fetch a URL of another host.
       max_body: largest media accepted, in bytes (413 beyond).
-      fetch: the function that GETs another host's URL (tests pass one that counts or refuses).
+      fetch: the function that GETs another loopback server's URL (tests pass one that counts or refuses);
+        it is only called for a URL :func:`.loopback.loopback_address` accepts.
+      resolve: how ``localhost`` is resolved for that check.
     """
 
     store: Store
@@ -70,6 +76,7 @@ class Ingest:
     fetch_timeout: float = 5.0
     max_body: int = 200 * 1024 * 1024
     fetch: Fetcher = fetch_url
+    resolve: loopback.Resolver = loopback.system_resolve
 
     def store_media(
         self, value: object, parameter: str, code: str, *, images_only: bool = False
@@ -118,11 +125,7 @@ class Ingest:
                     wire,
                 )
             return hit[0]
-        try:
-            uid, _ = self.store_media(source.value, parameter, code)
-        except TaskError as e:
-            e.parameter = wire
-            raise
+        uid, _ = self.store_media(source.value, wire, code)
         hit = self.store.lookup(uid)
         assert hit is not None
         return hit[0]
@@ -140,16 +143,20 @@ class Ingest:
         return path
 
     def _fetch(self, url: str, parameter: str, code: str) -> bytes:
+        """The body of another loopback server's URL; one refusal text whatever went wrong."""
+        refusal = TaskError(
+            code,
+            f"could not fetch {parameter} ({url}): the local backend fetches {loopback.RULE}, "
+            f"answering 200 within {self.fetch_timeout:g} s and {self.max_body} bytes. Upload the file "
+            "instead (base64 or a data URI)",
+            parameter,
+        )
+        if loopback.loopback_address(url, self.resolve) is None:
+            raise refusal
         try:
             data = self.fetch(url, self.fetch_timeout, self.max_body)
-        except (urllib.error.URLError, OSError, ValueError) as e:
-            reason = getattr(e, "reason", e)
-            raise TaskError(
-                code,
-                f"could not fetch {url} within {self.fetch_timeout:g} s: {reason}. The local "
-                "backend runs offline: upload the file instead",
-                parameter,
-            ) from None
+        except Exception:  # refused, unreachable, slow, redirected, not 200: all alike to the caller
+            raise refusal from None
         if len(data) > self.max_body:
-            raise TaskError(code, f"{url} is larger than {self.max_body} bytes", parameter, status=413)
+            raise refusal
         return data

@@ -7,8 +7,9 @@
 Runware POSTs a task's result to ``webhookURL`` when the task finishes. The local backend POSTs the JSON
 object ``getResponse`` answers for the finished task (the success item, with its ``videoURL``; for a failed
 task, its error object), but only to 127.0.0.1, localhost or ::1: a preview tool on a laptop never calls
-out to other hosts. The POST runs on its own thread with a short timeout, follows no redirect and uses no
-proxy; a failure is logged (``lumakit.local``) and counted, never raised into a render or a request.
+out to other hosts. The POST runs on its own thread under the rule every request of the local backend
+follows (:mod:`.loopback`: a checked loopback address, a short timeout, no redirect, no proxy); a failure
+is logged (``lumakit.local``) and counted, never raised into a render or a request.
 """
 
 from __future__ import annotations
@@ -17,17 +18,16 @@ import json
 import logging
 import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.error import HTTPError
 
+from . import loopback
 from .task_error import TaskError
 
 log = logging.getLogger("lumakit.local")
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+LOOPBACK_HOSTS = loopback.LOOPBACK_NAMES
 TIMEOUT = 5.0  # seconds a webhook receiver has to answer
 WORKERS = 2  # webhook POSTs in flight at once
 
@@ -40,8 +40,8 @@ def webhook_url(task: dict[str, Any]) -> str | None:
     url = task.get("webhookURL")
     if url is None:
         return None
-    host = urllib.parse.urlsplit(str(url)).hostname
-    if host not in LOOPBACK_HOSTS:
+    if loopback.loopback_address(str(url)) is None:
+        host = urllib.parse.urlsplit(str(url)).hostname
         raise TaskError(
             "invalidWebhookURL",
             f"webhookURL host {host!r}: the local backend only calls loopback webhooks "
@@ -53,24 +53,14 @@ def webhook_url(task: dict[str, Any]) -> str | None:
     return str(url)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead off loopback: treat it as the receiver's answer (an error), never follow it."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-
-
 def post_json(url: str, item: dict[str, Any], timeout: float) -> int:
-    """POST ``item`` as JSON to ``url`` (no proxy, no redirect): the 2xx status, else ``OSError``."""
+    """POST ``item`` as JSON to ``url`` under :mod:`.loopback`'s rule: the 2xx status, else ``OSError``."""
     body = json.dumps(item, ensure_ascii=False).encode()
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
-    with _OPENER.open(request, timeout=timeout) as response:  # not 2xx: urllib.error.HTTPError
-        return int(response.status)
+    headers = {"Content-Type": "application/json"}
+    status, _ = loopback.request("POST", url, timeout=timeout, limit=1 << 16, body=body, headers=headers)
+    if not 200 <= status < 300:  # a 3xx too: a redirect could lead off loopback, it is never followed
+        raise OSError(f"HTTP {status}")
+    return status
 
 
 class Webhooks:
@@ -104,7 +94,7 @@ class Webhooks:
             post_json(url, item, self.timeout)
         except Exception as e:  # whatever the receiver does, the server goes on: log it
             self._count("webhook_failures")
-            reason = f"HTTP {e.code} {e.reason}" if isinstance(e, HTTPError) else getattr(e, "reason", e)
+            reason = getattr(e, "reason", e)
             log.warning("webhook POST to %s for task %s failed: %s", url, task_uuid, reason)
             return
         self._count("webhooks")
