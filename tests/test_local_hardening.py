@@ -11,8 +11,11 @@ import base64
 import json
 import os
 import socket
+import struct
+import subprocess
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,10 +24,14 @@ from typing import Any
 import httpx
 import pytest
 from _wire_tasks import edit, uid
+from test_local_render import make_png
 
-from lumakit import _files
+from lumakit import _files, media
 from lumakit.local import LocalServer
+from lumakit.local import backend as backend_module
 from lumakit.local.http_handler import MAX_TASKS
+from lumakit.local.source_limits import image_problem, video_problem
+from lumakit.media import ffmpeg_exe
 
 AUTH = {"Authorization": "Bearer test-key"}
 
@@ -343,3 +350,87 @@ def test_a_thousand_uploads_write_the_index_once(
     same = [{**tasks[0], "taskUUID": uid()}, {**tasks[0], "taskUUID": uid()}]  # the same bytes: one file
     names = {item["mediaURL"] for item in post(server, same).json()["data"]}
     assert len(names) == 1 and names == {r.json()["data"][0]["mediaURL"]}
+
+
+# ---- sources over the limits are refused before any render
+def declared_huge(tmp: Path, w: int = 16000, h: int = 16000) -> Path:
+    """A 42 kB QuickTime clip (raw 64x36 frames) whose headers declare ``w`` x ``h``: what ``ffmpeg -i``
+    reports, and what a renderer trusting it would allocate."""
+    src = tmp / "small.mov"
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=64x36:d=0.5:r=12",
+            "-c:v",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            str(src),
+        ],
+        check=True,
+    )
+    data = bytearray(src.read_bytes())
+    entry = data.find(b"stsd") + 12  # the visual sample entry: size, type, 6+2+2+2+12 bytes, width, height
+    struct.pack_into(">HH", data, entry + 8 + 24, w, h)
+    tkhd = data.find(b"tkhd") + 4 + 76  # version 0 track header: width, height in 16.16 fixed point
+    struct.pack_into(">II", data, tkhd, w << 16, h << 16)
+    out = tmp / "huge.mov"
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_a_clip_declaring_16000x16000_is_refused_before_any_render(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    huge = declared_huge(tmp_path)
+    assert media.probe(huge).size == (16000, 16000) and huge.stat().st_size < 100_000
+    renders: list[str] = []
+    monkeypatch.setattr(backend_module, "run_render", lambda job, *a, **k: renders.append(job.task_uuid))
+    data_uri = "data:video/quicktime;base64," + base64.b64encode(huge.read_bytes()).decode()
+    for kind in ({}, {"width": 1280, "height": 720, "settings": {}}):  # an edit, a reframe
+        task = edit(data_uri, **kind)
+        if kind:
+            task.pop("settings")
+        r = post(server, [task])
+        err = r.json()["errors"][0]
+        assert r.status_code == 400 and err["code"] == "invalidVideo", err
+        assert err["parameter"] == "inputs.video" and "16000x16000" in err["message"]
+        assert "4096 pixels a side" in err["message"]
+    assert renders == [] and server.stats["jobs_created"] == 0
+
+
+def test_frame_count_and_image_size_limits(tmp_path: Path) -> None:
+    def info(w: int, h: int, seconds: float, frames: int) -> media.VideoInfo:
+        return media.VideoInfo("x.mp4", seconds, w, h, frames / max(seconds, 1e-3), frames, False, 0, "h264")
+
+    assert video_problem("modify", info(3840, 2160, 18.0, 18 * 120)) is None
+    assert "frames" in (video_problem("modify", info(640, 360, 10.0, 18 * 120 + 1)) or "")
+    assert video_problem("reframe", info(640, 360, 30.0, 3600)) is None
+    assert "18 s" in (video_problem("modify", info(640, 360, 20.0, 200)) or "")
+    assert "pixels" in (video_problem("modify", info(4096, 4096, 1.0, 24)) or "")
+    assert image_problem(info(4096, 4096, 0.04, 1)) is None
+    assert "4097x10" in (image_problem(info(4097, 10, 0.04, 1)) or "")
+
+
+def test_an_anchor_image_declaring_a_huge_size_is_refused(server: LocalServer) -> None:
+    data = bytearray(make_png(64, 36, (200, 40, 40)))
+    struct.pack_into(">II", data, 16, 12000, 12000)  # the IHDR's width and height, and its CRC
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
+    task = {
+        "taskType": "videoInference",
+        "taskUUID": uid(),
+        "model": "luma:ray@3.2",
+        "positivePrompt": "x",
+        "inputs": {"frameImages": [{"image": base64.b64encode(bytes(data)).decode(), "frame": "first"}]},
+    }
+    r = post(server, [task])
+    err = r.json()["errors"][0]
+    assert r.status_code == 400 and err["code"] == "invalidImage", err
+    assert err["parameter"] == "inputs.frameImages" and "12000x12000" in err["message"]
+    assert server.stats["jobs_created"] == 0

@@ -31,12 +31,12 @@ from ..request import (
     Request,
     is_uuid,
     parse_task,
-    source_length_problem,
 )
 from . import tariff
 from .faults import Fault, Latency
 from .ingest import Fetcher, Ingest, fetch_url
 from .jobs import RenderJob, run_render
+from .source_limits import image_problem, video_problem
 from .store import Store
 from .task_error import TaskError
 from .webhooks import TIMEOUT as WEBHOOK_TIMEOUT
@@ -320,7 +320,7 @@ class Backend:
             return {"images": self._frame_images(request.keyframes)}, None
         path = self.ingest.source_path(request.video, "video", "invalidVideo")
         info = _probe(path, "invalidVideo", "inputs.video", "inputs.video is not a readable video")
-        problem = source_length_problem(request.kind, info.duration, tolerance=0.05)
+        problem = video_problem(request.kind, info)  # size, length, frames: before anything is decoded
         if problem:
             raise TaskError("invalidVideo", problem, "inputs.video")
         inputs: dict[str, Any] = {"video": path}
@@ -332,7 +332,10 @@ class Backend:
         """``inputs.frameImages`` as ``[(file, frame), ...]``; an unreadable image is refused (400)."""
         images = [(self.ingest.source_path(k.image, "image", "invalidImage"), k.frame) for k in keyframes]
         for path, _ in images:
-            _probe(path, "invalidImage", "inputs.frameImages", "an image is not readable")
+            info = _probe(path, "invalidImage", "inputs.frameImages", "an image is not readable")
+            problem = image_problem(info)
+            if problem:
+                raise TaskError("invalidImage", problem, "inputs.frameImages")
         return images
 
     # ---- getResponse, getTaskDetails
