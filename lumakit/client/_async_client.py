@@ -20,19 +20,20 @@ from ..cache import Cache, History
 from ..errors import LumakitError, RequestError, SweepError
 from ..lifecycle import TaskState
 from ..pricing import Estimate, EstimateLine
-from ..request import STRENGTHS, Request, Strength, build
+from ..request import STRENGTHS, Request, Strength
 from ..results import Result, ResultSet
 from ..types import ControlsLike, SourceLike, WorkLike
 from ._batch_poll import BatchPoller
 from ._budget import check_budget, check_max_cost, dry_run, env_max_cost, table_estimate
 from ._downloads import Downloader
 from ._handles import AsyncTaskHandle
-from ._http import Clock, HttpSession, Sleep
+from ._http import Clock, HttpSession, Sleep, check_key_transport
 from ._polling import PollPolicy, RetryPolicy
 from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
 from ._progress import CallProgress, OnUpdate
 from ._runner import TaskRunner
 from ._secrets import Secret, redact
+from ._sources import build_request
 from ._submit import Submitter
 from ._uploads import Uploader
 
@@ -78,6 +79,8 @@ class AsyncClient:
         callback, e.g. a panel, shows progress its own way).
       transport: an ``httpx`` async transport (tests pass ``httpx.MockTransport``).
       retry: retries of polls, uploads and downloads (:class:`RetryPolicy`).
+      allow_insecure_http: send the API key to a plain ``http://`` base URL off this machine (refused by
+        default: the key would travel in clear text); default ``LUMAKIT_ALLOW_INSECURE_HTTP=1``.
     """
 
     def __init__(
@@ -94,6 +97,7 @@ class AsyncClient:
         progress: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        allow_insecure_http: bool | None = None,
         _sleep: Sleep | None = None,
         _clock: Clock | None = None,
     ) -> None:
@@ -126,6 +130,8 @@ class AsyncClient:
                         message="backend 'runware' needs an API key",
                     )
                 key = NO_KEY
+        if key not in (LOCAL_KEY, NO_KEY):
+            check_key_transport(str(url), allow_insecure_http)  # never a key in clear text off this machine
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise RequestError("concurrency", concurrency, "an integer >= 1")
         if timeout is not None and (
@@ -221,7 +227,7 @@ class AsyncClient:
         for label, spec in specs.items():
             opts = {"controls": controls, **options, **spec}
             opts.setdefault("prompt", prompt)
-            plans[label] = build("modify", video=source, **opts)
+            plans[label] = build_request("modify", video=source, **opts)
         return plans
 
     async def estimate(self, work: WorkLike) -> Estimate:
@@ -282,7 +288,7 @@ class AsyncClient:
         more samples of the same request, each cached and kept; ``force=True`` runs a finished request again
         (a new file, the earlier one is kept).
         """
-        request = build(
+        request = build_request(
             "modify",
             video=source,
             prompt=prompt,
@@ -314,7 +320,7 @@ class AsyncClient:
         ``options``: resolution, aspect_ratio, width, height, loop, hdr, exr_export and the output options.
         ``take``, ``force``: as for :meth:`modify`.
         """
-        request = build(
+        request = build_request(
             "generate",
             prompt=prompt,
             image=image,
@@ -347,7 +353,7 @@ class AsyncClient:
         """
         if prompt is None:
             prompt = getattr(getattr(source, "request", None), "prompt", None) or DEFAULT_REFRAME_PROMPT
-        request = build("reframe", video=source, prompt=prompt, aspect_ratio=aspect_ratio, **options)
+        request = build_request("reframe", video=source, prompt=prompt, aspect_ratio=aspect_ratio, **options)
         return await self._run_single(request, label, timeout, force, max_cost, on_update, take)
 
     async def sweep(

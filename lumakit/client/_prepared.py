@@ -19,6 +19,7 @@ from .._files import digest as file_digest
 from ..cache import Cache, LedgerEntry
 from ..errors import RequestError
 from ..request import Request, check_source_length, parse_task
+from ._sources import check_video_frames, check_video_path
 
 log = logging.getLogger("lumakit.client")
 
@@ -71,7 +72,9 @@ async def prepare(
     seconds, size = None, None
     video = getattr(request, "video", None)
     if video is not None and video.local_path and Path(video.local_path).is_file():
-        seconds, size = await asyncio.to_thread(source_info, video.local_path)
+        check_video_path(video.local_path)  # frame.png as a video: refused before it is probed or sent
+        seconds, size, frames = await asyncio.to_thread(source_info, video.local_path)
+        check_video_frames(frames, video.local_path)
         check_source_length(request.kind, seconds, video.local_path)  # the 18 s / 30 s check, by job kind
     job = PreparedJob(request, label, key, digests, seconds, take, source_size=size, force=force)
     if not force:
@@ -94,12 +97,12 @@ def as_plans(work: Any) -> dict[str, Request]:
     return {f"{r.kind}_{i + 1}": r for i, r in enumerate(items)}
 
 
-def source_info(path: str) -> tuple[float | None, tuple[int, int] | None]:
-    """Source length and size, for pricing and the length limits."""
+def source_info(path: str) -> tuple[float | None, tuple[int, int] | None, int]:
+    """Source length, size and frame count, for pricing and the limits."""
     from .. import media
 
     info = media.probe(path)
-    return float(info.duration), (int(info.width), int(info.height))
+    return float(info.duration), (int(info.width), int(info.height)), int(info.n_frames)
 
 
 def request_from_wire(wire: Mapping[str, Any] | None) -> Any:
