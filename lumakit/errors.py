@@ -149,3 +149,14 @@ class MediaError(LumakitError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class CacheError(LumakitError):
+    """The cache folder or its ledger cannot be opened, read or written (damaged, a folder, no permission,
+    read-only). ``path`` is the file or folder at fault; the message says what to do. Nothing was sent."""
+
+    def __init__(self, path: Any, problem: str, advice: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.advice = advice
+        super().__init__(f"{self.path}: {problem}. {advice}")
