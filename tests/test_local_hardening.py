@@ -434,3 +434,20 @@ def test_an_anchor_image_declaring_a_huge_size_is_refused(server: LocalServer) -
     assert r.status_code == 400 and err["code"] == "invalidImage", err
     assert err["parameter"] == "inputs.frameImages" and "12000x12000" in err["message"]
     assert server.stats["jobs_created"] == 0
+
+
+def test_protocol_md_lists_the_limits() -> None:
+    from lumakit.local import http_handler, server, source_limits
+    from lumakit.request import MAX_EDIT_SECONDS, MAX_REFRAME_SECONDS
+
+    text = (Path(__file__).parents[1] / "docs" / "protocol.md").read_text()
+    limits = text[text.index("## Limits of the local backend") :]
+    assert f"{server.MAX_BODY // (1024 * 1024)} MB" in limits and f"{MAX_TASKS:,} " in limits
+    assert f"{http_handler.READ_TIMEOUT:g} s each" in limits
+    assert f"within\n{server.FETCH_TIMEOUT:g} s" in limits
+    assert f"edit {MAX_EDIT_SECONDS:g} s, reframe {MAX_REFRAME_SECONDS:g} s" in limits
+    assert f"{source_limits.MAX_SIDE} pixels a side and 3840×2160" in limits
+    assert source_limits.MAX_PIXELS == 3840 * 2160 and source_limits.MAX_IMAGE_PIXELS == 4096 * 4096
+    frames = source_limits.MAX_FRAMES_BY_KIND
+    assert f"{source_limits.MAX_FPS} a second" in limits
+    assert f"edit {frames['modify']:,}, reframe {frames['reframe']:,}" in limits
