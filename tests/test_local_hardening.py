@@ -27,7 +27,7 @@ from _wire_tasks import edit, uid
 from test_local_render import make_png
 
 from lumakit import _files, media
-from lumakit.local import LocalServer
+from lumakit.local import LocalServer, http_handler
 from lumakit.local import backend as backend_module
 from lumakit.local.http_handler import MAX_TASKS
 from lumakit.local.source_limits import image_problem, video_problem
@@ -444,6 +444,8 @@ def test_protocol_md_lists_the_limits() -> None:
     limits = text[text.index("## Limits of the local backend") :]
     assert f"{server.MAX_BODY // (1024 * 1024)} MB" in limits and f"{MAX_TASKS:,} " in limits
     assert f"{http_handler.READ_TIMEOUT:g} s each" in limits
+    assert f"over {http_handler.LARGE_BODY // (1024 * 1024)} MB" in limits
+    assert http_handler.MIN_BODY_RATE == 1024 * 1024 and "1 s per MB" in limits
     assert f"within\n{server.FETCH_TIMEOUT:g} s" in limits
     assert f"edit {MAX_EDIT_SECONDS:g} s, reframe {MAX_REFRAME_SECONDS:g} s" in limits
     assert f"{source_limits.MAX_SIDE} pixels a side and 3840×2160" in limits
@@ -451,3 +453,34 @@ def test_protocol_md_lists_the_limits() -> None:
     frames = source_limits.MAX_FRAMES_BY_KIND
     assert f"{source_limits.MAX_FPS} a second" in limits
     assert f"edit {frames['modify']:,}, reframe {frames['reframe']:,}" in limits
+
+
+def test_large_bodies_are_read_one_at_a_time(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory stays that of one large upload: a second one waits for its turn (read_timeout, 0.5 s here),
+    then gets 503 with Retry-After; once the first is over (here: it stopped coming), the next gets in."""
+    monkeypatch.setattr(http_handler, "LARGE_BODY", 1000)
+    body = json.dumps([{"taskType": "getResponse", "taskUUID": uid()}] * 40).encode()
+    assert len(body) > 1000
+    head = b"POST /v1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer x\r\nContent-Length: %d\r\n\r\n"
+    trickling = threading.Event()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as first:
+        first.sendall(head % (server.port, 5_000_000) + b"[")  # a large body that comes slowly
+
+        def trickle() -> None:
+            while not trickling.wait(0.15):
+                first.sendall(b" ")
+
+        feeder = threading.Thread(target=trickle)
+        feeder.start()
+        try:
+            time.sleep(0.1)
+            started = time.monotonic()
+            second = raw(server, head % (server.port, len(body)) + body)
+            assert second.startswith(b"HTTP/1.1 503") and b"Retry-After: 2" in second, second[:200]
+            assert 0.4 < time.monotonic() - started < 5
+        finally:
+            trickling.set()
+            feeder.join()
+        assert first.recv(100) == b""  # it stopped coming: closed after the read timeout, no answer
+    third = raw(server, head % (server.port, len(body)) + body)
+    assert third.startswith(b"HTTP/1.1 404"), third[:100]  # its turn: answered (unknown task UUIDs)

@@ -11,6 +11,8 @@ For this machine only, and never left without an answer:
   a web page whose name was re-bound to 127.0.0.1 (DNS rebinding) cannot drive the server.
 - A body is at most ``max_body`` bytes (413) and ``MAX_TASKS`` tasks (400); every socket read times out after
   ``read_timeout`` seconds (the connection is closed: a body that never comes holds no thread for long).
+  Bodies over ``LARGE_BODY`` are read and parsed one at a time (memory stays that of one upload); another
+  waits up to ``read_timeout`` seconds for its turn, then gets 503 with ``Retry-After``.
 - Anything that goes wrong while reading or parsing a request is a 400 ``invalidRequestBody``, never a dead
   handler. Every answer carries ``X-Content-Type-Options: nosniff``.
 """
@@ -22,6 +24,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -41,6 +44,8 @@ _HUGE = 10**18  # a byte position with more digits than this is past the end of 
 
 MAX_TASKS = 1000  # tasks in one request body [ours]
 READ_TIMEOUT = 30.0  # seconds one socket read may wait [ours]
+LARGE_BODY = 16 * 1024 * 1024  # bytes; bodies over this are read and parsed one at a time [ours]
+MIN_BODY_RATE = 1024 * 1024  # bytes a second a body must arrive at, on average, after READ_TIMEOUT [ours]
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -144,6 +149,7 @@ class LocalHTTPServer(ThreadingHTTPServer):
         self.faults = faults
         self.max_body = max_body
         self.read_timeout = read_timeout
+        self.large_bodies = threading.BoundedSemaphore(1)  # memory: one large upload parsed at a time
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client hanging up mid-request is routine (keep-alive, a browser seek): log, don't print."""
@@ -270,23 +276,57 @@ class Handler(BaseHTTPRequestHandler):
                 "Upload large media with mediaStorage first",
             )
             return
-        try:
-            body = self.rfile.read(length)
-        except OSError as e:  # TimeoutError: the body stopped coming; close, the client is gone or stuck
-            log.debug("request body from %s not read: %s", self.client_address, e)
-            self.close_connection = True
-            return
-        if len(body) < length:
-            self.close_connection = True
-            return
         scheme, _, key = self.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
+            self.close_connection = True  # the body is not read
             self._error(
                 401,
                 "invalidApiKey",
                 "missing or invalid API key: send 'Authorization: Bearer <key>' "
                 "(the local backend takes any non-empty key)",
             )
+            return
+        large = length > LARGE_BODY
+        if large and not self.server.large_bodies.acquire(timeout=self.server.read_timeout):
+            self.close_connection = True
+            self._json(
+                503,
+                {"errors": [{"code": "serverBusy", "message": "another large request is being read; retry"}]},
+                headers={"Retry-After": "2"},
+            )
+            return
+        try:
+            self._read_and_answer(length)
+        finally:
+            if large:
+                self.server.large_bodies.release()
+
+    def _read_body(self, length: int) -> bytearray | None:
+        """The body, or None when it stopped coming: a read waited ``read_timeout`` seconds, or the whole
+        body took longer than ``read_timeout`` plus one second per :data:`MIN_BODY_RATE` bytes."""
+        deadline = time.monotonic() + self.server.read_timeout + length / MIN_BODY_RATE
+        body = bytearray(length)
+        view = memoryview(body)
+        done = 0
+        try:
+            while done < length:
+                if time.monotonic() > deadline:
+                    return None
+                n = self.rfile.readinto1(view[done : done + (1 << 20)])  # type: ignore[attr-defined]
+                if not n:
+                    return None
+                done += n
+        except OSError as e:  # TimeoutError: the body stopped coming; the client is gone or stuck
+            log.debug("request body from %s not read: %s", self.client_address, e)
+            return None
+        finally:
+            view.release()
+        return body
+
+    def _read_and_answer(self, length: int) -> None:
+        body = self._read_body(length)
+        if body is None:
+            self.close_connection = True
             return
         try:
             tasks = json.loads(body)
@@ -296,6 +336,8 @@ class Handler(BaseHTTPRequestHandler):
         except RecursionError:
             self._refuse_body("the body is nested too deeply to be a task array")
             return
+        finally:
+            del body  # a large upload: its text lives on in ``tasks`` alone
         if isinstance(tasks, list) and len(tasks) > MAX_TASKS:
             self._refuse_body(f"{len(tasks)} tasks in one request; at most {MAX_TASKS} (send several)")
             return
