@@ -252,3 +252,16 @@ def test_a_report_error_that_is_not_a_vanished_file_still_raises(runs: Any, tmp_
     _, results = runs
     with pytest.raises(RequestError, match="title"):
         results.save_report(tmp_path / "r.html", title=3)  # type: ignore[arg-type]
+
+
+def test_the_local_backend_data_folder_that_cannot_be_made_names_itself(tmp_path: Path) -> None:
+    from lumakit.local import LocalServer
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(CacheError, match="data folder cannot be created") as info:
+        LocalServer(blocker / "local-backend")
+    assert str(blocker) in str(info.value) and "LUMAKIT_CACHE_DIR" in str(info.value)
+    with pytest.raises(CacheError, match="cache folder cannot be created") as again:
+        Cache(blocker / "cache")
+    assert str(blocker / "cache") in str(again.value)

@@ -484,3 +484,18 @@ def test_large_bodies_are_read_one_at_a_time(server: LocalServer, monkeypatch: p
         assert first.recv(100) == b""  # it stopped coming: closed after the read timeout, no answer
     third = raw(server, head % (server.port, len(body)) + body)
     assert third.startswith(b"HTTP/1.1 404"), third[:100]  # its turn: answered (unknown task UUIDs)
+
+
+def test_a_disk_that_refuses_writes_gets_a_json_500(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read_only(*args: Any, **kw: Any) -> Any:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(_files, "write_bytes", read_only)
+    media = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"x" * 64).decode()
+    r = post(server, [{"taskType": "mediaStorage", "taskUUID": uid(), "operation": "upload", "media": media}])
+    assert r.status_code == 500 and r.json()["errors"][0]["code"] == "serverError"
+    assert "Read-only file system" in r.json()["errors"][0]["message"]
+    monkeypatch.undo()
+    assert post(server, [{"taskType": "getResponse", "taskUUID": uid()}]).status_code == 404  # still serving

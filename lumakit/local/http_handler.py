@@ -343,8 +343,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             self._answer(tasks)
-        except OSError:
-            raise  # the connection (or the disk) failed: handle_error logs it
+        except OSError as e:  # the disk (a read-only or full data folder), or the connection itself
+            log.error("request from %s failed", self.client_address, exc_info=True)
+            self.close_connection = True
+            with contextlib.suppress(OSError):  # if the connection is what failed, nobody hears this
+                self._error(500, "serverError", f"the local backend could not store this ({e.strerror or e})")
         except Exception as e:  # an input no check foresaw: a clean 400, never a dead handler
             log.error("request from %s could not be read", self.client_address, exc_info=True)
             self._refuse_body(f"the server could not read this request ({type(e).__name__})")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _files
+from ..errors import CacheError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]{1,8})?$")
 
@@ -56,7 +57,15 @@ class Store:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).expanduser().resolve()
         self.files = self.root / "files"
-        self.files.mkdir(parents=True, exist_ok=True)
+        try:
+            self.files.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(
+                self.files,
+                f"the local backend's data folder cannot be created ({exc.strerror or exc})",
+                "Give it a writable data folder (data_dir=, lumakit serve --data-dir) or set "
+                "LUMAKIT_CACHE_DIR to a writable folder",
+            ) from None
         self.index_path = self.root / "index.json"
         self._lock = threading.RLock()
         self._batch = threading.local()  # per thread: open :meth:`batch` blocks, and a save owed at the end
