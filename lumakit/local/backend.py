@@ -13,8 +13,6 @@ an argument (``fault=``); the HTTP layer (:mod:`.http_handler`) applies the ones
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,28 +22,21 @@ from typing import Any
 
 from .. import media
 from ..errors import MediaError, RequestError
-from ..request import (
-    GenerateRequest,
-    Keyframe,
-    ModifyRequest,
-    Request,
-    is_uuid,
-    parse_task,
-    source_length_problem,
-)
+from ..request import GenerateRequest, Keyframe, ModifyRequest, Request, parse_task
+from ..wire.answers import DUPLICATE_TASK_UUID, PROVIDER_ERROR, TASK_FAILED, TASK_NOT_FOUND, TaskError
+from ..wire.spec import NUMBER_RESULTS, is_uuid, source_length_problem
+from ..wire.tasks import digest as task_digest
 from . import tariff
 from .faults import Fault, Latency
 from .ingest import Fetcher, Ingest, fetch_url
 from .jobs import RenderJob, run_render
 from .store import Store
-from .task_error import TaskError
 from .webhooks import TIMEOUT as WEBHOOK_TIMEOUT
 from .webhooks import Webhooks, webhook_url
 
 BACKEND = "local-preview"
 NOTE = "local preview renderer, not Ray"
 SYNC_WAIT = 600.0  # seconds a sync videoInference may take
-NUMBER_RESULTS = (1,)  # results per videoInference task this backend renders [ours]
 STATS = (
     "requests",
     "submits",
@@ -93,12 +84,6 @@ class Answer:
 def local_meta(**extra: Any) -> dict[str, Any]:
     """The ``lumakitLocal`` block every priced answer carries: this is a local estimate, not Ray."""
     return {"backend": BACKEND, "costIsEstimate": True, "tariff": tariff.TARIFF_NAME, "note": NOTE, **extra}
-
-
-def task_digest(task: dict[str, Any]) -> str:
-    """A digest of a task's JSON value (key order aside): equal for a byte-for-byte re-send."""
-    text = json.dumps(task, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Backend:
@@ -237,7 +222,7 @@ class Backend:
         if call.fault is not None and call.fault.action == "task_error":
             opts = call.fault.options
             job.error = {
-                "code": str(opts.get("code", "providerError")),
+                "code": str(opts.get("code", PROVIDER_ERROR)),
                 "message": str(opts.get("message", "simulated task failure (fault plan)")),
             }
             job.error_form = str(opts.get("form", "errors"))
@@ -294,7 +279,7 @@ class Backend:
             earlier = job.digest if job is not None else (record or {}).get("digest")
             if earlier != digest:
                 raise TaskError(
-                    "duplicateTaskUUID",
+                    DUPLICATE_TASK_UUID,
                     f"a different task with taskUUID {uid} was already submitted; poll it with "
                     "getResponse, or mint a new taskUUID for a new task",
                     "taskUUID",
@@ -347,7 +332,7 @@ class Backend:
             rec = self.store.get_task(uid)
             if rec is None:
                 raise TaskError(
-                    "taskFailedOrNotFound",
+                    TASK_NOT_FOUND,
                     f"no task with taskUUID {uid or None!r} on this server",
                     "taskUUID",
                     status=404,
@@ -365,7 +350,7 @@ class Backend:
         if item.get("status") == "error" and form == "errors":
             err = item["error"]
             raise TaskError(
-                err.get("code", "taskFailed"), err.get("message", "task failed"), task_type=item["taskType"]
+                err.get("code", TASK_FAILED), err.get("message", "task failed"), task_type=item["taskType"]
             )
         return self._with_url(item)
 
@@ -373,7 +358,7 @@ class Backend:
         uid = str(task.get("taskUUID") or "")
         rec = self.store.get_task(uid)
         if rec is None:
-            raise TaskError("taskFailedOrNotFound", f"no task with taskUUID {uid!r}", "taskUUID", status=404)
+            raise TaskError(TASK_NOT_FOUND, f"no task with taskUUID {uid!r}", "taskUUID", status=404)
         job = self.jobs.get(uid)
         response = job.poll_item() if job else (rec.get("result") or {"status": rec.get("status")})
         return {
