@@ -172,3 +172,21 @@ def test_only_the_panels_import_ipywidgets() -> None:
 
 def _files_of(room: str) -> list[Path]:
     return [p for p in ALL_FILES if room_of(_module_name(p)) == room]
+
+
+def test_neither_side_of_the_wire_re_spells_a_protocol_code() -> None:
+    """The codes both sides use are spelled once, in ``wire/answers.py``; client and local import them."""
+    from lumakit.wire import answers
+
+    codes = {answers.TASK_NOT_FOUND, answers.DUPLICATE_TASK_UUID, answers.TASK_FAILED, answers.PROVIDER_ERROR,
+             answers.INVALID_RESPONSE, answers.NETWORK_ERROR, answers.SUBMIT_UNKNOWN, answers.INVALID_TASK,
+             answers.INVALID_TASK_TYPE, answers.INVALID_TASK_UUID, answers.INVALID_IMAGE}  # fmt: skip
+    # INVALID_VIDEO is still spelled once in local/jobs.py (issue 18's file this session): add it here once
+    # jobs.py imports it.
+    spelled = [
+        f"{p.relative_to(PKG)}:{node.lineno} {node.value!r}"
+        for p in [*_files_of("client"), *_files_of("local")]
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.Constant) and node.value in codes
+    ]
+    assert spelled == []

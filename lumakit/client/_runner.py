@@ -22,7 +22,7 @@ from ..cache import Cache, LedgerEntry
 from ..errors import APIError, LumakitError, NotSent, PollTimeout, TaskFailed
 from ..lifecycle import TaskState
 from ..results import Result
-from ..wire.answers import SUBMIT_UNKNOWN, TASK_NOT_FOUND, PollOutcome, is_task_level
+from ..wire.answers import INVALID_RESPONSE, SUBMIT_UNKNOWN, TASK_NOT_FOUND, PollOutcome, is_task_level
 from ..wire.tasks import fill_placeholders, has_placeholders, new_task_uuid
 from ._batch_poll import BatchPoller
 from ._downloads import Downloader
@@ -283,7 +283,7 @@ class TaskRunner:
             self.cache.interrupted(task_uuid, "success without a videoURL")
             raise APIError(
                 "the task succeeded but sent no videoURL",
-                code="invalidResponse",
+                code=INVALID_RESPONSE,
                 task_uuid=task_uuid,
                 raw=item,
             )

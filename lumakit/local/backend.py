@@ -23,7 +23,18 @@ from typing import Any
 from .. import media
 from ..errors import MediaError, RequestError
 from ..request import GenerateRequest, Keyframe, ModifyRequest, Request, parse_task
-from ..wire.answers import DUPLICATE_TASK_UUID, PROVIDER_ERROR, TASK_FAILED, TASK_NOT_FOUND, TaskError
+from ..wire.answers import (
+    DUPLICATE_TASK_UUID,
+    INVALID_IMAGE,
+    INVALID_TASK,
+    INVALID_TASK_TYPE,
+    INVALID_TASK_UUID,
+    INVALID_VIDEO,
+    PROVIDER_ERROR,
+    TASK_FAILED,
+    TASK_NOT_FOUND,
+    TaskError,
+)
 from ..wire.spec import NUMBER_RESULTS, is_uuid, source_length_problem
 from ..wire.tasks import digest as task_digest
 from . import tariff
@@ -182,11 +193,11 @@ class Backend:
 
     def _dispatch(self, task: Any, call: Call) -> dict[str, Any]:
         if not isinstance(task, dict):
-            raise TaskError("invalidTask", "each task must be a JSON object", "task")
+            raise TaskError(INVALID_TASK, "each task must be a JSON object", "task")
         handler = self.handlers.get(task.get("taskType"))  # type: ignore[arg-type]
         if handler is None:
             raise TaskError(
-                "invalidTaskType",
+                INVALID_TASK_TYPE,
                 f"unknown taskType {task.get('taskType')!r}",
                 "taskType",
                 allowed=list(self.handlers),
@@ -301,11 +312,11 @@ class Backend:
         """Every source and anchor image fetched (or read) and checked: ``(renderer inputs, seconds)``."""
         if isinstance(request, GenerateRequest):
             return {"images": self._frame_images(request.keyframes)}, None
-        path = self.ingest.source_path(request.video, "video", "invalidVideo")
-        info = _probe(path, "invalidVideo", "inputs.video", "inputs.video is not a readable video")
+        path = self.ingest.source_path(request.video, "video", INVALID_VIDEO)
+        info = _probe(path, INVALID_VIDEO, "inputs.video", "inputs.video is not a readable video")
         problem = source_length_problem(request.kind, info.duration, tolerance=0.05)
         if problem:
-            raise TaskError("invalidVideo", problem, "inputs.video")
+            raise TaskError(INVALID_VIDEO, problem, "inputs.video")
         inputs: dict[str, Any] = {"video": path}
         if isinstance(request, ModifyRequest) and request.keyframes:  # an edit's anchor frames
             inputs["images"] = self._frame_images(request.keyframes)
@@ -313,9 +324,9 @@ class Backend:
 
     def _frame_images(self, keyframes: Sequence[Keyframe]) -> list[tuple[Path, str | int]]:
         """``inputs.frameImages`` as ``[(file, frame), ...]``; an unreadable image is refused (400)."""
-        images = [(self.ingest.source_path(k.image, "image", "invalidImage"), k.frame) for k in keyframes]
+        images = [(self.ingest.source_path(k.image, "image", INVALID_IMAGE), k.frame) for k in keyframes]
         for path, _ in images:
-            _probe(path, "invalidImage", "inputs.frameImages", "an image is not readable")
+            _probe(path, INVALID_IMAGE, "inputs.frameImages", "an image is not readable")
         return images
 
     # ---- getResponse, getTaskDetails
@@ -414,7 +425,7 @@ class Backend:
         self.count("uploads")
         uid = _task_uuid(task)
         image_uuid, name = self.ingest.store_media(
-            task.get("image"), "image", "invalidImage", images_only=True
+            task.get("image"), "image", INVALID_IMAGE, images_only=True
         )
         item = {"taskType": "imageUpload", "taskUUID": uid, "imageUUID": image_uuid, "imageURL": name}
         self.store.put_task(uid, {"taskType": "imageUpload", "status": "success", "result": item})
@@ -450,7 +461,7 @@ def _probe(path: Path, code: str, parameter: str, what: str) -> media.VideoInfo:
 def _task_uuid(task: dict[str, Any]) -> str:
     uid = task.get("taskUUID")
     if not isinstance(uid, str) or not is_uuid(uid):
-        raise TaskError("invalidTaskUUID", "taskUUID must be a UUID v4 string", "taskUUID")
+        raise TaskError(INVALID_TASK_UUID, "taskUUID must be a UUID v4 string", "taskUUID")
     return uid
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import RequestError
+from ..wire.answers import INVALID_IMAGE, INVALID_VIDEO
 from ..wire.checks import conflict, did_you_mean
 from ..wire.spec import CONTROL_FIELDS, FRAME_POSITIONS, POSE_STRENGTHS, SOURCE_FIELDS, UNIT_CONTROLS
 from ..wire.tasks import SourceKind, placeholder, source_kind
@@ -267,7 +268,7 @@ def classify_source(value: Any, parameter: str = "video") -> Source:
             value,
             "an http(s) URL, a data: URI, the UUID of an earlier generation, a local file path "
             "or a lumakit Result",
-            code="invalidVideo" if parameter == "video" else "invalidImage",
+            code=INVALID_VIDEO if parameter == "video" else INVALID_IMAGE,
             wire=SOURCE_FIELDS.get(parameter, parameter),
         )
     text = value.strip()
@@ -285,7 +286,7 @@ def check_file(source: Source, parameter: str) -> None:
             source.value,
             "an existing file, an http(s) URL, a data: URI or a UUID",
             message=f"{parameter}={source.value!r}: no such file",
-            code="invalidVideo" if parameter == "video" else "invalidImage",
+            code=INVALID_VIDEO if parameter == "video" else INVALID_IMAGE,
             wire=SOURCE_FIELDS.get(parameter, parameter),
         )
 

@@ -23,6 +23,11 @@ PROVIDER_ERROR = "providerError"  # [ours] the model provider refused or failed 
 INVALID_RESPONSE = "invalidResponse"  # [ours] an answer that was not JSON
 NETWORK_ERROR = "networkError"  # [ours] the service could not be reached
 SUBMIT_UNKNOWN = "submitUnknown"  # [ours] the POST may or may not have reached the service
+INVALID_TASK = "invalidTask"  # [ours] a task that is not a JSON object
+INVALID_TASK_TYPE = "invalidTaskType"  # [doc] a taskType the service does not take
+INVALID_TASK_UUID = "invalidTaskUUID"  # [doc] a taskUUID that is not a UUID
+INVALID_VIDEO = "invalidVideo"  # [doc] inputs.video missing, unreadable or outside the limits
+INVALID_IMAGE = "invalidImage"  # [doc] a frame image or upload that is not a readable image
 
 # [doc] + tolerated spellings of "still running"
 PENDING_STATUSES = frozenset(

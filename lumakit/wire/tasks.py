@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid as _uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import RequestError
 from . import checks
+from .answers import INVALID_TASK, INVALID_TASK_TYPE, INVALID_TASK_UUID, INVALID_VIDEO
 from .spec import (
     DELIVERY_METHODS,
     EDIT_FIELDS,
@@ -73,21 +74,33 @@ def placeholder(name: str) -> str:
 
 
 def is_placeholder(value: Any) -> bool:
+    """Whether a wire value is an upload placeholder (not a URL, a UUID or content)."""
     return isinstance(value, str) and value.startswith("<upload ") and value.endswith(">")
 
 
-def _walk(value: Any, leaf: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _walk(v, leaf) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_walk(v, leaf) for v in value]
-    return leaf(value)
+def _with_sources(wire: Mapping[str, Any], change: Callable[[Any], Any]) -> dict[str, Any]:
+    """A copy of ``wire`` with ``change`` applied to each source (``inputs.video``, ``frameImages[].image``);
+    nothing else (a prompt that mentions ``<upload x>`` is text, not a file)."""
+    task = dict(wire)
+    inputs = task.get("inputs")
+    if not isinstance(inputs, Mapping):
+        return task
+    inputs = dict(inputs)
+    if "video" in inputs:
+        inputs["video"] = change(inputs["video"])
+    frames = inputs.get("frameImages")
+    if isinstance(frames, list):
+        inputs["frameImages"] = [
+            {**f, "image": change(f.get("image"))} if isinstance(f, Mapping) else f for f in frames
+        ]
+    task["inputs"] = inputs
+    return task
 
 
 def has_placeholders(wire: Mapping[str, Any] | None) -> bool:
-    """True when a wire dict still has a local file that was never uploaded."""
-    found: list[str] = []
-    _walk(wire or {}, lambda v: found.append(v) if is_placeholder(v) else None)
+    """True when a wire task still has a local file that was never uploaded."""
+    found: list[Any] = []
+    _with_sources(wire or {}, lambda v: found.append(v) if is_placeholder(v) else None)
     return bool(found)
 
 
@@ -96,8 +109,7 @@ def fill_placeholders(
 ) -> dict[str, Any]:
     """``wire`` with each upload placeholder replaced by the media UUID of its file
     (``sources``: placeholder -> path, ``media``: path -> media UUID)."""
-    filled = _walk(dict(wire), lambda v: media[sources[v]] if isinstance(v, str) and v in sources else v)
-    return filled  # type: ignore[no-any-return]
+    return _with_sources(wire, lambda v: media[sources[v]] if isinstance(v, str) and v in sources else v)
 
 
 # ---- reading a task ---------------------------------------------------------------------------------------
@@ -121,14 +133,14 @@ def read_task(task: Any) -> WireTask:
     server decides on) come back as ``extra``. The values themselves are checked by the request model.
     """
     if not isinstance(task, Mapping):
-        raise RequestError("task", task, "a JSON object", code="invalidTask", wire="task")
+        raise RequestError("task", task, "a JSON object", code=INVALID_TASK, wire="task")
     if task.get("taskType") != TASK_TYPE:
         raise RequestError(
-            "taskType", task.get("taskType"), (TASK_TYPE,), code="invalidTaskType", wire="taskType"
+            "taskType", task.get("taskType"), (TASK_TYPE,), code=INVALID_TASK_TYPE, wire="taskType"
         )
     uid = task.get("taskUUID")
     if not is_uuid(uid):
-        raise RequestError("taskUUID", uid, "a UUID v4 string", code="invalidTaskUUID", wire="taskUUID")
+        raise RequestError("taskUUID", uid, "a UUID v4 string", code=INVALID_TASK_UUID, wire="taskUUID")
     if task.get("model") != MODEL:
         raise RequestError("model", task.get("model"), (MODEL,), code="invalidModel", wire="model")
     checks.fields_of(task, TASK_FIELDS, "the task", "")
@@ -171,7 +183,7 @@ def read_task(task: Any) -> WireTask:
                 None,
                 message="settings.edit needs the clip to edit in inputs.video (without it the task would "
                 "be text-to-video)",
-                code="invalidVideo",
+                code=INVALID_VIDEO,
                 wire="inputs.video",
             )
         if "sourcePosition" in settings:
