@@ -25,6 +25,7 @@ from ..wire.answers import (
     UNREADABLE,
     PollOutcome,
     error_from,
+    first_error,
     get_response,
     interpret_poll,
     items_for,
@@ -85,17 +86,17 @@ class Submitter:
                 if outcome.state != "not_found":
                     return outcome
                 if last:
-                    err = errors[0] if errors else {"message": f"submit: HTTP {status}"}
+                    err = first_error(errors, f"submit: HTTP {status}")
                     raise error_from(err, status, task_uuid=task_uuid)
                 continue
             if status == 429:  # a definite refusal (queue full): the same task may go again
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 if last:
-                    err = errors[0] if errors else {"message": "the queue is full (HTTP 429)"}
+                    err = first_error(errors, "the queue is full (HTTP 429)")
                     raise error_from(err, status, task_uuid=task_uuid, retry_after=retry_after)
                 await self._sleep(policy.delay(attempt, retry_after, rng=self._rng))
                 continue
-            err = errors[0] if errors else {"message": f"submit refused: HTTP {status}"}
+            err = first_error(errors, f"submit refused: HTTP {status}")
             raise error_from(err, status, task_uuid=task_uuid)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -26,6 +26,7 @@ from ..request import GenerateRequest, Keyframe, ModifyRequest, Request, parse_t
 from ..wire.answers import (
     DUPLICATE_TASK_UUID,
     INVALID_IMAGE,
+    INVALID_REQUEST_BODY,
     INVALID_TASK,
     INVALID_TASK_TYPE,
     INVALID_TASK_UUID,
@@ -34,6 +35,7 @@ from ..wire.answers import (
     TASK_FAILED,
     TASK_NOT_FOUND,
     TaskError,
+    wire_error,
 )
 from ..wire.spec import NUMBER_RESULTS, is_uuid, source_length_problem
 from ..wire.tasks import digest as task_digest
@@ -175,7 +177,7 @@ class Backend:
                 "the body must be a JSON array of task objects, even for one task "
                 f"(got {type(tasks).__name__})"
             )
-            return Answer(errors=[{"code": "invalidRequestBody", "message": message}], status=400)
+            return Answer(errors=[wire_error(INVALID_REQUEST_BODY, message)], status=400)
         call = Call(dry_run=dry_run, fault=fault)
         answer = Answer()
         statuses: list[int] = []

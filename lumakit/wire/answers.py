@@ -23,6 +23,7 @@ PROVIDER_ERROR = "providerError"  # [ours] the model provider refused or failed 
 INVALID_RESPONSE = "invalidResponse"  # [ours] an answer that was not JSON
 NETWORK_ERROR = "networkError"  # [ours] the service could not be reached
 SUBMIT_UNKNOWN = "submitUnknown"  # [ours] the POST may or may not have reached the service
+INVALID_REQUEST_BODY = "invalidRequestBody"  # [ours] a body that is not a JSON array of tasks
 INVALID_TASK = "invalidTask"  # [ours] a task that is not a JSON object
 INVALID_TASK_TYPE = "invalidTaskType"  # [doc] a taskType the service does not take
 INVALID_TASK_UUID = "invalidTaskUUID"  # [doc] a taskUUID that is not a UUID
@@ -107,6 +108,11 @@ def items_for(body: Mapping[str, Any], task_uuid: str) -> tuple[list[dict[str, A
 
 def _same(value: Any, want: str) -> bool:
     return isinstance(value, str) and value.lower() == want
+
+
+def first_error(errors: list[dict[str, Any]], fallback: str) -> dict[str, Any]:
+    """The first error object of an answer, or one that says ``fallback`` when the answer had none."""
+    return errors[0] if errors else {"message": fallback}
 
 
 def error_object(value: Any) -> dict[str, Any]:
