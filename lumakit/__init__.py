@@ -86,6 +86,7 @@ _SUBMODULES = {
     "samples",
     "types",
     "pricing",
+    "wire",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])

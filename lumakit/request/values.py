@@ -122,8 +122,7 @@ def band_levels(band: str) -> tuple[Strength, ...]:
 
 
 # ---- controls ------------------------------------------------------------------------------------------
-_CONTROL_WIRE = CONTROL_FIELDS
-CONTROL_NAMES: tuple[str, ...] = tuple(_CONTROL_WIRE)  # the fields of Controls, in display order
+CONTROL_NAMES: tuple[str, ...] = tuple(CONTROL_FIELDS)  # the fields of Controls, in display order
 
 
 def _check_unit(name: str, value: Any, wire: str) -> float:
@@ -171,7 +170,7 @@ class Controls:
         for name in UNIT_CONTROLS:
             value = getattr(self, name)
             if value is not None:
-                wire = f"settings.edit.controls.{_CONTROL_WIRE[name]}"
+                wire = f"settings.edit.controls.{CONTROL_FIELDS[name]}"
                 object.__setattr__(self, name, _check_unit(name, value, wire))
         if self.face is not None and not isinstance(self.face, bool):
             raise RequestError(
@@ -187,7 +186,7 @@ class Controls:
 
     def to_wire(self) -> dict[str, Any]:
         """The ``settings.edit.controls`` object: only the fields that are set, camelCase."""
-        return {_CONTROL_WIRE[f.name]: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+        return {CONTROL_FIELDS[f.name]: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
 
     @classmethod
     def coerce(cls, value: Controls | Mapping[str, Any] | None) -> Controls | None:
@@ -202,16 +201,16 @@ class Controls:
                 code="invalidControls",
                 wire="settings.edit.controls",
             )
-        by_wire = {w: s for s, w in _CONTROL_WIRE.items()}
+        by_wire = {w: s for s, w in CONTROL_FIELDS.items()}
         kwargs: dict[str, Any] = {}
         for key, v in value.items():
-            name = key if key in _CONTROL_WIRE else by_wire.get(key)
+            name = key if key in CONTROL_FIELDS else by_wire.get(key)
             if name is None:
                 raise RequestError(
                     f"controls.{key}",
                     v,
-                    list(_CONTROL_WIRE),
-                    message=f"unknown control {key!r}{did_you_mean(key, [*_CONTROL_WIRE, *by_wire])}",
+                    list(CONTROL_FIELDS),
+                    message=f"unknown control {key!r}{did_you_mean(key, [*CONTROL_FIELDS, *by_wire])}",
                     code="invalidControls",
                     wire=f"settings.edit.controls.{key}",
                 )
