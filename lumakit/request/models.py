@@ -361,6 +361,10 @@ _SNAKE_UNSUPPORTED = {
     "cfg_scale": "CFGScale",
 }
 _OUTPUT_FIELDS = ("output_format", "output_quality", "ttl")
+#: The request class of each job kind (``request.kind``; :class:`lumakit.wire.tasks.WireTask` ``.kind``).
+REQUESTS: dict[str, type[ModifyRequest | GenerateRequest | ReframeRequest]] = {
+    "modify": ModifyRequest, "generate": GenerateRequest, "reframe": ReframeRequest
+}  # fmt: skip
 
 
 def build(kind: str, **options: Any) -> ModifyRequest | GenerateRequest | ReframeRequest:
@@ -368,10 +372,7 @@ def build(kind: str, **options: Any) -> ModifyRequest | GenerateRequest | Refram
 
     ``build("modify", video=..., prompt=..., strength="flex_2", output_format="webm")``.
     """
-    kinds: dict[str, type[ModifyRequest | GenerateRequest | ReframeRequest]] = {
-        "modify": ModifyRequest, "generate": GenerateRequest, "reframe": ReframeRequest
-    }  # fmt: skip
-    cls = kinds[kind]
+    cls = REQUESTS[kind]
     allowed = [f.name for f in fields(cls) if f.name != "output"] + list(_OUTPUT_FIELDS)
     output_kw = {k: options.pop(k) for k in _OUTPUT_FIELDS if k in options}
     for name in list(options):
