@@ -66,6 +66,8 @@ class _RequestBase(abc.ABC):
     """What every request shares: a ``kind``, ``to_task()``, ``sources()`` and ``canonical_key()``."""
 
     kind: str
+    prompt: str
+    video: Any  # edits and reframes (a :class:`Source` once checked)
 
     @abc.abstractmethod
     def to_task(
@@ -95,10 +97,10 @@ class _RequestBase(abc.ABC):
 
     def _check_video_and_prompt(self) -> None:
         """The source clip (classified, a local file must exist) and the prompt of an edit or reframe."""
-        source = classify_source(getattr(self, "video"), "video")  # noqa: B009 - a field of the subclasses
+        source = classify_source(self.video, "video")
         check_file(source, "video")
         object.__setattr__(self, "video", source)
-        check_prompt(getattr(self, "prompt"))  # noqa: B009
+        check_prompt(self.prompt)
 
     def replace(self, **changes: Any) -> Any:
         """A copy with some fields changed (validated again)."""
