@@ -161,7 +161,8 @@ def _write_report(
     title: str | None = None,
 ) -> Path:
     """One attempt at :func:`save_report` (the files missing now are left out)."""
-    from . import __version__, compare, display
+    from . import compare, display
+    from ._version import __version__
 
     if title is not None and not isinstance(title, str):
         raise RequestError("title", title, "a string or None")

@@ -20,7 +20,7 @@ from ..cache import Cache, History
 from ..errors import LumakitError, RequestError, SweepError
 from ..lifecycle import TaskState
 from ..pricing import Estimate, EstimateLine
-from ..request import STRENGTHS, Request, Strength
+from ..request import STRENGTHS, Request, Strength, build
 from ..results import Result, ResultSet
 from ..types import ControlsLike, SourceLike, WorkLike
 from ._batch_poll import BatchPoller
@@ -33,7 +33,6 @@ from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
 from ._progress import CallProgress, OnUpdate
 from ._runner import TaskRunner
 from ._secrets import Secret, redact
-from ._sources import build_request
 from ._submit import Submitter
 from ._uploads import Uploader
 
@@ -79,8 +78,7 @@ class AsyncClient:
         callback, e.g. a panel, shows progress its own way).
       transport: an ``httpx`` async transport (tests pass ``httpx.MockTransport``).
       retry: retries of polls, uploads and downloads (:class:`RetryPolicy`).
-      allow_insecure_http: send the API key to a plain ``http://`` base URL off this machine (refused by
-        default: the key would travel in clear text); default ``LUMAKIT_ALLOW_INSECURE_HTTP=1``.
+      allow_insecure_http: send the key to a plain-http host off this machine (LUMAKIT_ALLOW_INSECURE_HTTP=1).
     """
 
     def __init__(
@@ -130,8 +128,7 @@ class AsyncClient:
                         message="backend 'runware' needs an API key",
                     )
                 key = NO_KEY
-        if key not in (LOCAL_KEY, NO_KEY):
-            check_key_transport(str(url), allow_insecure_http)  # never a key in clear text off this machine
+        check_key_transport(str(url), allow_insecure_http, sends_key=key not in (LOCAL_KEY, NO_KEY))
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise RequestError("concurrency", concurrency, "an integer >= 1")
         if timeout is not None and (
@@ -227,7 +224,7 @@ class AsyncClient:
         for label, spec in specs.items():
             opts = {"controls": controls, **options, **spec}
             opts.setdefault("prompt", prompt)
-            plans[label] = build_request("modify", video=source, **opts)
+            plans[label] = build("modify", video=source, **opts)
         return plans
 
     async def estimate(self, work: WorkLike) -> Estimate:
@@ -288,7 +285,7 @@ class AsyncClient:
         more samples of the same request, each cached and kept; ``force=True`` runs a finished request again
         (a new file, the earlier one is kept).
         """
-        request = build_request(
+        request = build(
             "modify",
             video=source,
             prompt=prompt,
@@ -320,7 +317,7 @@ class AsyncClient:
         ``options``: resolution, aspect_ratio, width, height, loop, hdr, exr_export and the output options.
         ``take``, ``force``: as for :meth:`modify`.
         """
-        request = build_request(
+        request = build(
             "generate",
             prompt=prompt,
             image=image,
@@ -353,7 +350,7 @@ class AsyncClient:
         """
         if prompt is None:
             prompt = getattr(getattr(source, "request", None), "prompt", None) or DEFAULT_REFRAME_PROMPT
-        request = build_request("reframe", video=source, prompt=prompt, aspect_ratio=aspect_ratio, **options)
+        request = build("reframe", video=source, prompt=prompt, aspect_ratio=aspect_ratio, **options)
         return await self._run_single(request, label, timeout, force, max_cost, on_update, take)
 
     async def sweep(

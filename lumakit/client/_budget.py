@@ -9,9 +9,9 @@ from ..errors import BudgetError, RequestError
 from ..pricing import Estimate, EstimateLine
 from ..pricing import price_and_detail as price
 from ..request import new_task_uuid
+from ..wire.answers import error_from, items_for
 from ._http import HttpSession
 from ._prepared import PreparedJob
-from ._protocol import error_from, items_for
 from ._uploads import Uploader
 
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import httpx
 
-from .. import __version__
 from .._files import atomic_path
+from .._version import __version__
 from ..errors import APIError, RequestError
+from ..wire.answers import NETWORK_ERROR, RETRIABLE_STATUS, body_of, error_from
 from ._polling import RetryPolicy, parse_retry_after
-from ._protocol import RETRIABLE_STATUS, body_of, error_from
 from ._secrets import Secret, redact, redact_obj
 
 log = logging.getLogger("lumakit.client")
@@ -43,15 +43,17 @@ def _on_this_machine(host: str) -> bool:
         return False
 
 
-def check_key_transport(base_url: str, allow_insecure_http: bool | None = None) -> None:
-    """Refuse to send an API key over plain ``http://`` to a host that is not this machine.
+def check_key_transport(
+    base_url: str, allow_insecure_http: bool | None = None, *, sends_key: bool = True
+) -> None:
+    """Refuse to send an API key over plain ``http://`` to a host that is not this machine (no key, no check).
 
     The key would cross the network in clear text. ``allow_insecure_http=True`` (or
     ``LUMAKIT_ALLOW_INSECURE_HTTP=1``) allows it for people who know why (a TLS-terminating proxy on a trusted
     network); loopback (``127.0.0.1``, ``localhost``, ``[::1]``) is always allowed.
     """
     url = httpx.URL(base_url)
-    if url.scheme != "http" or _on_this_machine(url.host.lower()):
+    if not sends_key or url.scheme != "http" or _on_this_machine(url.host.lower()):
         return
     if allow_insecure_http is None:
         allow_insecure_http = os.environ.get(INSECURE_HTTP_ENV, "").strip().lower() in ("1", "true", "yes")
@@ -68,6 +70,7 @@ def check_key_transport(base_url: str, allow_insecure_http: bool | None = None) 
             "you know why. Nothing was sent"
         ),
     )
+
 
 def read_body(resp: httpx.Response) -> dict[str, Any]:
     """The JSON body of an answer, with any echoed secret scrubbed (it may end up in an exception or file)."""
@@ -148,7 +151,7 @@ class HttpSession:
                 if last:
                     raise APIError(
                         f"{what} failed after {attempt} attempts: {type(exc).__name__}: {redact(str(exc))}",
-                        code="networkError",
+                        code=NETWORK_ERROR,
                     ) from exc
                 delay = policy.delay(attempt, rng=self._rng)
                 log.info("%s: %s, retry %d in %.2f s", what, type(exc).__name__, attempt, delay)

@@ -1,69 +1,21 @@
-"""Local sources checked by the client before anything is uploaded or paid: a folder, a still image.
+"""A still image given as a video, refused by the client before anything is uploaded or paid.
 
-    request = build_request("modify", video="shots/", prompt="...")   # RequestError: "... is a folder ..."
-    check_video_frames(info, path)                                     # RequestError for a one-frame file
+    check_video_path("frame.png")          # RequestError: "... this is an image; use `image=` ..."
+    check_video_frames(1, "still.mp4")     # RequestError for a one-frame file
 
-:func:`lumakit.request.build` refuses a path that is not a file as "no such file"; here a folder is called a
-folder, with a file inside it to pass instead. A still image (or any one-frame file) given as the video of an
-edit or reframe would be read by ffmpeg as a one-frame video, uploaded and billed: it is refused when the job
-is prepared, before the budget check, the upload and the submit.
+A still image (or any one-frame file) given as the video of an edit or reframe would be read by ffmpeg as a
+one-frame video, uploaded and billed: it is refused when the job is prepared (:mod:`._prepared`), before the
+budget check, the upload and the submit. (A folder given as a file is refused when the request is built:
+:func:`lumakit.request.values.check_file`.)
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 from ..errors import RequestError
-from ..request import Request, build
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".avif")
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
-_SOURCE_PARAMETERS = ("video", "image", "last_image")
-_WIRE = {"video": "inputs.video", "image": "inputs.frameImages", "last_image": "inputs.frameImages"}
-
-
-def build_request(kind: str, **fields: Any) -> Request:
-    """:func:`lumakit.request.build`, with a folder given as a source refused as a folder."""
-    try:
-        return build(kind, **fields)
-    except RequestError as e:
-        if e.parameter in _SOURCE_PARAMETERS:
-            folder = _folder(fields.get(e.parameter))
-            if folder is not None:
-                raise folder_error(e.parameter, folder) from None
-        raise
-
-
-def _folder(value: Any) -> Path | None:
-    if isinstance(value, (str, os.PathLike)) and str(value).strip():
-        path = Path(str(value).strip()).expanduser()
-        if path.is_dir():
-            return path
-    return None
-
-
-def folder_error(parameter: str, folder: Path) -> RequestError:
-    """The error for a folder given where one file is wanted, naming a file inside it when there is one."""
-    wanted = VIDEO_SUFFIXES if parameter == "video" else IMAGE_SUFFIXES
-    example = None
-    with os.scandir(folder) as entries:
-        for i, entry in enumerate(entries):
-            if i >= 1000:
-                break
-            if entry.is_file() and Path(entry.name).suffix.lower() in wanted:
-                example = entry.name
-                break
-    hint = f" (for example {str(folder / example)!r})" if example else ""
-    return RequestError(
-        parameter,
-        str(folder),
-        f"one {'video' if parameter == 'video' else 'image'} file",
-        message=f"{parameter}={str(folder)!r} is a folder, not a file: pass one file inside it{hint}",
-        code="invalidVideo" if parameter == "video" else "invalidImage",
-        wire=_WIRE[parameter],
-    )
+from ..request.values import IMAGE_SUFFIXES
+from ..wire.answers import INVALID_VIDEO
 
 
 def still_image_error(path: str, frames: int | None = None) -> RequestError:
@@ -77,7 +29,7 @@ def still_image_error(path: str, frames: int | None = None) -> RequestError:
             f"video={path!r} is {what}, not a video: this is an image; use `image=` for image-to-video "
             "(client.generate(prompt, image=...)). Nothing was uploaded or sent"
         ),
-        code="invalidVideo",
+        code=INVALID_VIDEO,
         wire="inputs.video",
     )
 

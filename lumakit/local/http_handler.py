@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import mime_type
+from ..wire.answers import INVALID_REQUEST_BODY
 from .backend import BACKEND, NOTE, Backend
 from .faults import STATUS_CODES, Fault, FaultPlan
 
@@ -247,7 +248,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _refuse_body(self, message: str) -> None:
         self.close_connection = True
-        self._error(400, "invalidRequestBody", message)
+        self._error(400, INVALID_REQUEST_BODY, message)
 
     # -- POST /v1
     def do_POST(self) -> None:

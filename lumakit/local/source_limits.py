@@ -6,8 +6,8 @@
 A source is probed (its header only: ``ffmpeg -i`` and a packet count, no frame decoded) and refused with
 ``invalidVideo`` / ``invalidImage`` when it is over a limit, so a small file that declares 16000x16000 never
 reaches the renderer. Lengths are Runware's (18 s of source for an edit, 30 s for a reframe:
-:data:`lumakit.request.MAX_SOURCE_SECONDS_BY_KIND`); sizes and frame counts are ours (Runware publishes none):
-a source frame is at most :data:`MAX_SIDE` pixels a side and :data:`MAX_PIXELS` in all (4K UHD), and a
+:data:`lumakit.wire.spec.MAX_SOURCE_SECONDS_BY_KIND`); sizes and frame counts are ours (Runware publishes
+none): a source frame is at most :data:`MAX_SIDE` pixels a side and :data:`MAX_PIXELS` in all (4K UHD), and a
 source has at most :data:`MAX_FPS` frames a second of the longest length its job kind takes.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from ..media import VideoInfo
-from ..request import JOB_NAMES, MAX_SOURCE_SECONDS_BY_KIND, source_length_problem
+from ..wire.spec import JOB_NAMES, MAX_SOURCE_SECONDS_BY_KIND, source_length_problem
 
 MAX_SIDE = 4096  # pixels, either side of a source frame or image [ours]
 MAX_PIXELS = 3840 * 2160  # pixels in one source frame (4K UHD) [ours]

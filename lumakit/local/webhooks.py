@@ -22,8 +22,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..wire.answers import TaskError
 from . import loopback
-from .task_error import TaskError
 
 log = logging.getLogger("lumakit.local")
 
