@@ -381,6 +381,15 @@ class Cache:
         )
         return _entry(rows[0]) if rows else None
 
+    def by_video_uuid(self, video_uuid: str) -> LedgerEntry | None:
+        """The task whose result is the video ``video_uuid`` (an earlier generation), or None."""
+        rows = self._exec(
+            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE video_uuid = ? COLLATE NOCASE "
+            "ORDER BY finished DESC LIMIT 1",
+            (video_uuid,),
+        )
+        return _entry(rows[0]) if rows else None
+
     def history(self, limit: int | None = None) -> History:
         """Every task, newest first."""
         sql = f"SELECT {', '.join(_COLUMNS)} FROM tasks ORDER BY created DESC, rowid DESC"

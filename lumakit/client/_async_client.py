@@ -24,7 +24,7 @@ from ..request import STRENGTHS, Request, Strength, build
 from ..results import Result, ResultSet
 from ..types import ControlsLike, SourceLike, WorkLike
 from ._batch_poll import BatchPoller
-from ._budget import check_budget, check_max_cost, dry_run, env_max_cost, table_estimate
+from ._budget import check_budget, check_max_cost, dry_run, env_max_cost, guard_estimate
 from ._downloads import Downloader
 from ._handles import AsyncTaskHandle
 from ._http import Clock, HttpSession, Sleep
@@ -33,6 +33,7 @@ from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
 from ._progress import CallProgress, OnUpdate
 from ._runner import TaskRunner
 from ._secrets import Secret, redact
+from ._source_length import SourceLengths
 from ._submit import Submitter
 from ._uploads import Uploader
 
@@ -160,6 +161,7 @@ class AsyncClient:
             self._http, self._submitter.poll, self.poll, sleep=self._sleep, clock=self._clock, rng=self._rng
         )
         self._downloads = Downloader(self._http, self.cache, self.backend)
+        self._lengths = SourceLengths(self.cache)
         self._runner = TaskRunner(
             cache=self.cache,
             backend=self.backend,
@@ -228,7 +230,7 @@ class AsyncClient:
         """Price work before it runs. Asks the service for a dry run (``X-Runware-Dry-Run: 1``), and falls
         back to the spec's price table when it cannot; cached jobs cost 0. Nothing is run or billed."""
         jobs = await prepare_many(as_plans(work), self.cache, self.backend, force=False)
-        table = table_estimate(jobs)
+        table = await guard_estimate(jobs, self._lengths)
         todo = [j for j in jobs if j.hit is None]
         if not todo:
             return table
@@ -421,7 +423,7 @@ class AsyncClient:
         (job,) = await prepare_many({label or request.kind: request}, self.cache, self.backend, False, take)
         if job.hit is not None:
             return AsyncTaskHandle(self, job.hit.task_uuid)
-        check_budget([job], max_cost, self.max_cost)
+        await check_budget([job], max_cost, self.max_cost, self._lengths)
         progress = self._progress([job.label], None, "")
         try:
             task_uuid = await self._runner.run(job, None, progress, send_only=True)
@@ -535,7 +537,7 @@ class AsyncClient:
         take: int = 0,
     ) -> ResultSet:
         jobs = await prepare_many(plans, self.cache, self.backend, force, take)
-        check_budget(jobs, max_cost, self.max_cost)
+        await check_budget(jobs, max_cost, self.max_cost, self._lengths)
         progress = self._progress([j.label for j in jobs], on_update, desc)
         try:
             outcomes = await asyncio.gather(

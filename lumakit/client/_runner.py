@@ -31,6 +31,7 @@ from ._prepared import PreparedJob, fill_placeholders, has_placeholders
 from ._progress import CallProgress
 from ._protocol import PollOutcome, is_task_level
 from ._secrets import redact
+from ._source_length import length_record
 from ._submit import SUBMIT_UNKNOWN, Submitter
 from ._uploads import Uploader
 
@@ -81,7 +82,7 @@ class TaskRunner:
                 wire=job.request.to_task(task_uuid=task_uuid),
                 label=None if job.label == job.request.kind else job.label,
                 take=job.take,
-                extra={"sources": job.local_sources()},
+                extra={"sources": job.local_sources(), **length_record(job)},
             )
             if not mine:
                 log.info("task %s is already open for this request: waiting for it", entry.task_uuid)
