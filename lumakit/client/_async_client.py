@@ -17,22 +17,23 @@ from typing import Any
 import httpx
 
 from ..cache import Cache, History
-from ..errors import LumakitError, RequestError, SweepError
+from ..errors import RequestError, SweepError
 from ..lifecycle import TaskState
-from ..pricing import Estimate, EstimateLine
+from ..pricing import Estimate
 from ..request import STRENGTHS, Request, Strength, build
 from ..results import Result, ResultSet
 from ..types import ControlsLike, SourceLike, WorkLike
 from ._batch_poll import BatchPoller
-from ._budget import check_budget, check_max_cost, dry_run, env_max_cost, guard_estimate
+from ._budget import check_budget, check_max_cost, env_max_cost, guard_estimate
 from ._downloads import Downloader
+from ._dry_run import estimate_with_dry_run
 from ._handles import AsyncTaskHandle
 from ._http import Clock, HttpSession, Sleep
 from ._polling import PollPolicy, RetryPolicy
 from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
 from ._progress import CallProgress, OnUpdate
 from ._runner import TaskRunner
-from ._secrets import Secret, redact
+from ._secrets import Secret
 from ._source_length import SourceLengths
 from ._submit import Submitter
 from ._uploads import Uploader
@@ -226,37 +227,17 @@ class AsyncClient:
             plans[label] = build("modify", video=source, **opts)
         return plans
 
-    async def estimate(self, work: WorkLike) -> Estimate:
-        """Price work before it runs. Asks the service for a dry run (``X-Runware-Dry-Run: 1``), and falls
-        back to the spec's price table when it cannot; cached jobs cost 0. Nothing is run or billed."""
-        jobs = await prepare_many(as_plans(work), self.cache, self.backend, force=False)
+    async def estimate(self, work: WorkLike, *, take: int = 0) -> Estimate:
+        """Price work before it runs, as it will run: cached jobs (of this ``take``) cost 0. Asks the service
+        for a dry run (``X-Runware-Dry-Run: 1``) under the task UUIDs the real run will use, and falls back to
+        the price table when it cannot. Nothing is run or billed; if the service answers a dry run like a live
+        task anyway, that task is recorded as submitted, the estimate says so, and running the same request
+        waits for it instead of paying again."""
+        jobs = await prepare_many(as_plans(work), self.cache, self.backend, False, take)
         table = await guard_estimate(jobs, self._lengths)
-        todo = [j for j in jobs if j.hit is None]
-        if not todo:
-            return table
-        try:
-            priced = await dry_run(todo, self._http, self._uploads)
-        except (LumakitError, httpx.HTTPError) as exc:
-            log.info("dry run failed (%s); using the price table", redact(str(exc)))
-            priced = {}
-        if len(priced) < len(todo):
-            missing = len(todo) - len(priced)
-            notes = (*table.notes, f"{missing} job(s) priced from the table: the dry run did not price them")
-            lines = [
-                EstimateLine(ln.label, ln.kind, priced[ln.label], "priced by a dry run")
-                if ln.label in priced
-                else ln
-                for ln in table.lines
-            ]
-            return Estimate.combine(lines, "price table", notes)
-        source = "local tariff" if self.backend == "local" else "dry-run"
-        lines = [
-            ln
-            if ln.cached
-            else EstimateLine(ln.label, ln.kind, priced[ln.label], f"{source}; table says ${ln.amount:.2f}")
-            for ln in table.lines
-        ]
-        return Estimate.combine(lines, source)  # type: ignore[arg-type]
+        return await estimate_with_dry_run(
+            jobs, table, cache=self.cache, backend=self.backend, http=self._http, uploads=self._uploads
+        )
 
     # ---- public: running --------------------------------------------------------------------------------
     async def modify(

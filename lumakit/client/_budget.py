@@ -1,4 +1,4 @@
-"""Budgets: ``max_cost`` checks against the price table, and dry-run prices from the service.
+"""Budgets: ``max_cost`` checks against the price table (dry runs are :mod:`._dry_run`).
 
 :func:`guard_estimate` is the one price every guard uses (``max_cost``, budgets across calls, the panels):
 each source's length is read first (:mod:`._source_length`), and what cannot be read is priced at its job
@@ -12,12 +12,8 @@ from typing import Any
 
 from ..errors import BudgetError, RequestError
 from ..pricing import UNKNOWN_LENGTH_NOTE, Estimate, EstimateLine, price
-from ..request import new_task_uuid
-from ._http import HttpSession
 from ._prepared import PreparedJob
-from ._protocol import error_from, items_for
 from ._source_length import SourceLengths
-from ._uploads import Uploader
 
 
 def env_max_cost() -> float | None:
@@ -69,23 +65,3 @@ async def check_budget(
     est = await guard_estimate(jobs, lengths)
     if est.total > limit + 1e-9:
         raise BudgetError(est.total, limit, detail="\n" + repr(est) + "\n", breakdown=est)
-
-
-async def dry_run(jobs: list[PreparedJob], http: HttpSession, uploads: Uploader) -> dict[str, float]:
-    """``label -> USD`` as the service prices the jobs (``X-Runware-Dry-Run``); unpriced jobs are left out."""
-    tasks, labels = [], {}
-    for job in jobs:
-        media, _ = await uploads.paths([s.value for s in job.request.sources() if s.kind == "path"], None)
-        uid = new_task_uuid()
-        tasks.append(job.request.to_task(task_uuid=uid, media=media))
-        labels[uid] = job.label
-    status, body = await http.post(tasks, dry_run=True, what="dry run")
-    priced: dict[str, float] = {}
-    for uid, label in labels.items():
-        data, errors = items_for(body, uid)
-        if errors and status >= 400 and not any(e.get("taskUUID") for e in errors):
-            raise error_from(errors[0], status)
-        cost = next((d.get("cost") for d in data if isinstance(d.get("cost"), (int, float))), None)
-        if cost is not None:
-            priced[label] = float(cost)
-    return priced
