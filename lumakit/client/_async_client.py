@@ -428,6 +428,8 @@ class AsyncClient:
         never reached the service (stopped during its upload) is uploaded and sent now, with the same UUID.
         """
         entry = self.cache.get(task_uuid)
+        if entry is not None:
+            self._check_backend_of(entry)
         if entry is None:  # a task sent from elsewhere (another cache dir, another tool): adopt it
             self.cache.claim(task_uuid, kind="unknown", key=None, backend=self.backend, wire=None)
             self.cache.move(task_uuid, TaskState.SUBMITTED, submitted=time.time(), sent=time.time())
@@ -444,6 +446,24 @@ class AsyncClient:
             progress.close()
         assert isinstance(out, Result)
         return out
+
+    def _check_backend_of(self, entry: Any) -> None:
+        """Refuse, before asking anyone, to resume a task this client's backend never had (a Runware task
+        from a client without a key would ask the local server and wait out the timeout)."""
+        if entry.backend in (None, self.backend):
+            return
+        how = (
+            "resume it from a client with your Runware key: lk.Client(api_key=...) or RUNWARE_API_KEY"
+            if entry.backend == "runware"
+            else f"resume it with lk.Client(backend={entry.backend!r})"
+        )
+        raise RequestError(
+            "task_uuid",
+            entry.task_uuid,
+            f"a task of the {self.backend} backend",
+            message=f"task {entry.task_uuid} was sent to the {entry.backend} backend and this client uses "
+            f"the {self.backend} one; nothing was asked: {how}",
+        )
 
     def pending(self) -> History:
         """Every task that is not over: in flight (the service may be running and billing it), being
