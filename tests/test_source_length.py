@@ -186,9 +186,13 @@ def test_an_earlier_results_uuid_takes_the_length_the_ledger_recorded(tmp_path):
                 with pytest.raises(BudgetError) as info:
                     await client.reframe(uuid, aspect_ratio="1:1", resolution="1080p", max_cost=1.0)
                 errors.append(info.value)
+            with pytest.raises(BudgetError) as info:  # an edit of it without resolution: its tier is known
+                await client.modify(ten.video_uuid, "x", strength="flex_1", max_cost=1.0)
+            errors.append(info.value)
             return errors, sent
 
-    (from_edit, from_generation), sent = run(go())
+    (from_edit, from_generation, edit_of_generation), sent = run(go())
+    assert edit_of_generation.estimate == pytest.approx(2.16)  # 10 s block at 720p (360p source), not 1080p
     assert from_edit.estimate == pytest.approx(7 * 0.36)  # the edit is as long as its 7 s source
     assert from_generation.estimate == pytest.approx(10 * 0.36)  # a 10 s generation
     assert "7.00 s of output" in str(from_edit) and "unknown" not in str(from_edit)

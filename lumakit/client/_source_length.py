@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import Cache
-from ..request import check_source_length
+from ..request import DEFAULT_RESOLUTION, OUTPUT_SIZES, RESOLUTIONS, check_source_length
 from ._prepared import PreparedJob
 
 log = logging.getLogger("lumakit.client")
@@ -129,19 +129,26 @@ def read_data_uri(text: str) -> SourceLength | None:
 
 
 def length_record(job: PreparedJob) -> dict[str, Any]:
-    """What the ledger keeps about the length of the video a job will make (``{"length": {...}}``, or ``{}``):
-    a text/image-to-video is as long as its ``duration``; an edit or reframe as long as its source."""
+    """What the ledger keeps about the video a job will make (``{"length": {...}}``, or ``{}``): a
+    text/image-to-video is as long as its ``duration``, an edit or reframe as long as its source; its size
+    when the request fixes it, else its tier when known (an edit keeps its source's size unless a tier is
+    asked for)."""
     request = job.request
+    resolution = getattr(request, "resolution", None)
     size = getattr(request, "size", None) if request.kind != "modify" else None
     if request.kind == "generate":
         seconds: float | None = float(getattr(request, "duration", 5) or 5)
+        resolution = resolution or DEFAULT_RESOLUTION
     else:
         seconds = job.source_seconds
-        if request.kind == "modify" and not getattr(request, "resolution", None):
-            size = job.source_size  # an edit keeps its source's size unless a tier is asked for
+        if request.kind == "modify" and not resolution:
+            size = job.source_size
     if seconds is None:
         return {}
-    return {LENGTH_KEY: {"seconds": seconds, "size": list(size) if size else None, "measured": False}}
+    record = {"seconds": seconds, "size": list(size) if size else None, "measured": False}
+    if size is None and resolution:
+        record["tier"] = resolution
+    return {LENGTH_KEY: record}
 
 
 class SourceLengths:
@@ -208,6 +215,8 @@ class SourceLengths:
         if not isinstance(seconds, (int, float)):
             return None
         size = record.get("size")
+        if not size and record.get("tier") in RESOLUTIONS:  # a size of that tier: what its price depends on
+            size = OUTPUT_SIZES[("16:9", record["tier"])]
         return SourceLength(
             float(seconds), (int(size[0]), int(size[1])) if size else None, "recorded in the ledger"
         )
