@@ -66,8 +66,10 @@ EDIT_SHORT_SECONDS = 5.0  # [up] ComfyUI core's Luma pricing: <= 5 s -> 5 s pric
 EDIT_FLOOR_TIER = "720p"  # [ours] an edit without resolution: at least this tier (or its source's, if higher)
 UNKNOWN_SIZE_TIER = RESOLUTIONS[-1]  # [ours] an edit without resolution, source size unknown: the top tier
 UNKNOWN_LENGTH_NOTE = (
-    "a source whose length could not be read is priced at the longest its job kind takes (18 s edit, "
-    "30 s reframe), and an edit of a source of unknown size at 1080p: a guard never under-prices"
+    "a source whose length could not be read is priced at the longest its job kind takes "
+    f"({MAX_SOURCE_SECONDS_BY_KIND['modify']:g} s edit, "
+    f"{MAX_SOURCE_SECONDS_BY_KIND['reframe']:g} s reframe), and an edit of a source of unknown size at "
+    f"{UNKNOWN_SIZE_TIER}: a guard never under-prices"
 )
 
 EstimateSource = Literal["dry-run", "price table", "local tariff"]

@@ -245,3 +245,21 @@ def _one_try() -> Any:
     from lumakit.client import RetryPolicy
 
     return RetryPolicy(max_attempts=1)
+
+
+def test_an_inline_data_uri_source_is_measured_before_pricing(tmp_path):
+    import base64
+
+    seven = make_clip(tmp_path / "seven.mp4", seconds=7.0, fps=4, w=64, h=36)
+    uri = "data:video/mp4;base64," + base64.b64encode(seven.read_bytes()).decode()
+    fake = FakeRunware()
+
+    async def go():
+        async with make_client(fake, tmp_path) as client:
+            with pytest.raises(BudgetError) as info:
+                await client.reframe(uri, aspect_ratio="1:1", resolution="1080p", max_cost=1.0)
+            return info.value
+
+    err = run(go())
+    assert err.estimate == pytest.approx(7 * 0.36) and "7.00 s of output" in str(err)
+    assert fake.requests == []
