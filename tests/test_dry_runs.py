@@ -107,3 +107,28 @@ def test_a_refused_dry_run_is_not_recorded(tmp_path):
             return client.pending()
 
     assert run(go()) == []
+
+
+class StatusAnsweringProxy(FakeRunware):
+    """Runs dry runs for real and answers them with the task's status, as a live submit's answer may."""
+
+    def _task(self, task, dry):
+        item, err = super()._task(task, False)
+        if task.get("taskType") == "videoInference" and item is not None:
+            item = {**item, "status": "processing"}
+        return item, err
+
+
+def test_a_dry_run_answered_with_a_task_status_is_acknowledged_and_adopted(tmp_path):
+    fake = StatusAnsweringProxy(polls=1)
+
+    async def go():
+        async with make_client(fake, tmp_path) as client:
+            est = await client.estimate(REQ)
+            (entry,) = client.pending()
+            return est, entry, await client.run(REQ)
+
+    est, entry, result = run(go())
+    assert entry.submitted is not None  # acknowledged: polled, never re-sent
+    assert len(fake.tasks) == 1 and len(fake.posts("videoInference")) == 1
+    assert result.task_uuid == entry.task_uuid and any("like a live task" in n for n in est.notes)
