@@ -79,7 +79,7 @@ def _controls(args: argparse.Namespace) -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from ._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="lumakit", description="Explore Luma Ray 3.2 Modify Video from the command line."

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .request import DEFAULT_RESOLUTION, JOB_NAMES, MAX_SOURCE_SECONDS_BY_KIND, RESOLUTIONS, tier_of_size
+from .wire.spec import DEFAULT_RESOLUTION, JOB_NAMES, MAX_SOURCE_SECONDS_BY_KIND, RESOLUTIONS, tier_of_size
 
 # ---- Runware's list (spec section 7), USD. [doc] unless marked; each number a one-line change ------------
 GENERATE_5S = {"360p": 0.06, "540p": 0.15, "720p": 0.30, "1080p": 1.20}  # text/image-to-video, 5 s

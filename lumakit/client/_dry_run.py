@@ -24,10 +24,10 @@ import httpx
 from ..cache import Cache
 from ..errors import LumakitError
 from ..pricing import Estimate, EstimateLine, EstimateSource
-from ..request import new_task_uuid
+from ..wire.answers import error_from, items_for
+from ..wire.tasks import new_task_uuid
 from ._http import HttpSession
 from ._prepared import PreparedJob
-from ._protocol import error_from, items_for
 from ._secrets import redact
 from ._source_length import length_record
 from ._uploads import Uploader

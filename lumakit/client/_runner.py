@@ -19,20 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import Cache, LedgerEntry
-from ..errors import APIError, LumakitError, PollTimeout, TaskFailed
+from ..errors import APIError, LumakitError, NotSent, PollTimeout, TaskFailed
 from ..lifecycle import TaskState
-from ..request import new_task_uuid
 from ..results import Result
+from ..wire.answers import INVALID_RESPONSE, SUBMIT_UNKNOWN, TASK_NOT_FOUND, PollOutcome, is_task_level
+from ..wire.tasks import fill_placeholders, has_placeholders, new_task_uuid
 from ._batch_poll import BatchPoller
 from ._downloads import Downloader
 from ._http import Clock, Sleep
 from ._polling import NotFoundWatch, PollPolicy
-from ._prepared import PreparedJob, fill_placeholders, has_placeholders
+from ._prepared import PreparedJob
 from ._progress import CallProgress
-from ._protocol import PollOutcome, is_task_level
 from ._secrets import redact
 from ._source_length import length_record
-from ._submit import SUBMIT_UNKNOWN, Submitter
+from ._submit import Submitter
 from ._uploads import Uploader
 
 log = logging.getLogger("lumakit.client")
@@ -294,7 +294,7 @@ class TaskRunner:
             self.cache.interrupted(task_uuid, "success without a videoURL")
             raise APIError(
                 "the task succeeded but sent no videoURL",
-                code="invalidResponse",
+                code=INVALID_RESPONSE,
                 task_uuid=task_uuid,
                 raw=item,
             )
@@ -316,7 +316,7 @@ class TaskRunner:
             return again
         raise TaskFailed(
             f"the service does not know task {task_uuid} (expired or lost)",
-            code=outcome.error.code if outcome.error else "taskFailedOrNotFound",
+            code=outcome.error.code if outcome.error else TASK_NOT_FOUND,
             task_uuid=task_uuid,
             raw=outcome.error.raw if outcome.error else None,
         )
@@ -325,10 +325,10 @@ class TaskRunner:
 def _never_taken(exc: BaseException) -> bool:
     """A submit that surely did not create a task: it never left, or the service refused it for a reason
     that is not the task's (queue full, key, balance)."""
+    if isinstance(exc, NotSent):
+        return True
     if not isinstance(exc, APIError) or exc.code == SUBMIT_UNKNOWN:
         return False
-    if exc.status_code is None:
-        return exc.code == "networkError" and exc.task_uuid is None
     return exc.status_code in (401, 402, 403, 429)
 
 

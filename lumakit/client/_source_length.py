@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import Cache
-from ..request import DEFAULT_RESOLUTION, OUTPUT_SIZES, RESOLUTIONS, check_source_length
-from ._prepared import PreparedJob
+from ..wire.spec import DEFAULT_RESOLUTION, OUTPUT_SIZES, RESOLUTIONS
+from ._prepared import PreparedJob, check_source_length
 
 log = logging.getLogger("lumakit.client")
 
