@@ -21,14 +21,13 @@ import os
 import sqlite3
 import threading
 import time
-import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import _files, _owners
+from . import _files, _ledger, _owners
 from .errors import CacheError, RequestError
 from .lifecycle import OPEN, RESUMABLE, TaskState, can_move
 
@@ -211,82 +210,18 @@ class Cache:
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_cache_dir()
-        self.ledger_path = self.root / "ledger.sqlite3"
-        self.read_only = False  # True when the folder or the ledger cannot be written: history and hits only
+        self.ledger_path = self.root / _ledger.LEDGER_NAME
         self._lock = threading.Lock()
-        self._db = self._open()
+        # read_only: the folder or the ledger cannot be written (history and cache hits only)
+        self._db, self.read_only = _ledger.open_ledger(self.root, _prepare, _SCHEMA)
         if self.read_only:
             self.owner = f"read-only-{os.getpid()}"  # owns nothing: a read-only cache never claims a task
         else:
             self.owner = _owners.token(self.root)
             _files.remove_dead_parts(self.root / "results")
 
-    def _open(self) -> sqlite3.Connection:
-        """The ledger, read-write; read-only when the folder or the file cannot be written (a read-only mount,
-        a shared copy). A ledger lumakit cannot use at all raises :class:`CacheError`."""
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            if not self.root.is_dir():
-                raise cache_error(self.root, f"the cache folder cannot be created ({_reason(exc)})") from None
-        if self.ledger_path.is_dir():
-            raise cache_error(
-                self.ledger_path,
-                "is a folder, not lumakit's ledger file",
-                "Move or rename that folder (lumakit keeps its ledger in a file of this name), or set "
-                "LUMAKIT_CACHE_DIR to another folder",
-            )
-        writable = os.access(self.root, os.W_OK) and (
-            not self.ledger_path.exists() or os.access(self.ledger_path, os.W_OK)
-        )
-        if writable:
-            try:
-                return _open_writable(self.ledger_path)
-            except sqlite3.Error as exc:
-                if "readonly" not in str(exc):
-                    raise self._ledger_error(exc) from None
-        self.read_only = True
-        log.info("cache %s is read-only: history and cached results only", self.root)
-        return self._open_read_only()
-
-    def _open_read_only(self) -> sqlite3.Connection:
-        if not self.ledger_path.exists():  # nothing recorded here: an empty ledger, in memory
-            empty = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-            empty.executescript(_SCHEMA)
-            return empty
-        uri = "file:" + urllib.parse.quote(str(self.ledger_path.resolve()))
-        for mode in ("mode=ro", "immutable=1"):  # immutable: no -shm file can be made in a read-only folder
-            db: sqlite3.Connection | None = None
-            try:
-                db = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False, isolation_level=None)
-                db.execute("SELECT count(*) FROM tasks").fetchall()
-                return db
-            except sqlite3.Error as exc:
-                if db is not None:
-                    db.close()
-                if mode == "immutable=1":
-                    raise self._ledger_error(exc) from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
     def _ledger_error(self, exc: BaseException) -> CacheError:
-        """The :class:`CacheError` for an SQLite error of the ledger: read-only, unreadable or damaged."""
-        text = str(exc)
-        if "readonly" in text:
-            return cache_error(
-                self.ledger_path,
-                "the cache is read-only: lumakit can show its history and cached results, but cannot record "
-                "a new task here",
-                "Make the folder writable, or set LUMAKIT_CACHE_DIR to a writable folder",
-            )
-        if "unable to open" in text or isinstance(exc, PermissionError):
-            return cache_error(self.ledger_path, f"the ledger cannot be opened ({text})")
-        return cache_error(
-            self.ledger_path,
-            f"the ledger is damaged or is not lumakit's ({text})",
-            "Move it aside (e.g. rename it to ledger.sqlite3.broken): lumakit then starts a new, empty "
-            "ledger; result files under results/ stay, but the tasks recorded only in this file (history, "
-            "tasks in flight) are no longer tracked. Or set LUMAKIT_CACHE_DIR to another folder",
-        )
+        return _ledger.ledger_error(self.ledger_path, exc)
 
     def __repr__(self) -> str:
         return f"Cache({str(self.root)!r})"
@@ -558,41 +493,20 @@ class Cache:
         self._exec("DELETE FROM uploads WHERE namespace = ? AND digest = ?", (namespace, digest))
 
 
-def cache_error(path: Path, problem: str, advice: str | None = None) -> CacheError:
-    """A :class:`CacheError` whose advice names ``LUMAKIT_CACHE_DIR`` and where it points now."""
-    env = os.environ.get("LUMAKIT_CACHE_DIR")
-    where = f"LUMAKIT_CACHE_DIR={env}" if env else "LUMAKIT_CACHE_DIR is not set: the user cache dir is used"
-    advice = (
-        advice
-        or "Check its permissions (lumakit reads and writes it), or set LUMAKIT_CACHE_DIR to another folder"
-    )
-    return CacheError(path, problem, f"{advice} ({where})")
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or type(exc).__name__
-
-
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _open_writable(path: Path) -> sqlite3.Connection:
-    """The ledger at ``path`` in WAL mode, its schema up to date (closed again if anything fails)."""
-    db = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
-    try:
-        _wal(db)
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("BEGIN IMMEDIATE")
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                db.execute(statement)
-        _migrate(db)
-        db.execute("COMMIT")
-    except BaseException:
-        db.close()
-        raise
-    return db
+def _prepare(db: sqlite3.Connection) -> None:
+    """A writable ledger in WAL mode, its schema up to date."""
+    _wal(db)
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("BEGIN IMMEDIATE")
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    _migrate(db)
+    db.execute("COMMIT")
 
 
 def _wal(db: sqlite3.Connection, seconds: float = 30.0) -> None:

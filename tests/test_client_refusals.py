@@ -116,7 +116,7 @@ def test_a_key_to_a_plain_http_host_is_refused(
     for cls in (AsyncClient, Client):
         with pytest.raises(RequestError, match="clear text") as info:
             cls(KEY, base_url=url, cache_dir=tmp_path / "cache", transport=fake.transport())
-        assert info.value.parameter == "base_url" and "allow_insecure_http=True" in str(info.value)
+        assert info.value.parameter == "base_url" and "LUMAKIT_ALLOW_INSECURE_HTTP=1" in str(info.value)
         assert KEY not in str(info.value)
     monkeypatch.setenv("RUNWARE_API_KEY", KEY)
     monkeypatch.setenv("RUNWARE_BASE_URL", url)
@@ -137,11 +137,13 @@ def test_the_opt_out_and_loopback_send_the_key(tmp_path: Path, monkeypatch: pyte
         finally:
             await client.aclose()
 
-    asyncio.run(run(insecure, allow_insecure_http=True))
-    assert len(insecure.posts("videoInference")) == 1
     monkeypatch.setenv("LUMAKIT_ALLOW_INSECURE_HTTP", "1")
     asyncio.run(run(insecure))
-    assert len(insecure.posts("videoInference")) == 2
+    assert len(insecure.posts("videoInference")) == 1
+    assert all(h["authorization"] == f"Bearer {KEY}" for m, _, h, _ in insecure.requests if m == "POST")
     monkeypatch.delenv("LUMAKIT_ALLOW_INSECURE_HTTP")
     for url in ("http://127.0.0.1:8787/v1", "http://localhost:8787/v1", "http://[::1]:8787/v1"):
         asyncio.run(run(FakeRunware(polls=1, base_url=url)))  # this machine: no refusal
+    keyless = FakeRunware(polls=1, base_url="http://proxy.intranet.example/v1")  # a proxy adds its own key
+    asyncio.run(run(keyless, key=None))
+    assert len(keyless.posts("videoInference")) == 1

@@ -28,7 +28,7 @@ from ._budget import check_budget, check_max_cost, env_max_cost, guard_estimate
 from ._downloads import Downloader
 from ._dry_run import estimate_with_dry_run
 from ._handles import AsyncTaskHandle
-from ._http import Clock, HttpSession, Sleep, check_key_transport
+from ._http import Clock, HttpSession, Sleep
 from ._polling import PollPolicy, RetryPolicy
 from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
 from ._progress import CallProgress, OnUpdate
@@ -80,7 +80,6 @@ class AsyncClient:
         callback, e.g. a panel, shows progress its own way).
       transport: an ``httpx`` async transport (tests pass ``httpx.MockTransport``).
       retry: retries of polls, uploads and downloads (:class:`RetryPolicy`).
-      allow_insecure_http: send the key to a plain-http host off this machine (LUMAKIT_ALLOW_INSECURE_HTTP=1).
     """
 
     def __init__(
@@ -97,7 +96,6 @@ class AsyncClient:
         progress: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
-        allow_insecure_http: bool | None = None,
         _sleep: Sleep | None = None,
         _clock: Clock | None = None,
     ) -> None:
@@ -130,7 +128,6 @@ class AsyncClient:
                         message="backend 'runware' needs an API key",
                     )
                 key = NO_KEY
-        check_key_transport(str(url), allow_insecure_http, sends_key=key not in (LOCAL_KEY, NO_KEY))
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise RequestError("concurrency", concurrency, "an integer >= 1")
         if timeout is not None and (

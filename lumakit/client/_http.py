@@ -43,22 +43,19 @@ def _on_this_machine(host: str) -> bool:
         return False
 
 
-def check_key_transport(
-    base_url: str, allow_insecure_http: bool | None = None, *, sends_key: bool = True
-) -> None:
-    """Refuse to send an API key over plain ``http://`` to a host that is not this machine (no key, no check).
+def check_key_transport(base_url: str, api_key: Secret) -> None:
+    """Refuse to send an API key over plain ``http://`` to a host that is not this machine.
 
-    The key would cross the network in clear text. ``allow_insecure_http=True`` (or
-    ``LUMAKIT_ALLOW_INSECURE_HTTP=1``) allows it for people who know why (a TLS-terminating proxy on a trusted
-    network); loopback (``127.0.0.1``, ``localhost``, ``[::1]``) is always allowed.
+    The key would cross the network in clear text. ``LUMAKIT_ALLOW_INSECURE_HTTP=1`` allows it for people
+    who know why (a TLS-terminating proxy on a trusted network); loopback (``127.0.0.1``, ``localhost``,
+    ``[::1]``) is always allowed, and so is a client that sends no key (the local backend's stand-in, a
+    keyless proxy).
     """
     url = httpx.URL(base_url)
-    if not sends_key or url.scheme != "http" or _on_this_machine(url.host.lower()):
+    if api_key.placeholder or url.scheme != "http" or _on_this_machine(url.host.lower()):
         return
-    if allow_insecure_http is None:
-        allow_insecure_http = os.environ.get(INSECURE_HTTP_ENV, "").strip().lower() in ("1", "true", "yes")
-    if allow_insecure_http:
-        log.warning("sending the API key over plain http to %s (allow_insecure_http)", url.host)
+    if os.environ.get(INSECURE_HTTP_ENV, "").strip().lower() in ("1", "true", "yes"):
+        log.warning("sending the API key over plain http to %s (%s=1)", url.host, INSECURE_HTTP_ENV)
         return
     raise RequestError(
         "base_url",
@@ -66,8 +63,7 @@ def check_key_transport(
         "an https:// URL (or http:// to this machine: 127.0.0.1, localhost, [::1])",
         message=(
             f"base_url={base_url!r} is plain http to another host: the API key would cross the network in "
-            f"clear text. Use https://, or pass allow_insecure_http=True (or set {INSECURE_HTTP_ENV}=1) if "
-            "you know why. Nothing was sent"
+            f"clear text. Use https://, or set {INSECURE_HTTP_ENV}=1 if you know why. Nothing was sent"
         ),
     )
 
@@ -96,6 +92,7 @@ class HttpSession:
         sleep: Sleep | None = None,
         clock: Clock | None = None,
     ) -> None:
+        check_key_transport(base_url, api_key)  # before any connection: never a key in clear text
         self.base_url = base_url
         self._key = api_key
         self.retry = retry or RetryPolicy()

@@ -70,13 +70,12 @@ class Client:
         progress: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
-        allow_insecure_http: bool | None = None,
         **private: Any,
     ) -> None:
         self._async = AsyncClient(
             api_key, base_url=base_url, cache_dir=cache_dir, backend=backend, max_cost=max_cost,
             concurrency=concurrency, poll=poll, timeout=timeout, progress=progress, transport=transport,
-            retry=retry, allow_insecure_http=allow_insecure_http, **private,
+            retry=retry, **private,
         )  # fmt: skip
         self.backend: str = self._async.backend
         self.base_url: str = self._async.base_url
