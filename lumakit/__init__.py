@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "Takes": "takes",
     "take_spread": "noise",
     "takes_plot": "noise",
+    "signal_grid": "signals",
     "save_grid": "compare",
     # sharing
     "comparison_video": "comparison",
@@ -145,5 +146,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         band_levels,
     )
     from .results import Result, ResultSet, TaskUpdate
+    from .signals import signal_grid
     from .takes import Takes
     from .widgets import HistoryPanel, ModifyPanel, SweepPanel

@@ -155,7 +155,7 @@ def test_every_exercise_has_a_check_cell_an_answer_and_says_what_it_costs(name: 
         assert "assert " in src or "print(" in src, (
             f"{name}: check cell {k} neither asserts nor prints a verdict"
         )
-        assert not re.search(r"client\.(modify|sweep|generate|reframe|submit|takes)\(", src), (
+        assert not re.search(r"client\.(modify|sweep|generate|reframe|submit|takes|run)\(", src), (
             f"{name}: check cell {k} runs a paid job"
         )
     last = cells[-1]
@@ -211,7 +211,8 @@ def notebook_jobs() -> dict[str, list[float]]:
         "06_relight_and_restyle": [_edit("violinist.mp4")] * 3 + [later],
         "07_tips_and_reframing": [clip] * 6
         + [_edit("face.mp4"), clip, _reframe(aspect_ratio="9:16", resolution="360p")],
-        "08_text_and_image_to_video": [_generate(resolution="360p", duration=5)] * 3 + [later],
+        "08_text_and_image_to_video": [_generate(resolution="360p", duration=5)] * 4
+        + [later, _edit("violinist.mp4"), _edit("face.mp4"), _edit("street.mp4"), _edit("violinist.mp4")],
         "09_history_and_costs": [clip] * 4,
     }
 
@@ -261,7 +262,7 @@ def test_the_readme_tables_carry_each_notebooks_cost_and_the_series_total(readme
 def test_every_paid_cell_is_preceded_by_its_estimate(name: str) -> None:
     """A cell that runs paid work prints its price first (``client.estimate`` or ``lk.pricing.price``), or
     comes after an estimate with no paid cell in between. Refusals (``test:error`` cells) send nothing."""
-    paid = re.compile(r"client\.(modify|sweep|generate|reframe|submit|takes)\(")
+    paid = re.compile(r"client\.(modify|sweep|generate|reframe|submit|takes|run)\(")
     priced = re.compile(r"client\.estimate\(|lk\.pricing\.price\(")
     since_estimate = False
     for cell in _read(name).cells:
