@@ -290,3 +290,32 @@ def test_the_glossary_defines_the_words_the_notebooks_use() -> None:
         assert re.search(rf"^## {re.escape(word)}\b", glossary, re.M | re.I), f"glossary: no entry for {word}"
     for name in EXPECTED:
         assert "../docs/glossary.md" in "\n".join(c.source for c in _read(name).cells[:3]), name
+
+
+# ---- the guide's missing pieces, verbatim --------------------------------------------------------------
+
+GUIDE_PIECES = {
+    "01_the_request": [
+        '"videoUUID": "f6e5d4c3-b2a1-0987-6543-21fedcba0987",\n'
+        '"videoURL": "https://vm.runware.ai/video/os/a14d18/ws/2/vi/f6e5d4c3-b2a1-0987-6543-21fedcba0987.mp4"',
+        "the performance is the throughline",
+    ],
+    "02_strength_dial": ['"settings": {\n"edit": { "strength": "reimagine_3" }\n}'],
+    "03_per_signal_controls": ['"settings": {\n"edit": {\n"controls": { "poseStrength": "precise" }\n}\n}'],
+    "08_text_and_image_to_video": [
+        "motion transfer, camera motion transfer, character transformation",
+        "multi-keyframe control inside a single clip",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GUIDE_PIECES))
+def test_the_guides_answer_snippets_and_workflows_are_quoted(name: str) -> None:
+    md = "\n".join(c.source for c in _read(name).cells if c.cell_type == "markdown")
+    for piece in GUIDE_PIECES[name]:
+        assert piece in md, f"{name}: the guide's {piece[:40]!r}... is not quoted"
+
+
+def test_the_guides_pose_request_is_sent_with_controls_only() -> None:
+    code = "\n".join(c.source for c in _read("03_per_signal_controls").cells if c.cell_type == "code")
+    assert "client.sweep(SOURCE, PROMPT, variants=POSE)" in code  # no strength next to poseStrength
