@@ -123,8 +123,8 @@ def takes_plot(
     x = np.arange(len(s.labels))
     lo, hi = s.values.min(axis=1), s.values.max(axis=1)
     ax.vlines(x, lo, hi, color="0.4", lw=3, alpha=0.5, label="spread of the takes")
-    for k in range(s.values.shape[1]):
-        ax.plot(x, s.values[:, k], "o", ms=6, label=f"take {k}")
+    for k in range(s.values.shape[1]):  # a marker per take, so equal takes still show both
+        ax.plot(x, s.values[:, k], "ox+s^v"[k % 6], ms=9 if k == 0 else 7, mfc="none", label=f"take {k}")
     ax.plot(x, s.means(), "-", color="0.3", lw=1, alpha=0.6)
     where = {"whole": "whole frame", "inside": "inside the box", "outside": "outside the box"}[s.part]
     ax.set_xticks(x, list(s.labels), rotation=30, ha="right", fontsize=8)
