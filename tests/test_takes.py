@@ -79,6 +79,8 @@ def test_takes_on_the_local_backend_and_their_spread(tmp_path: Path, source: Pat
     assert [v.split(":")[0] for v in spread.verdicts()] == ["adhere_1 -> flex_2", "flex_2 -> reimagine_3"]
     fig = takes_plot(source, takes)
     assert fig.axes[0].get_title() == "every take of every level"
+    grid = lk.frame_grid(takes.take(1), n=2, crop=(0.25, 0.25, 0.75, 0.75), size=80)  # crop= on results
+    assert np.asarray(grid.axes[0].images[0].get_array()).shape[:2] == (48, 80)
     assert any(t.get_text() == lk.compare.PREVIEW_MARK for t in fig.texts)  # previews say so
 
 
@@ -108,6 +110,10 @@ def test_takes_on_the_runware_stand_in(tmp_path: Path, source: Path) -> None:
         client.close()
         paid = service.paid_jobs
     assert paid == 4 and not any(r.is_local for runs in takes.values() for r in runs)
+    d = lk.departure(source, takes["flex_2"][0], region=(0.25, 0.25, 0.75, 0.75))  # region= on Ray's results
+    assert d.inside.mean().mad > 0.02 and d.outside.mean().mad > 0.02  # the stand-in tints every pixel
+    grid = lk.frame_grid(takes.take(0), n=2, crop={0.0: (0, 0, 80, 48), 1.0: (80, 48, 160, 96)}, size=80)
+    assert len(grid.axes) == 4
     fig = takes_plot(source, takes, region=(0.25, 0.25, 0.75, 0.75), part="outside")
     assert not any(t.get_text() == lk.compare.PREVIEW_MARK for t in fig.texts)
     assert "outside the box" in fig.axes[0].get_ylabel()
