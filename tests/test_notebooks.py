@@ -445,7 +445,9 @@ def _execute(name: str, work: Path, mode: str) -> Run:
     with RunwareStandIn() as service:  # one per notebook: its jobs are its own
         client.execute(env=_kernel_env(work / "cache", service.url))
         jobs = service.paid_jobs
-        priced = sum(price(parse_task(task)).usd for task in service.fake.paid_tasks)
+        # every source in the notebooks is a 3.5 s 640x360 sample clip or a result of one (5 s generations
+        # price the same: a source up to 5 s takes the 5 s price)
+        priced = sum(price(parse_task(task), 3.5, (640, 360)).usd for task in service.fake.paid_tasks)
     return Run(nb, time.perf_counter() - start, work, paid_jobs=jobs, priced=priced)
 
 

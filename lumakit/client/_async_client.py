@@ -22,8 +22,8 @@ from ..lifecycle import TaskState
 from ..pricing import Estimate
 from ..request import STRENGTHS, Request, Strength, build
 from ..results import Result, ResultSet
-from ..takes import Takes, take_label
 from ..types import ControlsLike, SourceLike, WorkLike
+from . import _takes
 from ._batch_poll import BatchPoller
 from ._budget import check_budget, check_max_cost, env_max_cost, guard_estimate
 from ._downloads import Downloader
@@ -391,37 +391,10 @@ class AsyncClient:
             as_plans(work), timeout, force, max_cost, on_update, desc="run", take=take
         )
 
-    async def takes(
-        self,
-        work: WorkLike,
-        n: int = 2,
-        *,
-        timeout: float | None = None,
-        force: bool = False,
-        max_cost: float | None = None,
-        on_update: OnUpdate | None = None,
-    ) -> Takes:
-        """``n`` samples (takes 0..n-1) of each request in ``work``: how far two runs of the *same* request
-        land apart (Ray has no seed), the noise floor to compare any difference between settings with.
-
-        ``work`` is a request or a ``{label: request}`` plan (what :meth:`plan_sweep` returns). Each take is
-        its own paid job, sent together and cached like ``take=`` (take 0 is the plain request, so a level you
-        already ran costs ``n - 1`` more jobs). The whole call is priced first against ``max_cost``. Returns a
-        :class:`~lumakit.takes.Takes`: ``label -> (take 0, take 1, ...)``.
-        """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise RequestError("n", n, "an int >= 1 (the number of takes of each request)")
-        plans = as_plans(work)
-        results = await self._run_many(plans, timeout, force, max_cost, on_update, desc="takes", takes=n)
-        return Takes.group(results, list(plans), n)
+    takes = _takes.takes
 
     async def submit(
-        self,
-        request: Request,
-        *,
-        label: str | None = None,
-        take: int = 0,
-        max_cost: float | None = None,
+        self, request: Request, *, label: str | None = None, take: int = 0, max_cost: float | None = None
     ) -> AsyncTaskHandle:
         """Send one request without waiting for its result; returns a handle (``task_uuid``, ``status()``,
         ``result()``). A request already finished (the cache) or in flight (the ledger) is not sent again:
@@ -563,14 +536,7 @@ class AsyncClient:
         take: int = 0,
         takes: int = 1,
     ) -> ResultSet:
-        jobs = [
-            j
-            for k in range(takes)
-            for j in await prepare_many(plans, self.cache, self.backend, force, take + k)
-        ]
-        if takes > 1:  # one label per (request, take), as Takes.group reads them back
-            for j in jobs:
-                j.label = take_label(j.label, j.take)
+        jobs = await _takes.prepare_takes(plans, self.cache, self.backend, force, take, takes)
         await check_budget(jobs, max_cost, self.max_cost, self._lengths)
         progress = self._progress([j.label for j in jobs], on_update, desc)
         try:
