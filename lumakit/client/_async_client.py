@@ -23,6 +23,7 @@ from ..pricing import Estimate
 from ..request import STRENGTHS, Request, Strength, build
 from ..results import Result, ResultSet
 from ..types import ControlsLike, SourceLike, WorkLike
+from . import _takes
 from ._batch_poll import BatchPoller
 from ._budget import check_budget, check_max_cost, env_max_cost, guard_estimate
 from ._downloads import Downloader
@@ -390,13 +391,10 @@ class AsyncClient:
             as_plans(work), timeout, force, max_cost, on_update, desc="run", take=take
         )
 
+    takes = _takes.takes
+
     async def submit(
-        self,
-        request: Request,
-        *,
-        label: str | None = None,
-        take: int = 0,
-        max_cost: float | None = None,
+        self, request: Request, *, label: str | None = None, take: int = 0, max_cost: float | None = None
     ) -> AsyncTaskHandle:
         """Send one request without waiting for its result; returns a handle (``task_uuid``, ``status()``,
         ``result()``). A request already finished (the cache) or in flight (the ledger) is not sent again:
@@ -536,8 +534,9 @@ class AsyncClient:
         on_update: OnUpdate | None,
         desc: str,
         take: int = 0,
+        takes: int = 1,
     ) -> ResultSet:
-        jobs = await prepare_many(plans, self.cache, self.backend, force, take)
+        jobs = await _takes.prepare_takes(plans, self.cache, self.backend, force, take, takes)
         await check_budget(jobs, max_cost, self.max_cost, self._lengths)
         progress = self._progress([j.label for j in jobs], on_update, desc)
         try:

@@ -51,9 +51,9 @@ class Client:
     """The notebook client: blocking calls that work inside Jupyter's running event loop.
 
     Same arguments and methods as :class:`AsyncClient` (``modify``, ``sweep``, ``generate``, ``reframe``,
-    ``run``, ``submit``, ``wait``, ``resume``, ``pending``, ``resume_all``, ``history``, ``estimate``,
-    ``plan_sweep``); each is the async method itself, run on a private loop thread. A kernel interrupt marks
-    the task "interrupted" so ``client.resume(task_uuid)`` can finish it.
+    ``run``, ``takes``, ``submit``, ``wait``, ``resume``, ``pending``, ``resume_all``, ``history``,
+    ``estimate``, ``plan_sweep``); each is the async method itself, run on a private loop thread. A kernel
+    interrupt marks the task "interrupted" so ``client.resume(task_uuid)`` can finish it.
     """
 
     def __init__(
@@ -83,6 +83,7 @@ class Client:
 
     modify = _blocking(AsyncClient.modify)
     sweep = _blocking(AsyncClient.sweep)
+    takes = _blocking(AsyncClient.takes)
     generate = _blocking(AsyncClient.generate)
     reframe = _blocking(AsyncClient.reframe)
     run = _blocking(AsyncClient.run)
