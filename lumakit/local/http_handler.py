@@ -306,22 +306,18 @@ class Handler(BaseHTTPRequestHandler):
         """The body, or None when it stopped coming: a read waited ``read_timeout`` seconds, or the whole
         body took longer than ``read_timeout`` plus one second per :data:`MIN_BODY_RATE` bytes."""
         deadline = time.monotonic() + self.server.read_timeout + length / MIN_BODY_RATE
-        body = bytearray(length)
-        view = memoryview(body)
-        done = 0
+        body = bytearray()  # grows with what arrives: a claimed length allocates nothing by itself
         try:
-            while done < length:
+            while len(body) < length:
                 if time.monotonic() > deadline:
                     return None
-                n = self.rfile.readinto1(view[done : done + (1 << 20)])  # type: ignore[attr-defined]
-                if not n:
+                chunk = self.rfile.read1(min(length - len(body), 1 << 20))  # type: ignore[attr-defined]
+                if not chunk:
                     return None
-                done += n
+                body += chunk
         except OSError as e:  # TimeoutError: the body stopped coming; the client is gone or stuck
             log.debug("request body from %s not read: %s", self.client_address, e)
             return None
-        finally:
-            view.release()
         return body
 
     def _read_and_answer(self, length: int) -> None:

@@ -83,8 +83,8 @@ class Ingest:
     Attributes:
       store: where files go.
       own_base_url: this server's ``http://127.0.0.1:<port>``; its ``/files/`` URLs are read from ``store``.
-      fetch_timeout: seconds allowed to fetch a URL of another host.
-      max_body: largest media accepted, in bytes (413 beyond).
+      fetch_timeout: seconds allowed to fetch a URL of another server on this machine.
+      max_body: largest media fetched, in bytes (the same refusal as any failed fetch beyond).
       fetch: the function that GETs another loopback server's URL (tests pass one that counts or refuses);
         it is only called for a URL :func:`.loopback.loopback_address` accepts.
       resolve: how ``localhost`` is resolved for that check.
