@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "BudgetError": "errors",
     "SweepError": "errors",
     "MediaError": "errors",
+    "CacheError": "errors",
     # client and results
     "Client": "client",
     "AsyncClient": "client",
@@ -123,6 +124,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         APIError,
         AuthenticationError,
         BudgetError,
+        CacheError,
         LumakitError,
         MediaError,
         NotSent,

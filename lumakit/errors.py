@@ -10,7 +10,8 @@ LumakitError
 ├── PollTimeout       we stopped waiting; the task may still run (and bill): client.resume(task_uuid)
 ├── BudgetError       the estimate is over max_cost; nothing was sent
 ├── SweepError        some jobs of a sweep failed; .partial has the others, .failures says why
-└── MediaError        a file that is missing, empty, not a video, or outside the model's limits
+├── MediaError        a file that is missing, empty, not a video, or outside the model's limits
+└── CacheError        the cache folder or its ledger cannot be opened, read or written (names the file)
 """
 
 from __future__ import annotations
