@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import _files, _owners
+from . import _files, _owners, _spending
 from .errors import RequestError
 from .lifecycle import OPEN, RESUMABLE, TaskState, can_move
 
@@ -60,13 +60,16 @@ _COLUMNS = (
     "take",
     "owner",
     "sent",
+    "estimate",
+    "scope",
+    "pack",
 )
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     task_uuid TEXT PRIMARY KEY, kind TEXT, label TEXT, key TEXT, backend TEXT, state TEXT NOT NULL,
     wire TEXT, created REAL, updated REAL, submitted REAL, finished REAL, cost REAL, result_path TEXT,
     video_uuid TEXT, video_url TEXT, error TEXT, extra TEXT,
-    take INTEGER NOT NULL DEFAULT 0, owner TEXT, sent REAL
+    take INTEGER NOT NULL DEFAULT 0, owner TEXT, sent REAL, estimate REAL, scope TEXT, pack TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_key ON tasks(key, backend, state);
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created);
@@ -109,6 +112,14 @@ class LedgerEntry:
     take: int = 0
     owner: str | None = None
     sent: float | None = None
+    estimate: float | None = None  # what it counts against a budget until its billed ``cost`` arrives
+    scope: str | None = None  # the budget scope or notebook it ran under
+    pack: str | None = None  # the pack it came from (paid by the pack's maker), else None
+
+    @property
+    def from_pack(self) -> bool:
+        """True for a result unpacked from a pack: someone else paid for it; it never counts here."""
+        return self.pack is not None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", TaskState(self.state))
@@ -213,6 +224,7 @@ class Cache:
                 if statement.strip():
                     self._db.execute(statement)
             _migrate(self._db)
+            _spending.create(self._db)
         self.owner = _owners.token(self.root)
 
     def __repr__(self) -> str:
@@ -258,12 +270,19 @@ class Cache:
         label: str | None = None,
         take: int = 0,
         extra: Mapping[str, Any] | None = None,
+        estimate: float | None = None,
+        scope: str | None = None,
+        hold: str | None = None,
     ) -> tuple[LedgerEntry, bool]:
         """Claim the (``key``, ``backend``, ``take``) slot for a new task, before anything is sent.
 
         Returns ``(entry, True)`` with a new ``PREPARING`` row owned by this process, or ``(entry, False)``
         with the task already open for the same request (in this process or another): wait for that one
         instead of sending a second job. Atomic across processes.
+
+        ``estimate`` is what the new task counts against a budget until its billed cost arrives; it moves
+        out of the call's budget ``hold`` (:meth:`hold_budget`) in the same transaction, so the total spent
+        never dips between the two.
         """
         with self._write() as db:
             if key is not None:
@@ -278,8 +297,11 @@ class Cache:
             now = time.time()
             row.update(task_uuid=task_uuid, state=TaskState.PREPARING.value, created=now, updated=now)
             row.update(wire=_dumps(wire), extra=_dumps(dict(extra or {})), take=take, owner=self.owner)
+            row.update(estimate=estimate, scope=scope)
             marks = ", ".join("?" * len(row))
             db.execute(f"INSERT INTO tasks ({', '.join(row)}) VALUES ({marks})", tuple(row.values()))
+            if hold is not None and key is not None:
+                _spending.consume(db, hold, key, take)
         entry = self.get(task_uuid)
         assert entry is not None
         return entry, True
@@ -415,6 +437,32 @@ class Cache:
                 return entry
         return None
 
+    # ---- budgets (the SQL lives in :mod:`lumakit._spending`) ----
+    def spent(self, backend: str, scope: str | None = None) -> float:
+        """USD this cache's ``backend`` jobs count against a budget (``scope`` None: every scope): billed
+        costs, and the estimate of each job sent or about to be sent whose cost has not arrived yet."""
+        with self._write() as db:
+            return _spending.total(db, self.root, backend, scope)
+
+    def hold_budget(
+        self,
+        budget: float,
+        backend: str,
+        scope: str | None,
+        jobs: Iterable[tuple[str, int, float]],
+        hold_scope: str | None = None,
+    ) -> tuple[str | None, float, float]:
+        """Reserve what a call's jobs (``(key, take, estimate)``) would add to the budget, atomically with
+        the check: ``(hold id, spent, this call)``; the hold id is None when the call is refused (it would
+        cross ``budget``). A job whose request is already open (another kernel sends it) adds nothing."""
+        with self._write() as db:
+            return _spending.hold(db, self.root, self.owner, budget, backend, scope, jobs, hold_scope)
+
+    def release_budget(self, hold: str) -> None:
+        """Drop what is left of a call's hold (its jobs were claimed, adopted, or never sent)."""
+        with self._write() as db:
+            _spending.release(db, hold)
+
     # ---- uploads ----
     def upload_for(self, namespace: str, digest: str) -> tuple[str, str | None] | None:
         rows = self._exec(
@@ -454,7 +502,14 @@ def _wal(db: sqlite3.Connection, seconds: float = 30.0) -> None:
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring a ledger written by an earlier lumakit up to date (new columns, the state machine's names)."""
     have = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
-    for column, decl in (("take", "INTEGER NOT NULL DEFAULT 0"), ("owner", "TEXT"), ("sent", "REAL")):
+    for column, decl in (
+        ("take", "INTEGER NOT NULL DEFAULT 0"),
+        ("owner", "TEXT"),
+        ("sent", "REAL"),
+        ("estimate", "REAL"),  # the price this task counts against a budget until its billed cost arrives
+        ("scope", "TEXT"),  # the budget scope (or notebook) the task was run under
+        ("pack", "TEXT"),  # set on results unpacked from a pack: paid by its maker, never counted
+    ):
         if column not in have:
             db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {decl}")
     db.execute("UPDATE tasks SET state = 'not_sent' WHERE state = 'error' AND error LIKE 'stopped before%'")

@@ -20,16 +20,29 @@ from ..cache import Cache, History
 from ..errors import LumakitError, RequestError, SweepError
 from ..lifecycle import TaskState
 from ..pricing import Estimate, EstimateLine
-from ..request import STRENGTHS, Request, Strength, build
+from ..quotes import Quote
+from ..request import STRENGTHS, Request, Strength, build, source_length_problem
 from ..results import Result, ResultSet
 from ..types import ControlsLike, SourceLike, WorkLike
 from ._batch_poll import BatchPoller
-from ._budget import check_budget, check_max_cost, dry_run, env_max_cost, table_estimate
+from ._budget import (
+    budget_hold,
+    check_budget,
+    check_budget_amount,
+    check_max_cost,
+    check_scope,
+    dry_run,
+    env_budget,
+    env_max_cost,
+    notebook_name,
+    price_jobs,
+    table_estimate,
+)
 from ._downloads import Downloader
 from ._handles import AsyncTaskHandle
 from ._http import Clock, HttpSession, Sleep
 from ._polling import PollPolicy, RetryPolicy
-from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
+from ._prepared import PreparedJob, as_plans, check_take, prepare_many, prepare_now, request_from_wire
 from ._progress import CallProgress, OnUpdate
 from ._runner import TaskRunner
 from ._secrets import Secret, redact
@@ -70,7 +83,13 @@ class AsyncClient:
       base_url: the task endpoint (default ``RUNWARE_BASE_URL`` or ``https://api.runware.ai/v1``).
       cache_dir: results and ledger (default ``LUMAKIT_CACHE_DIR`` or the user cache dir).
       backend: ``"runware"`` or ``"local"`` (default ``LUMAKIT_BACKEND``; without a key: local).
-      max_cost: refuse calls whose estimate is over this many USD (default ``LUMAKIT_MAX_COST``).
+      max_cost: refuse calls whose estimate is over this many USD (default ``LUMAKIT_MAX_COST``): a cap on
+        each call.
+      budget: a spending limit in USD across calls, kernels and restarts (default ``LUMAKIT_BUDGET``),
+        counted in the ledger: a call that would cross what is left is refused before anything is sent
+        (:class:`~lumakit.errors.BudgetExceeded`). ``spent()`` / ``budget_left()`` tell where it stands.
+      budget_scope: count the budget over the tasks run under this name only (default
+        ``LUMAKIT_BUDGET_SCOPE``; None: the whole cache), e.g. one budget per notebook.
       concurrency: jobs in flight at once (a nine-level sweep goes out in one wave by default).
       poll: the polling cadence (:class:`PollPolicy`).
       timeout: seconds to wait for one task (default ``poll.timeout``, 20 min).
@@ -88,6 +107,8 @@ class AsyncClient:
         cache_dir: str | os.PathLike[str] | None = None,
         backend: str | None = None,
         max_cost: float | None = None,
+        budget: float | None = None,
+        budget_scope: str | None = None,
         concurrency: int = 9,
         poll: PollPolicy | None = None,
         timeout: float | None = None,
@@ -138,6 +159,10 @@ class AsyncClient:
         self._upload_namespace = self._upload_namespace or f"{backend}:{self.base_url}"
         self.cache = Cache(cache_dir)
         self.max_cost = check_max_cost(max_cost) if max_cost is not None else env_max_cost()
+        self.budget = check_budget_amount(budget) if budget is not None else env_budget()
+        self.budget_scope = check_scope(
+            budget_scope if budget_scope is not None else os.environ.get("LUMAKIT_BUDGET_SCOPE")
+        )
         if backend == "runware":
             key_from = "api_key=" if api_key else "RUNWARE_API_KEY" if key != NO_KEY else "nowhere (no key)"
             _announce("runware", self.base_url, key_from, self.max_cost)
@@ -255,6 +280,45 @@ class AsyncClient:
             for ln in table.lines
         ]
         return Estimate.combine(lines, source)  # type: ignore[arg-type]
+
+    def quote(self, work: WorkLike, *, take: int = 0) -> Quote:
+        """What ``work`` would cost as it would run now: table prices (the ``max_cost`` and budget checks'
+        own), cached jobs and pack results at $0, with ``max_cost`` and what the budget has left. Blocking
+        and local (hashes and measures local sources; nothing is sent), so a panel can call it on every
+        change."""
+        take = check_take(take)
+        jobs, problems = [], []
+        for label, request in as_plans(work).items():
+            try:
+                job = prepare_now(request, label, self.cache, self.backend, False, take, check_length=False)
+            except (LumakitError, OSError):  # an unreadable source: priced as unknown, the run says why
+                job = PreparedJob(request, label, "", {}, None, take)
+            if job.source_seconds is not None:
+                problems.append(source_length_problem(request.kind, job.source_seconds) or "")
+            jobs.append(job)
+        est = table_estimate(jobs)
+        cached = sum(1 for j in jobs if j.hit is not None)
+        problem = next((p for p in problems if p), "")
+        return Quote(round(est.total, 4), len(jobs), cached, self.max_cost, problem, self.budget_left())
+
+    # ---- public: money ----------------------------------------------------------------------------------
+    def spent(self) -> float:
+        """USD counted against the budget so far, across kernels and restarts (the ledger's total for
+        ``budget_scope``, or the whole cache): billed costs, plus the estimate of every job sent or about to
+        be sent whose cost has not arrived. Only Runware jobs count (local previews are free); cached results
+        and results from packs never do."""
+        return self.cache.spent("runware", self.budget_scope)
+
+    def budget_left(self) -> float | None:
+        """USD the budget has left (never below 0), or None without a budget."""
+        if self.budget is None:
+            return None
+        return round(max(self.budget - self.spent(), 0.0), 6)
+
+    @property
+    def _task_scope(self) -> str | None:
+        """The name a task is recorded under: ``budget_scope``, else the running notebook's name."""
+        return self.budget_scope or notebook_name()
 
     # ---- public: running --------------------------------------------------------------------------------
     async def modify(
@@ -421,12 +485,14 @@ class AsyncClient:
         (job,) = await prepare_many({label or request.kind: request}, self.cache, self.backend, False, take)
         if job.hit is not None:
             return AsyncTaskHandle(self, job.hit.task_uuid)
+        price_jobs([job], self._task_scope)
         check_budget([job], max_cost, self.max_cost)
-        progress = self._progress([job.label], None, "")
-        try:
-            task_uuid = await self._runner.run(job, None, progress, send_only=True)
-        finally:
-            progress.close()
+        with budget_hold(self.cache, self.backend, [job], self.budget, self.budget_scope):
+            progress = self._progress([job.label], None, "")
+            try:
+                task_uuid = await self._runner.run(job, None, progress, send_only=True)
+            finally:
+                progress.close()
         return AsyncTaskHandle(self, str(task_uuid))
 
     async def wait(
@@ -535,14 +601,16 @@ class AsyncClient:
         take: int = 0,
     ) -> ResultSet:
         jobs = await prepare_many(plans, self.cache, self.backend, force, take)
+        price_jobs(jobs, self._task_scope)
         check_budget(jobs, max_cost, self.max_cost)
-        progress = self._progress([j.label for j in jobs], on_update, desc)
-        try:
-            outcomes = await asyncio.gather(
-                *(self._run_job(j, timeout, progress) for j in jobs), return_exceptions=True
-            )
-        finally:
-            progress.close()
+        with budget_hold(self.cache, self.backend, jobs, self.budget, self.budget_scope):
+            progress = self._progress([j.label for j in jobs], on_update, desc)
+            try:
+                outcomes = await asyncio.gather(
+                    *(self._run_job(j, timeout, progress) for j in jobs), return_exceptions=True
+                )
+            finally:
+                progress.close()
         if len(jobs) == 1 and isinstance(outcomes[0], BaseException):
             raise outcomes[0]
         return _collect([j.label for j in jobs], outcomes)

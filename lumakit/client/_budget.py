@@ -1,11 +1,16 @@
-"""Budgets: ``max_cost`` checks against the price table, and dry-run prices from the service."""
+"""Budgets: ``max_cost`` (a cap on each call) and ``budget`` (a limit across calls, kept in the ledger: see
+:mod:`lumakit._spending`), both checked against the price table before anything is sent, and dry-run prices
+from the service."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
-from ..errors import BudgetError, RequestError
+from ..cache import Cache
+from ..errors import BudgetError, BudgetExceeded, RequestError
 from ..pricing import Estimate, EstimateLine
 from ..pricing import price_and_detail as price
 from ..request import new_task_uuid
@@ -78,3 +83,74 @@ async def dry_run(jobs: list[PreparedJob], http: HttpSession, uploads: Uploader)
         if cost is not None:
             priced[label] = float(cost)
     return priced
+
+
+# ---- the budget: a limit across calls, kernels and restarts, counted in the ledger ------------------------
+def env_budget() -> float | None:
+    """``LUMAKIT_BUDGET`` as USD, or ``None`` when unset."""
+    raw = os.environ.get("LUMAKIT_BUDGET")
+    if not raw:
+        return None
+    try:
+        return check_budget_amount(float(raw))
+    except ValueError:
+        raise RequestError("LUMAKIT_BUDGET", raw, "a number of USD >= 0, e.g. 20 or 12.50") from None
+
+
+def check_budget_amount(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise RequestError("budget", value, "a number of USD >= 0, or None for no budget")
+    return float(value)
+
+
+def check_scope(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 200 or not value.strip():
+        raise RequestError("budget_scope", value, "a short name (e.g. '02_strength_dial'), or None")
+    return value.strip()
+
+
+def notebook_name() -> str | None:
+    """The running notebook's name without ``.ipynb`` (Jupyter tells its kernels in ``JPY_SESSION_NAME``),
+    or None outside a notebook."""
+    raw = os.environ.get("JPY_SESSION_NAME")
+    if not raw:
+        return None
+    name = os.path.basename(raw.rstrip("/"))
+    return name[: -len(".ipynb")] if name.endswith(".ipynb") else name or None
+
+
+def price_jobs(jobs: list[PreparedJob], scope: str | None) -> Estimate:
+    """Give each job the estimate it will count against a budget until its billed cost arrives, and the
+    scope its task is recorded under; returns the table estimate (cached jobs at 0)."""
+    est = table_estimate(jobs)
+    for job, line in zip(jobs, est.lines, strict=True):
+        job.estimate = line.amount
+        job.scope = scope
+    return est
+
+
+@contextlib.contextmanager
+def budget_hold(
+    cache: Cache, backend: str, jobs: list[PreparedJob], budget: float | None, scope: str | None
+) -> Iterator[None]:
+    """Refuse the call with :class:`BudgetExceeded` if its jobs' estimates would cross ``budget`` (what the
+    ledger counts for ``scope``, None: the whole cache), else reserve them until the call ends. Only
+    Runware jobs count: local previews are not billed. Cached jobs and results from packs cost nothing."""
+    todo = [j for j in jobs if j.hit is None and j.estimate]
+    if budget is None or backend != "runware" or not todo:
+        yield
+        return
+    wanted = [(j.key, j.take, float(j.estimate or 0.0)) for j in todo]
+    hold, spent, call = cache.hold_budget(budget, backend, scope, wanted, hold_scope=todo[0].scope)
+    if hold is None:
+        raise BudgetExceeded(call, budget, spent, scope, breakdown=table_estimate(jobs))
+    for job in todo:
+        job.hold = hold
+    try:
+        yield
+    finally:
+        cache.release_budget(hold)

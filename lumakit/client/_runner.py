@@ -82,6 +82,9 @@ class TaskRunner:
                 label=None if job.label == job.request.kind else job.label,
                 take=job.take,
                 extra={"sources": job.local_sources()},
+                estimate=job.estimate,
+                scope=job.scope,
+                hold=job.hold,
             )
             if not mine:
                 log.info("task %s is already open for this request: waiting for it", entry.task_uuid)
