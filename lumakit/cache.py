@@ -21,7 +21,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -79,6 +79,9 @@ CREATE TABLE IF NOT EXISTS uploads (
 );
 """
 
+
+_PACKED_COLUMNS = ("task_uuid", "kind", "label", "key", "backend", "take", "scope", "wire", "cost", "created",
+                   "submitted", "finished", "video_uuid", "result_path", "extra")  # fmt: skip
 
 default_cache_dir = _files.cache_root  # ``LUMAKIT_CACHE_DIR`` or the platform's user cache dir
 file_digest = _files.digest  # SHA-256 of a file's content, memoized per identity
@@ -429,13 +432,18 @@ class Cache:
         return [_entry(row) for row in rows]
 
     def lookup(self, key: str, backend: str, take: int = 0) -> LedgerEntry | None:
-        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None."""
-        for entry in self.finished(key, backend, take):
-            path = Path(entry.result_path) if entry.result_path else None
-            size = entry.extra.get("size")
-            if path is not None and path.is_file() and (size is None or path.stat().st_size == size):
-                return entry
-        return None
+        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None.
+
+        Results from packs count as finished: for a ``local`` client, Ray results from packs come before
+        its own previews (a class without a key sees what the teacher paid for); then any shared pack
+        (``LUMAKIT_SHARED_CACHE``), read in place."""
+        from .packs.shared import shared_lookup
+
+        if backend != "runware":
+            hit = _complete(self.from_packs(key, take)) or shared_lookup(self, key, "runware", take)
+            if hit is not None:
+                return hit
+        return _complete(self.finished(key, backend, take)) or shared_lookup(self, key, backend, take)
 
     # ---- budgets (the SQL lives in :mod:`lumakit._spending`) ----
     def spent(self, backend: str, scope: str | None = None) -> float:
@@ -463,6 +471,39 @@ class Cache:
         with self._write() as db:
             _spending.release(db, hold)
 
+    # ---- results from packs (:mod:`lumakit.packs`) ----
+    def add_from_pack(
+        self, rows: Iterable[Mapping[str, Any]], pack: str, place: Callable[[Mapping[str, Any]], None]
+    ) -> int:
+        """Record a pack's results as finished tasks (``pack`` set: they never count against a budget) in one
+        transaction; ``place(row)`` puts a new row's file in the cache first. A task the ledger already has
+        is left as it is. Returns how many rows were added."""
+        added = 0
+        with self._write() as db:
+            for row in rows:
+                known = db.execute(
+                    "SELECT 1 FROM tasks WHERE task_uuid = ? COLLATE NOCASE", (row["task_uuid"],)
+                ).fetchone()
+                if known:
+                    continue
+                place(row)
+                values = {c: row.get(c) for c in _PACKED_COLUMNS}
+                values.update(state=TaskState.DONE.value, pack=pack, updated=time.time())
+                values.update(wire=_dumps(values["wire"]), extra=_dumps(values["extra"]))
+                sql = f"INSERT INTO tasks ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
+                db.execute(sql, tuple(values.values()))
+                added += 1
+        return added
+
+    def from_packs(self, key: str, take: int = 0) -> list[LedgerEntry]:
+        """Ray results unpacked from packs for ``key`` (and ``take``), newest first."""
+        rows = self._exec(
+            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = 'runware' AND take = ? "
+            "AND state = 'done' AND pack IS NOT NULL ORDER BY finished DESC",
+            (key, take),
+        )
+        return [_entry(row) for row in rows]
+
     # ---- uploads ----
     def upload_for(self, namespace: str, digest: str) -> tuple[str, str | None] | None:
         rows = self._exec(
@@ -479,6 +520,16 @@ class Cache:
 
     def forget_upload(self, namespace: str, digest: str) -> None:
         self._exec("DELETE FROM uploads WHERE namespace = ? AND digest = ?", (namespace, digest))
+
+
+def _complete(entries: Iterable[LedgerEntry]) -> LedgerEntry | None:
+    """The first entry whose result file is complete on disk."""
+    for entry in entries:
+        path = Path(entry.result_path) if entry.result_path else None
+        size = entry.extra.get("size")
+        if path is not None and path.is_file() and (size is None or path.stat().st_size == size):
+            return entry
+    return None
 
 
 def _dumps(value: Any) -> str | None:

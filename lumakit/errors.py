@@ -10,7 +10,8 @@ LumakitError
 ├── BudgetError       the estimate is over max_cost; nothing was sent
 │   └── BudgetExceeded  the call would cross the budget (spent, left); nothing was sent
 ├── SweepError        some jobs of a sweep failed; .partial has the others, .failures says why
-└── MediaError        a file that is missing, empty, not a video, or outside the model's limits
+├── MediaError        a file that is missing, empty, not a video, or outside the model's limits
+└── PackError         a results pack that is corrupt, foreign or unreadable; nothing was changed
 """
 
 from __future__ import annotations
@@ -174,3 +175,13 @@ class MediaError(LumakitError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class PackError(LumakitError):
+    """A results pack (``lumakit pack``) that cannot be used: not a lumakit pack, a newer format, a file
+    missing or changed since it was packed. Nothing in the cache was changed."""
+
+    def __init__(self, pack: Any, problem: str) -> None:
+        self.pack = str(pack)
+        self.problem = problem
+        super().__init__(f"{pack}: {problem}; nothing was changed in the cache")

@@ -624,6 +624,7 @@ class AsyncClient:
                 progress=1.0,
                 cost=job.hit.cost,
                 state=TaskState.DONE,
+                message="from pack (paid by its maker)" if job.hit.from_pack else "",
             )
             return self._downloads.result(job.hit, cached=True, request=job.request)
         async with self._sem:
