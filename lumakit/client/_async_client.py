@@ -61,18 +61,20 @@ DEFAULT_REFRAME_PROMPT = "Extend the scene naturally beyond the frame, matching 
 _announced: set[str] = set()  # the backends already announced in this process
 
 
-def _announce(backend: str, url: str, key_from: str = "", max_cost: float | None = None) -> None:
+def _announce(backend: str, url: str, key_from: str = "", limits: Any = None) -> None:
     """Say once per process which backend answers (an HTML note in notebooks; a log line, and for the local
-    backend also a line on stderr, in terminals)."""
+    backend also a line on stderr, in terminals); for Runware, with the budget and what it has left."""
+    from .. import _notice
+
+    if backend == "runware" and limits is not None and limits.none:
+        _notice.warn_unlimited()
     if backend in _announced:
         return
     _announced.add(backend)
-    from .. import _notice
-
     if backend == "local":
         _notice.announce_local(url)
     else:
-        _notice.announce_runware(url, key_from, max_cost)
+        _notice.announce_runware(url, key_from, limits.max_cost if limits else None, limits)
 
 
 class AsyncClient:
@@ -165,7 +167,7 @@ class AsyncClient:
         )
         if backend == "runware":
             key_from = "api_key=" if api_key else "RUNWARE_API_KEY" if key != NO_KEY else "nowhere (no key)"
-            _announce("runware", self.base_url, key_from, self.max_cost)
+            _announce("runware", self.base_url, key_from, self._limits())
         self.concurrency = concurrency
         self.poll = poll or (PollPolicy.local() if backend == "local" else PollPolicy())
         self.timeout = float(timeout) if timeout is not None else None
@@ -308,6 +310,11 @@ class AsyncClient:
         be sent whose cost has not arrived. Only Runware jobs count (local previews are free); cached results
         and results from packs never do."""
         return self.cache.spent("runware", self.budget_scope)
+
+    def _limits(self) -> Any:
+        from .._notice import Limits
+
+        return Limits(self.max_cost, self.budget, self.budget_left(), self.budget_scope)
 
     def budget_left(self) -> float | None:
         """USD the budget has left (never below 0), or None without a budget."""
