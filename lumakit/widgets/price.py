@@ -27,5 +27,12 @@ def show_quote(price: Quote | None, label: Any, button: Any, *, running: bool) -
 
 
 def quote(client: Any, requests: Mapping[str, Request]) -> Quote:
-    """Price ``label -> request`` before running it, as ``client`` would run it (its ``quote``)."""
-    return getattr(client, "aio", client).quote(dict(requests))  # type: ignore[no-any-return]
+    """Price ``label -> request`` before running it, as ``client`` would run it (its ``quote``). A client
+    of another kind (one without ``quote``) gets the table's price of each request, sources unmeasured."""
+    own = getattr(getattr(client, "aio", client), "quote", None)
+    if own is not None:
+        return own(dict(requests))  # type: ignore[no-any-return]
+    from ..pricing import price
+
+    total = sum(price(request, None, None).usd for request in requests.values())
+    return Quote(round(total, 4), len(requests), 0, getattr(client, "max_cost", None))
