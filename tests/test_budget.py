@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 from _fake_runware import SRC, FakeRunware, make_client
 
 from lumakit.cache import Cache
-from lumakit.errors import BudgetError, BudgetExceeded, RequestError
+from lumakit.errors import APIError, BudgetError, BudgetExceeded, RequestError
 from lumakit.request import build
 
 PROMPT = "a glass dolphin"
@@ -146,3 +147,27 @@ def test_a_hold_of_a_process_that_died_is_dropped(tmp_path):
     assert cache.spent("runware") == 3.0  # held while the call runs
     cache._exec("UPDATE holds SET owner = 'a-dead-kernel'")
     assert cache.spent("runware") == 0.0
+
+
+def test_resume_of_a_task_never_sent_is_checked_against_the_budget(tmp_path):
+    fake = FakeRunware(polls=1, cost=0.54)
+    for _ in range(6):  # the POST never leaves: the task is stopped before it was sent, nothing billed
+        fake.script("videoInference", httpx.ConnectError("refused"))
+
+    async def go():
+        async with make_client(fake, tmp_path, budget=1.5) as client:
+            with pytest.raises(APIError):
+                await client.modify(SRC, PROMPT, strength="flex_1")
+            (stopped,) = client.pending()
+            assert stopped.state == "not_sent" and client.spent() == 0.0  # nothing sent: nothing counts
+            await client.modify(SRC, PROMPT, strength="flex_2")  # 0.54 billed: 0.96 left
+            sent = len(fake.posts("videoInference"))
+            with pytest.raises(BudgetExceeded):  # sending it now would count 1.08 more
+                await client.resume(stopped.task_uuid)
+            assert len(fake.posts("videoInference")) == sent
+            client.budget = 2.0
+            done = await client.resume(stopped.task_uuid)
+            return done, client.spent()
+
+    done, spent = run(go())
+    assert done.path.is_file() and spent == pytest.approx(1.08)

@@ -36,6 +36,7 @@ from ._budget import (
     env_max_cost,
     notebook_name,
     price_jobs,
+    resend_hold,
     table_estimate,
 )
 from ._downloads import Downloader
@@ -527,9 +528,10 @@ class AsyncClient:
         progress = self._progress([label], on_update, label)
         try:
             request = request_from_wire(entry.wire)
-            out = await self._runner.finish(
-                entry, self._timeout(timeout), progress, label, request, resend=True
-            )
+            with resend_hold(self.cache, self.backend, [entry], self.budget, self.budget_scope):
+                out = await self._runner.finish(
+                    entry, self._timeout(timeout), progress, label, request, resend=True
+                )
         finally:
             progress.close()
         assert isinstance(out, Result)
@@ -557,9 +559,10 @@ class AsyncClient:
             return out
 
         try:
-            outcomes = await asyncio.gather(
-                *(one(e, lab) for e, lab in zip(entries, labels, strict=True)), return_exceptions=True
-            )
+            with resend_hold(self.cache, self.backend, entries, self.budget, self.budget_scope):
+                outcomes = await asyncio.gather(
+                    *(one(e, lab) for e, lab in zip(entries, labels, strict=True)), return_exceptions=True
+                )
         finally:
             progress.close()
         return _collect(labels, outcomes)

@@ -9,8 +9,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from ..cache import Cache
+from ..cache import Cache, LedgerEntry
 from ..errors import BudgetError, BudgetExceeded, RequestError
+from ..lifecycle import TaskState
 from ..pricing import Estimate, EstimateLine
 from ..pricing import price_and_detail as price
 from ..request import new_task_uuid
@@ -141,16 +142,42 @@ def budget_hold(
     ledger counts for ``scope``, None: the whole cache), else reserve them until the call ends. Only
     Runware jobs count: local previews are not billed. Cached jobs and results from packs cost nothing."""
     todo = [j for j in jobs if j.hit is None and j.estimate]
-    if budget is None or backend != "runware" or not todo:
+    slots = [(j.key, j.take, float(j.estimate or 0.0)) for j in todo]
+    with _held(cache, backend, slots, budget, scope, todo[0].scope if todo else None, jobs) as hold:
+        for job in todo:
+            job.hold = hold
         yield
+
+
+@contextlib.contextmanager
+def resend_hold(
+    cache: Cache, backend: str, entries: list[LedgerEntry], budget: float | None, scope: str | None
+) -> Iterator[None]:
+    """The budget check of ``resume()``: tasks stopped before they were sent (``not_sent``) are sent now,
+    at the estimate they were claimed with; :class:`BudgetExceeded` if that would cross the budget."""
+    todo = [e for e in entries if e.state is TaskState.NOT_SENT and e.key and e.estimate]
+    slots = [(str(e.key), e.take, float(e.estimate or 0.0)) for e in todo]
+    with _held(cache, backend, slots, budget, scope, todo[0].scope if todo else None, None):
+        yield
+
+
+@contextlib.contextmanager
+def _held(
+    cache: Cache,
+    backend: str,
+    slots: list[tuple[str, int, float]],
+    budget: float | None,
+    scope: str | None,
+    hold_scope: str | None,
+    jobs: list[PreparedJob] | None,
+) -> Iterator[str | None]:
+    if budget is None or backend != "runware" or not slots:
+        yield None
         return
-    wanted = [(j.key, j.take, float(j.estimate or 0.0)) for j in todo]
-    hold, spent, call = cache.hold_budget(budget, backend, scope, wanted, hold_scope=todo[0].scope)
+    hold, spent, call = cache.hold_budget(budget, backend, scope, slots, hold_scope=hold_scope)
     if hold is None:
-        raise BudgetExceeded(call, budget, spent, scope, breakdown=table_estimate(jobs))
-    for job in todo:
-        job.hold = hold
+        raise BudgetExceeded(call, budget, spent, scope, breakdown=table_estimate(jobs) if jobs else None)
     try:
-        yield
+        yield hold
     finally:
         cache.release_budget(hold)
