@@ -135,7 +135,7 @@ class Result:
     @property
     def _origin(self) -> str:
         if self.from_pack is not None:
-            return "from pack (paid by its maker)"
+            return "from pack (a local preview)" if self.is_local else "from pack (paid by its maker)"
         return "cached" if self.cached else ""
 
     @property

@@ -171,3 +171,19 @@ def test_resume_of_a_task_never_sent_is_checked_against_the_budget(tmp_path):
 
     done, spent = run(go())
     assert done.path.is_file() and spent == pytest.approx(1.08)
+
+
+def test_a_task_is_recorded_under_its_budget_scope_else_its_notebook(tmp_path, monkeypatch):
+    fake = FakeRunware(polls=1)
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/class/notebooks/02_strength_dial.ipynb")
+    with make_client(fake, tmp_path, sync=True) as client:
+        client.modify(SRC, PROMPT, strength="flex_1")
+    with make_client(fake, tmp_path, sync=True, budget_scope="homework") as client:
+        client.modify(SRC, PROMPT, strength="flex_2")
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    with make_client(fake, tmp_path, sync=True) as client:
+        client.modify(SRC, PROMPT, strength="flex_3")
+        scopes = [e.scope for e in reversed(client.history())]
+    assert scopes == ["02_strength_dial", "homework", None]
+    with pytest.raises(RequestError, match="budget_scope"):
+        make_client(fake, tmp_path, sync=True, budget_scope=3)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -115,13 +116,23 @@ def check_scope(value: Any) -> str | None:
 
 
 def notebook_name() -> str | None:
-    """The running notebook's name without ``.ipynb`` (Jupyter tells its kernels in ``JPY_SESSION_NAME``),
-    or None outside a notebook."""
-    raw = os.environ.get("JPY_SESSION_NAME")
+    """The running notebook's name without ``.ipynb`` (Jupyter tells its kernels in ``JPY_SESSION_NAME``,
+    VS Code in ``__vsc_ipynb_file__``), or None outside a notebook."""
+    raw = os.environ.get("JPY_SESSION_NAME") or _vscode_notebook()
     if not raw:
         return None
     name = os.path.basename(raw.rstrip("/"))
     return name[: -len(".ipynb")] if name.endswith(".ipynb") else name or None
+
+
+def _vscode_notebook() -> str | None:
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    value = getattr(ip, "user_ns", {}).get("__vsc_ipynb_file__") if ip is not None else None
+    return value if isinstance(value, str) else None
 
 
 def price_jobs(jobs: list[PreparedJob], scope: str | None) -> Estimate:
