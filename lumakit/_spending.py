@@ -13,7 +13,7 @@ Rows unpacked from a pack (``pack`` set) never count: their maker paid. A call r
 cannot both pass; each job's estimate moves from the hold to its task row when the task is claimed
 (:meth:`lumakit.cache.Cache.claim`), and what is left of the hold is released when the call ends. A hold
 whose process died (its owner lock is free, :mod:`lumakit._owners`) is dropped. Every function here runs
-inside the caller's write transaction.
+inside the caller's transaction (a write one for :func:`hold`, :func:`consume` and :func:`release`).
 """
 
 from __future__ import annotations
@@ -53,29 +53,32 @@ def _slot(key: str, take: int) -> str:
 
 
 def _live_holds(
-    db: sqlite3.Connection, root: Path, backend: str
+    db: sqlite3.Connection, root: Path, backend: str, prune: bool
 ) -> list[tuple[str | None, dict[str, float]]]:
-    """``(scope, {slot: estimate})`` of each live hold (the holds of processes that died are dropped)."""
+    """``(scope, {slot: estimate})`` of each live hold; the holds of processes that died are left out (and
+    deleted, with ``prune``: inside a write transaction)."""
     live = []
     for hold_id, owner, scope, jobs in db.execute(
         "SELECT id, owner, scope, jobs FROM holds WHERE backend = ?", (backend,)
     ).fetchall():
         if not _owners.alive(root, owner):
-            db.execute("DELETE FROM holds WHERE id = ?", (hold_id,))
+            if prune:
+                db.execute("DELETE FROM holds WHERE id = ?", (hold_id,))
         else:
             live.append((scope, {str(k): float(v) for k, v in json.loads(jobs).items()}))
     return live
 
 
-def total(db: sqlite3.Connection, root: Path, backend: str, scope: str | None) -> float:
-    """USD counted against a budget: task rows (see the module's table) plus live holds."""
+def total(db: sqlite3.Connection, root: Path, backend: str, scope: str | None, prune: bool = False) -> float:
+    """USD counted against a budget: task rows (see the module's table) plus live holds. A plain read unless
+    ``prune``."""
     sql, params = _COUNTED, [backend]
     if scope is not None:
         sql, params = sql + " AND scope = ?", [backend, scope]
     (rows,) = db.execute(sql, params).fetchone()
     held = sum(
         sum(jobs.values())
-        for hold_scope, jobs in _live_holds(db, root, backend)
+        for hold_scope, jobs in _live_holds(db, root, backend, prune)
         if scope in (None, hold_scope)
     )
     return round(float(rows) + held, 6)
@@ -94,7 +97,7 @@ def hold(
     """Check a call against ``budget`` and reserve its price: ``(hold id or None if refused, spent, call)``.
     ``jobs`` are ``(key, take, estimate)``; one whose request is already open, or held by another call (two
     kernels starting the same cell), adds nothing: it will be adopted, not sent twice."""
-    held = {slot for _scope, slots in _live_holds(db, root, backend) for slot in slots}
+    held = {slot for _scope, slots in _live_holds(db, root, backend, True) for slot in slots}
     mine: dict[str, float] = {}
     for key, take, estimate in jobs:
         if _slot(key, take) in held:
@@ -106,7 +109,7 @@ def hold(
         if open_row is None:
             mine[_slot(key, take)] = estimate
     call = round(sum(mine.values()), 6)
-    spent = total(db, root, backend, scope)
+    spent = total(db, root, backend, scope, prune=True)
     if spent + call > budget + 1e-9:
         return None, spent, call
     hold_id = uuid.uuid4().hex

@@ -449,8 +449,8 @@ class Cache:
     def spent(self, backend: str, scope: str | None = None) -> float:
         """USD this cache's ``backend`` jobs count against a budget (``scope`` None: every scope): billed
         costs, and the estimate of each job sent or about to be sent whose cost has not arrived yet."""
-        with self._write() as db:
-            return _spending.total(db, self.root, backend, scope)
+        with self._lock:
+            return _spending.total(self._db, self.root, backend, scope)
 
     def hold_budget(
         self,
