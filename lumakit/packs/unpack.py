@@ -36,15 +36,17 @@ def provenance(pack: Pack, item: dict[str, Any]) -> dict[str, Any]:
             "first_pack": item.get("pack")}  # fmt: skip
 
 
-def unpack(path: str | os.PathLike[str], cache: Cache) -> UnpackReport:
+def unpack(path: str | os.PathLike[str], cache: Cache, *, progress: bool = True) -> UnpackReport:
     """Copy a pack's results into ``cache`` and record them as finished tasks from the pack. Every file is
     checked against the manifest before anything is written: a corrupt or foreign pack raises
-    :class:`~lumakit.errors.PackError` and changes nothing."""
+    :class:`~lumakit.errors.PackError` and changes nothing. ``progress`` shows a bar per file."""
+    from tqdm.auto import tqdm
+
     with open_pack(path) as pack:
         staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=cache.root))
         try:
             staged = []
-            for item in pack.results:
+            for item in tqdm(pack.results, desc="unpack: checking", unit="result", disable=not progress):
                 tmp = staging / item["file"]
                 pack.copy_verified(item, tmp)  # PackError on any mismatch: nothing moved yet
                 staged.append((item, tmp))

@@ -125,9 +125,13 @@ def make_pack(
     notebooks: Iterable[str] | None = None,
     since: str | float | datetime | None = None,
     tasks: Iterable[str] | None = None,
+    progress: bool = True,
 ) -> PackReport:
     """Write the selected finished results (see :func:`select`) and their ledger rows to the zip ``out``
-    (written to a temp file, then moved into place). Never a key, result URL or local path."""
+    (written to a temp file, then moved into place). Never a key, result URL or local path. ``progress``
+    shows a bar per file."""
+    from tqdm.auto import tqdm
+
     target = Path(out).expanduser()
     if target.suffix.lower() != ".zip":
         raise RequestError("out", str(out), "a file name ending in .zip")
@@ -138,7 +142,7 @@ def make_pack(
             message="no finished result matches",
         )  # fmt: skip
     items, files = [], []
-    for entry in entries:
+    for entry in tqdm(entries, desc="pack: digests", unit="result", disable=not progress):
         path = Path(str(entry.result_path))
         name = manifest.member_name(entry.task_uuid, path.suffix)
         items.append(_item(entry, name, path.stat().st_size, _sha256(path)))
@@ -152,7 +156,8 @@ def make_pack(
     try:
         with zipfile.ZipFile(tmp, "w") as archive:
             archive.writestr(manifest.MANIFEST, raw, compress_type=zipfile.ZIP_DEFLATED)
-            for path, name in files:  # videos do not compress: stored as they are
+            for path, name in tqdm(files, desc="pack: writing", unit="result", disable=not progress):
+                # videos do not compress: stored as they are
                 archive.write(path, name, compress_type=zipfile.ZIP_STORED)
         os.replace(tmp, target)
     except BaseException:
