@@ -187,3 +187,17 @@ def test_a_task_is_recorded_under_its_budget_scope_else_its_notebook(tmp_path, m
     assert scopes == ["02_strength_dial", "homework", None]
     with pytest.raises(RequestError, match="budget_scope"):
         make_client(fake, tmp_path, sync=True, budget_scope=3)
+
+
+def test_local_previews_are_free_a_budget_never_refuses_them(tmp_path):
+    fake = FakeRunware(polls=1, local=True)  # plays the local backend
+
+    async def go():
+        async with make_client(fake, tmp_path, key=None, backend="local", budget=0.5) as client:
+            quoted = client.quote({"flex_1": build("modify", video=SRC, prompt=PROMPT, strength="flex_1")})
+            runs = await client.sweep(SRC, PROMPT, strengths=["adhere_1", "flex_2"])
+            return quoted, runs, client.spent()
+
+    quoted, runs, spent = run(go())
+    assert len(runs) == 2 and spent == 0.0  # each local preview carries a $1.08 estimate: not billed
+    assert quoted.left is None and not quoted.over and "left" not in quoted.text()

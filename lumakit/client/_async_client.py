@@ -286,9 +286,9 @@ class AsyncClient:
 
     def quote(self, work: WorkLike, *, take: int = 0) -> Quote:
         """What ``work`` would cost as it would run now: table prices (the ``max_cost`` and budget checks'
-        own), cached jobs and pack results at $0, with ``max_cost`` and what the budget has left. Blocking
-        and local (hashes and measures local sources; nothing is sent), so a panel can call it on every
-        change."""
+        own), cached jobs and pack results at $0, with ``max_cost`` and what the budget has left (Runware
+        only: local previews do not count against it). Blocking and local (hashes and measures local
+        sources; nothing is sent), so a panel can call it on every change."""
         take = check_take(take)
         jobs, problems = [], []
         for label, request in as_plans(work).items():
@@ -302,7 +302,8 @@ class AsyncClient:
         est = table_estimate(jobs)
         cached = sum(1 for j in jobs if j.hit is not None)
         problem = next((p for p in problems if p), "")
-        return Quote(round(est.total, 4), len(jobs), cached, self.max_cost, problem, self.budget_left())
+        left = self.budget_left() if self.backend == "runware" else None  # local previews are not billed
+        return Quote(round(est.total, 4), len(jobs), cached, self.max_cost, problem, left)
 
     # ---- public: money ----------------------------------------------------------------------------------
     def spent(self) -> float:
