@@ -10,6 +10,11 @@ whatever the file is called; ``take`` numbers several samples of one request. A 
 of :mod:`lumakit.lifecycle`, only along its arrows (:meth:`Cache.move`). The ledger is the truth across
 processes: :meth:`Cache.claim` gives each (request, take) at most one task in flight, atomically, so two
 kernels starting the same request at once send one job. Nothing here ever stores the API key.
+
+Each task row also carries what it counts against a budget (``estimate`` until its billed ``cost`` arrives;
+the totals and the holds that reserve a call's price are in :mod:`lumakit._spending`), the ``scope`` it ran
+under (``budget_scope`` or the notebook's name), and ``pack`` for results unpacked from a pack
+(:mod:`lumakit.packs`): paid by the pack's maker, served as cache hits, never counted.
 """
 
 from __future__ import annotations
