@@ -54,6 +54,7 @@ def test_a_pack_of_two_notebooks_lets_a_class_run_them_with_no_key_and_no_job(tm
         with RunwareStandIn() as service:
             _run(name, tmp_path / f"kernel-{name}", _kernel_env(teacher, service.url))
             paid += service.paid_jobs
+    print(f"teacher: {paid} paid jobs for {CLASS}")
     assert paid >= 5, paid  # notebook 00 runs at least one edit, 02 a sweep
     report = make_pack(Cache(teacher), tmp_path / "class.zip", notebooks=list(CLASS))
     assert report.results == paid
