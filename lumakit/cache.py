@@ -154,6 +154,8 @@ class LedgerEntry:
 
     def __repr__(self) -> str:
         cost = "" if self.cost is None else f", ${self.cost:.2f}"
+        if self.pack is not None:
+            cost += ", from pack (paid by its maker)"
         label = f" [{self.label}]" if self.label else ""
         err = f", error={self.error!r}" if self.error else ""
         take = f" take {self.take}" if self.take else ""
@@ -178,7 +180,7 @@ class History(list):  # type: ignore[type-arg]
                     e.label or "",
                     e.state.value,
                     e.backend or "",
-                    "" if e.cost is None else f"${e.cost:.2f}",
+                    ("" if e.cost is None else f"${e.cost:.2f}") + (" (pack)" if e.pack else ""),
                     prompt[:40] + ("..." if len(prompt) > 40 else ""),
                 )
             )

@@ -244,3 +244,13 @@ def test_the_cli_packs_unpacks_and_history_prints_the_total(teacher, tmp_path, m
     assert main(["unpack", str(tmp_path / "bad.zip")]) == 1
     assert "not a zip file" in capsys.readouterr().err
     assert open_pack(tmp_path / "class.zip").made is not None
+
+
+def test_the_ledger_says_which_results_came_from_a_pack(teacher, tmp_path):
+    cache_dir, _uuids, _clip = teacher
+    make_pack(Cache(cache_dir), tmp_path / "class.zip", notebooks=["00_quickstart"])
+    learner = Cache(tmp_path / "learner")
+    unpack(tmp_path / "class.zip", learner)
+    (entry,) = learner.history()
+    assert entry.from_pack and "from pack (paid by its maker)" in repr(entry)
+    assert "$0.54 (pack)" in repr(learner.history()) and learner.spent("runware") == 0.0
