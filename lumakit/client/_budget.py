@@ -1,6 +1,11 @@
-"""Budgets: ``max_cost`` (a cap on each call) and ``budget`` (a limit across calls, kept in the ledger: see
-:mod:`lumakit._spending`), both checked against the price table before anything is sent, and dry-run prices
-from the service."""
+"""Budgets: ``max_cost`` (a cap on each call) and ``budget`` (a limit across calls, kernels and restarts,
+counted in the ledger: :mod:`lumakit._spending`), both checked before anything is sent (dry runs are
+:mod:`._dry_run`).
+
+:func:`guard_estimate` is the one price every guard uses (``max_cost``, budgets across calls, the panels):
+each source's length is read first (:mod:`._source_length`), and what cannot be read is priced at its job
+kind's maximum (:mod:`lumakit.pricing`), so the guard is never below what Runware can bill.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,9 @@ from typing import Any
 from ..cache import Cache, LedgerEntry
 from ..errors import BudgetError, BudgetExceeded, RequestError
 from ..lifecycle import TaskState
-from ..pricing import Estimate, EstimateLine
-from ..pricing import price_and_detail as price
-from ..request import new_task_uuid
-from ._http import HttpSession
+from ..pricing import UNKNOWN_LENGTH_NOTE, Estimate, EstimateLine, price
 from ._prepared import PreparedJob
-from ._protocol import error_from, items_for
-from ._uploads import Uploader
+from ._source_length import SourceLengths
 
 
 def env_max_cost() -> float | None:
@@ -42,49 +43,35 @@ def check_max_cost(value: Any) -> float | None:
 
 
 def table_estimate(jobs: list[PreparedJob]) -> Estimate:
-    """Price jobs from the spec's price table; cached jobs cost 0."""
+    """Price jobs from the spec's price table with the source lengths they carry; cached jobs cost 0."""
     lines, notes = [], []
     for job in jobs:
-        amount, detail = price(job.request, job.source_seconds, job.source_size)
-        if job.source_seconds is None and job.request.kind in ("modify", "reframe"):
-            notes.append("URL/UUID sources are priced as one 5 s block (their length is not known here)")
+        p = price(job.request, job.source_seconds, job.source_size)
+        if p.assumed and not job.hit:
+            notes.append(UNKNOWN_LENGTH_NOTE)
         lines.append(
-            EstimateLine(
-                job.label, job.request.kind, 0.0 if job.hit else round(amount, 4), detail, bool(job.hit)
-            )
+            EstimateLine(job.label, job.request.kind, 0.0 if job.hit else p.usd, p.detail, bool(job.hit))
         )
     return Estimate.combine(lines, "price table", notes)
 
 
-def check_budget(jobs: list[PreparedJob], max_cost: float | None, default: float | None) -> None:
-    """Raise :class:`BudgetError` (with ``.breakdown``) when the jobs' table price is over the limit:
+async def guard_estimate(jobs: list[PreparedJob], lengths: SourceLengths) -> Estimate:
+    """The price a guard holds work to: every source's length read first, then :func:`table_estimate`."""
+    await lengths.fill(jobs)
+    return table_estimate(jobs)
+
+
+async def check_budget(
+    jobs: list[PreparedJob], max_cost: float | None, default: float | None, lengths: SourceLengths
+) -> None:
+    """Raise :class:`BudgetError` (with ``.breakdown``) when the jobs' guard price is over the limit:
     ``max_cost`` for this call, else the client's ``default``."""
     limit = check_max_cost(max_cost) if max_cost is not None else default
     if limit is None:
         return
-    est = table_estimate(jobs)
+    est = await guard_estimate(jobs, lengths)
     if est.total > limit + 1e-9:
         raise BudgetError(est.total, limit, detail="\n" + repr(est) + "\n", breakdown=est)
-
-
-async def dry_run(jobs: list[PreparedJob], http: HttpSession, uploads: Uploader) -> dict[str, float]:
-    """``label -> USD`` as the service prices the jobs (``X-Runware-Dry-Run``); unpriced jobs are left out."""
-    tasks, labels = [], {}
-    for job in jobs:
-        media, _ = await uploads.paths([s.value for s in job.request.sources() if s.kind == "path"], None)
-        uid = new_task_uuid()
-        tasks.append(job.request.to_task(task_uuid=uid, media=media))
-        labels[uid] = job.label
-    status, body = await http.post(tasks, dry_run=True, what="dry run")
-    priced: dict[str, float] = {}
-    for uid, label in labels.items():
-        data, errors = items_for(body, uid)
-        if errors and status >= 400 and not any(e.get("taskUUID") for e in errors):
-            raise error_from(errors[0], status)
-        cost = next((d.get("cost") for d in data if isinstance(d.get("cost"), (int, float))), None)
-        if cost is not None:
-            priced[label] = float(cost)
-    return priced
 
 
 # ---- the budget: a limit across calls, kernels and restarts, counted in the ledger ------------------------
@@ -135,10 +122,14 @@ def _vscode_notebook() -> str | None:
     return value if isinstance(value, str) else None
 
 
-def price_jobs(jobs: list[PreparedJob], scope: str | None) -> Estimate:
+async def price_jobs(
+    jobs: list[PreparedJob], scope: str | None, lengths: SourceLengths, *, read: bool
+) -> Estimate:
     """Give each job the estimate it will count against a budget until its billed cost arrives, and the
-    scope its task is recorded under; returns the table estimate (cached jobs at 0)."""
-    est = table_estimate(jobs)
+    scope its task is recorded under; returns that estimate (cached jobs at 0). With ``read`` (a budget
+    applies), the guard's price: every source's length read first (:func:`guard_estimate`); without, the
+    table's price with what is known (an unread length at its job kind's maximum)."""
+    est = await guard_estimate(jobs, lengths) if read else table_estimate(jobs)
     for job, line in zip(jobs, est.lines, strict=True):
         job.estimate = line.amount
         job.scope = scope
