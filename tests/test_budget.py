@@ -15,6 +15,22 @@ from lumakit.errors import APIError, BudgetError, BudgetExceeded, RequestError
 from lumakit.request import build
 
 PROMPT = "a glass dolphin"
+# a URL source's length and size are unknown here: at 360p, the guard prices an edit at $1.08 (the longest
+# source's price), as a short 720p edit would be
+LOW = {"resolution": "360p"}
+
+
+@pytest.fixture(autouse=True)
+def _made_up_urls_are_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SRC is a made-up URL: its length is never read over the network here (it stays unknown)."""
+    from lumakit.client._source_length import SourceLengths
+
+    init = SourceLengths.__init__
+    monkeypatch.setattr(SourceLengths, "__init__", lambda self, cache, read=None: init(self, cache, _unread))
+
+
+def _unread(url: str) -> None:
+    return None
 
 
 def run(coro):
@@ -26,14 +42,16 @@ def test_a_call_that_would_cross_the_budget_is_refused_before_anything_is_sent(t
 
     async def go():
         async with make_client(fake, tmp_path, budget=3.0) as client:
-            await client.modify(SRC, PROMPT, strength="flex_1")
+            await client.modify(SRC, PROMPT, strength="flex_1", **LOW)
             assert client.spent() == pytest.approx(0.54)  # the billed cost replaced the estimate
             assert client.budget_left() == pytest.approx(2.46)
             before = fake.http_requests
             with pytest.raises(BudgetExceeded) as info:
-                await client.sweep(SRC, PROMPT, strengths=["adhere_1", "adhere_2", "adhere_3"])  # 3 x 1.08
+                await client.sweep(
+                    SRC, PROMPT, strengths=["adhere_1", "adhere_2", "adhere_3"], **LOW
+                )  # 3 x 1.08
             assert fake.http_requests == before  # nothing was sent: no upload, no task
-            await client.sweep(SRC, PROMPT, strengths=["adhere_1", "adhere_2"])  # 2.16 <= 2.46: runs
+            await client.sweep(SRC, PROMPT, strengths=["adhere_1", "adhere_2"], **LOW)  # 2.16 <= 2.46: runs
             return info.value, client.spent(), client.history()
 
     err, spent, history = run(go())
@@ -50,13 +68,13 @@ def test_a_job_in_flight_counts_its_estimate_until_its_billed_cost_arrives(tmp_p
 
     async def go():
         async with make_client(fake, tmp_path, budget=2.0) as client:
-            handle = await client.submit(build("modify", video=SRC, prompt=PROMPT, strength="flex_2"))
+            handle = await client.submit(build("modify", video=SRC, prompt=PROMPT, strength="flex_2", **LOW))
             in_flight = client.spent()
             with pytest.raises(BudgetExceeded):  # 1.08 in flight + 1.08 > 2.00
-                await client.modify(SRC, PROMPT, strength="flex_3")
+                await client.modify(SRC, PROMPT, strength="flex_3", **LOW)
             await handle.result()
             after = client.spent()
-            await client.modify(SRC, PROMPT, strength="flex_3")  # 0.54 + 1.08 <= 2.00
+            await client.modify(SRC, PROMPT, strength="flex_3", **LOW)  # 0.54 + 1.08 <= 2.00
             return in_flight, after
 
     in_flight, after = run(go())
@@ -69,14 +87,16 @@ def test_the_total_survives_a_restart_and_cache_hits_cost_nothing(tmp_path):
 
     async def first():
         async with make_client(fake, tmp_path, budget=1.2) as client:
-            await client.modify(SRC, PROMPT, strength="flex_1")
+            await client.modify(SRC, PROMPT, strength="flex_1", **LOW)
 
     async def second():
         async with make_client(fake, tmp_path, budget=1.2) as client:  # a new kernel on the same cache
             spent = client.spent()
-            again = await client.modify(SRC, PROMPT, strength="flex_1")  # a cache hit: free, never refused
+            again = await client.modify(
+                SRC, PROMPT, strength="flex_1", **LOW
+            )  # a cache hit: free, never refused
             with pytest.raises(BudgetExceeded) as info:  # 0.54 + 1.08 > 1.20
-                await client.modify(SRC, PROMPT, strength="flex_2")
+                await client.modify(SRC, PROMPT, strength="flex_2", **LOW)
             return spent, again, info.value
 
     run(first())
@@ -91,9 +111,9 @@ def test_max_cost_stays_the_cap_of_one_call_and_the_budget_the_sum(tmp_path):
     async def go():
         async with make_client(fake, tmp_path, budget=10.0, max_cost=2.5) as client:
             with pytest.raises(BudgetError) as cap:
-                await client.sweep(SRC, PROMPT, strengths=["adhere_1", "adhere_2", "adhere_3"])
+                await client.sweep(SRC, PROMPT, strengths=["adhere_1", "adhere_2", "adhere_3"], **LOW)
             for level in ("flex_1", "flex_2", "flex_3"):  # each call under the cap; the sum grows
-                await client.modify(SRC, PROMPT, strength=level)
+                await client.modify(SRC, PROMPT, strength=level, **LOW)
             return cap.value, client.spent()
 
     cap, spent = run(go())
@@ -106,11 +126,11 @@ def test_scoped_budgets_count_their_own_tasks_and_the_whole_cache_counts_all(tmp
 
     async def go():
         async with make_client(fake, tmp_path, budget=1.5, budget_scope="01_first_edit") as one:
-            await one.modify(SRC, PROMPT, strength="flex_1")
+            await one.modify(SRC, PROMPT, strength="flex_1", **LOW)
             with pytest.raises(BudgetExceeded):
-                await one.modify(SRC, PROMPT, strength="flex_2")
+                await one.modify(SRC, PROMPT, strength="flex_2", **LOW)
         async with make_client(fake, tmp_path, budget=1.5, budget_scope="02_strength_dial") as two:
-            await two.modify(SRC, PROMPT, strength="flex_2")  # its own $1.50
+            await two.modify(SRC, PROMPT, strength="flex_2", **LOW)  # its own $1.50
             scoped = two.spent()
         async with make_client(fake, tmp_path, budget=5.0) as whole:
             return scoped, whole.spent(), {e.scope for e in whole.history()}
@@ -126,9 +146,9 @@ def test_the_budget_comes_from_the_environment_is_settable_and_checked(tmp_path,
     with make_client(fake, tmp_path, sync=True) as client:
         assert client.budget == 0.5
         with pytest.raises(BudgetExceeded):
-            client.modify(SRC, PROMPT, strength="flex_1")
+            client.modify(SRC, PROMPT, strength="flex_1", **LOW)
         client.budget = 20.0
-        assert client.modify(SRC, PROMPT, strength="flex_1").cost == 0.54
+        assert client.modify(SRC, PROMPT, strength="flex_1", **LOW).cost == 0.54
         assert client.budget_left() == pytest.approx(19.46)
         with pytest.raises(RequestError, match="budget"):
             client.budget = -1
@@ -157,10 +177,10 @@ def test_resume_of_a_task_never_sent_is_checked_against_the_budget(tmp_path):
     async def go():
         async with make_client(fake, tmp_path, budget=1.5) as client:
             with pytest.raises(APIError):
-                await client.modify(SRC, PROMPT, strength="flex_1")
+                await client.modify(SRC, PROMPT, strength="flex_1", **LOW)
             (stopped,) = client.pending()
             assert stopped.state == "not_sent" and client.spent() == 0.0  # nothing sent: nothing counts
-            await client.modify(SRC, PROMPT, strength="flex_2")  # 0.54 billed: 0.96 left
+            await client.modify(SRC, PROMPT, strength="flex_2", **LOW)  # 0.54 billed: 0.96 left
             sent = len(fake.posts("videoInference"))
             with pytest.raises(BudgetExceeded):  # sending it now would count 1.08 more
                 await client.resume(stopped.task_uuid)
@@ -177,12 +197,12 @@ def test_a_task_is_recorded_under_its_budget_scope_else_its_notebook(tmp_path, m
     fake = FakeRunware(polls=1)
     monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/class/notebooks/02_strength_dial.ipynb")
     with make_client(fake, tmp_path, sync=True) as client:
-        client.modify(SRC, PROMPT, strength="flex_1")
+        client.modify(SRC, PROMPT, strength="flex_1", **LOW)
     with make_client(fake, tmp_path, sync=True, budget_scope="homework") as client:
-        client.modify(SRC, PROMPT, strength="flex_2")
+        client.modify(SRC, PROMPT, strength="flex_2", **LOW)
     monkeypatch.delenv("JPY_SESSION_NAME")
     with make_client(fake, tmp_path, sync=True) as client:
-        client.modify(SRC, PROMPT, strength="flex_3")
+        client.modify(SRC, PROMPT, strength="flex_3", **LOW)
         scopes = [e.scope for e in reversed(client.history())]
     assert scopes == ["02_strength_dial", "homework", None]
     with pytest.raises(RequestError, match="budget_scope"):
@@ -194,8 +214,10 @@ def test_local_previews_are_free_a_budget_never_refuses_them(tmp_path):
 
     async def go():
         async with make_client(fake, tmp_path, key=None, backend="local", budget=0.5) as client:
-            quoted = client.quote({"flex_1": build("modify", video=SRC, prompt=PROMPT, strength="flex_1")})
-            runs = await client.sweep(SRC, PROMPT, strengths=["adhere_1", "flex_2"])
+            quoted = client.quote(
+                {"flex_1": build("modify", video=SRC, prompt=PROMPT, strength="flex_1", **LOW)}
+            )
+            runs = await client.sweep(SRC, PROMPT, strengths=["adhere_1", "flex_2"], **LOW)
             return quoted, runs, client.spent()
 
     quoted, runs, spent = run(go())

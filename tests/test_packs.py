@@ -24,6 +24,19 @@ PROMPT = "a glass dolphin"
 LEVELS = ["adhere_1", "flex_2", "reimagine_3"]
 
 
+@pytest.fixture(autouse=True)
+def _made_up_urls_are_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SRC is a made-up URL: its length is never read over the network here (it stays unknown)."""
+    from lumakit.client._source_length import SourceLengths
+
+    init = SourceLengths.__init__
+    monkeypatch.setattr(SourceLengths, "__init__", lambda self, cache, read=None: init(self, cache, _unread))
+
+
+def _unread(url: str) -> None:
+    return None
+
+
 def run(coro):
     return asyncio.run(coro)
 
@@ -78,7 +91,8 @@ def test_a_pack_makes_the_same_requests_free_hits_that_say_who_paid(teacher, tmp
             one = await client.modify(str(clip), PROMPT, strength="flex_1")
             hits_sent = fake.http_requests
             spent = client.spent()
-            outside = await client.modify(SRC, PROMPT, strength="flex_3")  # not in the pack: sent, paid
+            # not in the pack: sent, paid (at 360p the guard's price, $1.08, fits the budget)
+            outside = await client.modify(SRC, PROMPT, strength="flex_3", resolution="360p")
             return runs, one, hits_sent, spent, outside, client.spent()
 
     runs, one, hits_sent, spent, outside, after = run(go())
