@@ -11,10 +11,8 @@ of :mod:`lumakit.lifecycle`, only along its arrows (:meth:`Cache.move`). The led
 processes: :meth:`Cache.claim` gives each (request, take) at most one task in flight, atomically, so two
 kernels starting the same request at once send one job. Nothing here ever stores the API key.
 
-Each task row also carries what it counts against a budget (``estimate`` until its billed ``cost`` arrives;
-the totals and the holds that reserve a call's price are in :mod:`lumakit._spending`), the ``scope`` it ran
-under (``budget_scope`` or the notebook's name), and ``pack`` for results unpacked from a pack
-(:mod:`lumakit.packs`): paid by the pack's maker, served as cache hits, never counted.
+A row also carries its budget ``estimate`` (:mod:`lumakit._spending`), the ``scope`` it ran under, and
+``pack`` for a result unpacked from a pack (:mod:`lumakit._pack_rows`): paid by its maker, never counted.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import _files, _owners, _spending
+from . import _files, _owners, _pack_rows, _spending
 from .errors import RequestError
 from .lifecycle import OPEN, RESUMABLE, TaskState, can_move
 
@@ -92,9 +90,6 @@ CREATE TABLE IF NOT EXISTS reserved_uuids (
 );
 """
 
-
-_PACKED_COLUMNS = ("task_uuid", "kind", "label", "key", "backend", "take", "scope", "wire", "cost", "created",
-                   "submitted", "finished", "video_uuid", "result_path", "extra")  # fmt: skip
 
 default_cache_dir = _files.cache_root  # ``LUMAKIT_CACHE_DIR`` or the platform's user cache dir
 file_digest = _files.digest  # SHA-256 of a file's content, memoized per identity
@@ -458,23 +453,15 @@ class Cache:
         return [_entry(row) for row in rows]
 
     def lookup(self, key: str, backend: str, take: int = 0) -> LedgerEntry | None:
-        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None.
-
-        Results from packs count as finished: for a ``local`` client, Ray results from packs come before
-        its own previews (a class without a key sees what the teacher paid for); then any shared pack
-        (``LUMAKIT_SHARED_CACHE``), read in place."""
-        from .packs.shared import shared_lookup
-
-        if backend != "runware":
-            hit = _complete(self.from_packs(key, take)) or shared_lookup(self, key, "runware", take)
-            if hit is not None:
-                return hit
-        return _complete(self.finished(key, backend, take)) or shared_lookup(self, key, backend, take)
+        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None. For a
+        ``local`` client, Ray results from packs come before its own previews."""
+        if backend != "runware" and (hit := _complete(self.from_packs(key, take))) is not None:
+            return hit
+        return _complete(self.finished(key, backend, take))
 
     # ---- budgets (the SQL lives in :mod:`lumakit._spending`) ----
     def spent(self, backend: str, scope: str | None = None) -> float:
-        """USD this cache's ``backend`` jobs count against a budget (``scope`` None: every scope): billed
-        costs, and the estimate of each job sent or about to be sent whose cost has not arrived yet."""
+        """USD ``backend`` jobs count against a budget (``scope`` None: every scope); a plain read."""
         with self._lock:
             return _spending.total(self._db, self.root, backend, scope)
 
@@ -486,48 +473,28 @@ class Cache:
         jobs: Iterable[tuple[str, int, float]],
         hold_scope: str | None = None,
     ) -> tuple[str | None, float, float]:
-        """Reserve what a call's jobs (``(key, take, estimate)``) would add to the budget, atomically with
-        the check: ``(hold id, spent, this call)``; the hold id is None when the call is refused (it would
-        cross ``budget``). A job whose request is already open (another kernel sends it) adds nothing."""
+        """Check a call's jobs (``(key, take, estimate)``) against ``budget`` and reserve them, atomically:
+        ``(hold id, or None when refused; spent; this call)``."""
         with self._write() as db:
             return _spending.hold(db, self.root, self.owner, budget, backend, scope, jobs, hold_scope)
 
     def release_budget(self, hold: str) -> None:
-        """Drop what is left of a call's hold (its jobs were claimed, adopted, or never sent)."""
+        """Drop what is left of a call's hold."""
         with self._write() as db:
             _spending.release(db, hold)
 
-    # ---- results from packs (:mod:`lumakit.packs`) ----
+    # ---- results from packs (the SQL lives in :mod:`lumakit._pack_rows`) ----
     def add_from_pack(
         self, rows: Iterable[Mapping[str, Any]], pack: str, place: Callable[[Mapping[str, Any]], None]
     ) -> int:
-        """Record a pack's results as finished tasks (``pack`` set: they never count against a budget) in one
-        transaction; ``place(row)`` puts a new row's file in the cache first. A task the ledger already has
-        is left as it is. Returns how many rows were added."""
-        added = 0
+        """Record a pack's new results as finished tasks in one transaction (``place(row)`` puts each file in
+        the cache first); returns how many were added."""
         with self._write() as db:
-            for row in rows:
-                known = db.execute(
-                    "SELECT 1 FROM tasks WHERE task_uuid = ? COLLATE NOCASE", (row["task_uuid"],)
-                ).fetchone()
-                if known:
-                    continue
-                place(row)
-                values = {c: row.get(c) for c in _PACKED_COLUMNS}
-                values.update(state=TaskState.DONE.value, pack=pack, updated=time.time())
-                values.update(wire=_dumps(values["wire"]), extra=_dumps(values["extra"]))
-                sql = f"INSERT INTO tasks ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
-                db.execute(sql, tuple(values.values()))
-                added += 1
-        return added
+            return _pack_rows.add(db, rows, pack, place)
 
     def from_packs(self, key: str, take: int = 0) -> list[LedgerEntry]:
         """Ray results unpacked from packs for ``key`` (and ``take``), newest first."""
-        rows = self._exec(
-            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = 'runware' AND take = ? "
-            "AND state = 'done' AND pack IS NOT NULL ORDER BY finished DESC",
-            (key, take),
-        )
+        rows = self._exec(f"SELECT {', '.join(_COLUMNS)} FROM tasks {_pack_rows.FROM_PACKS}", (key, take))
         return [_entry(row) for row in rows]
 
     # ---- task UUIDs a dry run used: the real submit of the same request sends the same one ----

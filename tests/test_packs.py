@@ -19,6 +19,7 @@ from lumakit.cache import Cache
 from lumakit.cli import main
 from lumakit.errors import PackError, RequestError
 from lumakit.packs import make_pack, open_pack, unpack
+from lumakit.packs.shared import shared_lookup
 
 PROMPT = "a glass dolphin"
 LEVELS = ["adhere_1", "flex_2", "reimagine_3"]
@@ -237,7 +238,7 @@ def test_a_shared_pack_is_read_in_place_and_never_written(teacher, tmp_path, mon
 
     monkeypatch.setenv("LUMAKIT_SHARED_CACHE", str(tmp_path / "missing.zip"))
     with pytest.raises(PackError, match="LUMAKIT_SHARED_CACHE"):
-        Cache(tmp_path / "x").lookup("k" * 64, "runware")
+        shared_lookup(Cache(tmp_path / "x"), "k" * 64, "runware")
 
 
 def test_the_cli_packs_unpacks_and_history_prints_the_total(teacher, tmp_path, monkeypatch, capsys):

@@ -17,11 +17,10 @@ from typing import Any
 import httpx
 
 from ..cache import Cache, History
-from ..errors import LumakitError, RequestError, SweepError
+from ..errors import RequestError
 from ..lifecycle import TaskState
 from ..pricing import Estimate
-from ..quotes import Quote
-from ..request import STRENGTHS, Request, Strength, build, source_length_problem
+from ..request import STRENGTHS, Request, Strength, build
 from ..results import Result, ResultSet
 from ..types import ControlsLike, SourceLike, WorkLike
 from ._batch_poll import BatchPoller
@@ -34,17 +33,17 @@ from ._budget import (
     env_budget,
     env_max_cost,
     guard_estimate,
-    notebook_name,
     price_jobs,
     resend_hold,
-    table_estimate,
 )
+from ._collect import collect, unique_labels
 from ._downloads import Downloader
 from ._dry_run import estimate_with_dry_run
 from ._handles import AsyncTaskHandle
 from ._http import Clock, HttpSession, Sleep
+from ._money import ClientMoney
 from ._polling import PollPolicy, RetryPolicy
-from ._prepared import PreparedJob, as_plans, check_take, prepare_many, prepare_now, request_from_wire
+from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
 from ._progress import CallProgress, OnUpdate
 from ._runner import TaskRunner
 from ._secrets import Secret
@@ -80,7 +79,7 @@ def _announce(backend: str, url: str, key_from: str = "", limits: Any = None) ->
         _notice.announce_runware(url, key_from, limits.max_cost if limits else None, limits)
 
 
-class AsyncClient:
+class AsyncClient(ClientMoney):
     """The async client. Same methods as :class:`Client`, as coroutines.
 
     Args:
@@ -88,13 +87,10 @@ class AsyncClient:
       base_url: the task endpoint (default ``RUNWARE_BASE_URL`` or ``https://api.runware.ai/v1``).
       cache_dir: results and ledger (default ``LUMAKIT_CACHE_DIR`` or the user cache dir).
       backend: ``"runware"`` or ``"local"`` (default ``LUMAKIT_BACKEND``; without a key: local).
-      max_cost: refuse calls whose estimate is over this many USD (default ``LUMAKIT_MAX_COST``): a cap on
-        each call.
-      budget: a spending limit in USD across calls, kernels and restarts (default ``LUMAKIT_BUDGET``),
-        counted in the ledger: a call that would cross what is left is refused before anything is sent
-        (:class:`~lumakit.errors.BudgetExceeded`). ``spent()`` / ``budget_left()`` tell where it stands.
-      budget_scope: count the budget over the tasks run under this name only (default
-        ``LUMAKIT_BUDGET_SCOPE``; None: the whole cache), e.g. one budget per notebook.
+      max_cost: refuse a call whose estimate is over this many USD (default ``LUMAKIT_MAX_COST``).
+      budget: a limit in USD across calls, kernels and restarts, kept in the ledger (``LUMAKIT_BUDGET``):
+        a call that would cross it is refused before anything is sent (``spent()``, ``budget_left()``).
+      budget_scope: count the budget only over tasks run under this name (``LUMAKIT_BUDGET_SCOPE``).
       concurrency: jobs in flight at once (a nine-level sweep goes out in one wave by default).
       poll: the polling cadence (:class:`PollPolicy`).
       timeout: seconds to wait for one task (default ``poll.timeout``, 20 min).
@@ -266,56 +262,6 @@ class AsyncClient:
         return await estimate_with_dry_run(
             jobs, table, cache=self.cache, backend=self.backend, http=self._http, uploads=self._uploads
         )
-
-    def quote(self, work: WorkLike, *, take: int = 0) -> Quote:
-        """What ``work`` would cost as it would run now: table prices (the ``max_cost`` and budget checks'
-        own), cached jobs and pack results at $0, with ``max_cost`` and what the budget has left (Runware
-        only: local previews do not count against it). Blocking and local (hashes and measures local
-        sources; nothing is sent), so a panel can call it on every change."""
-        take = check_take(take)
-        jobs, problems = [], []
-        for label, request in as_plans(work).items():
-            try:
-                job = prepare_now(request, label, self.cache, self.backend, False, take, check_length=False)
-            except (LumakitError, OSError):  # an unreadable source: priced as unknown, the run says why
-                job = PreparedJob(request, label, "", {}, None, take)
-            if job.source_seconds is not None:
-                problems.append(source_length_problem(request.kind, job.source_seconds) or "")
-            jobs.append(job)
-        est = table_estimate(jobs)
-        cached = sum(1 for j in jobs if j.hit is not None)
-        problem = next((p for p in problems if p), "")
-        left = self.budget_left() if self.backend == "runware" else None  # local previews are not billed
-        return Quote(round(est.total, 4), len(jobs), cached, self.max_cost, problem, left)
-
-    # ---- public: money ----------------------------------------------------------------------------------
-    def spent(self) -> float:
-        """USD counted against the budget so far, across kernels and restarts (the ledger's total for
-        ``budget_scope``, or the whole cache): billed costs, plus the estimate of every job sent or about to
-        be sent whose cost has not arrived. Only Runware jobs count (local previews are free); cached results
-        and results from packs never do."""
-        return self.cache.spent("runware", self.budget_scope)
-
-    def _limits(self) -> Any:
-        from .._notice import Limits
-
-        return Limits(self.max_cost, self.budget, self.budget_left(), self.budget_scope)
-
-    def budget_left(self) -> float | None:
-        """USD the budget has left (never below 0), or None without a budget."""
-        if self.budget is None:
-            return None
-        return round(max(self.budget - self.spent(), 0.0), 6)
-
-    @property
-    def _budget_applies(self) -> bool:
-        """A budget is set and this client's jobs count against it (Runware's: local previews are free)."""
-        return self.budget is not None and self.backend == "runware"
-
-    @property
-    def _task_scope(self) -> str | None:
-        """The name a task is recorded under: ``budget_scope``, else the running notebook's name."""
-        return self.budget_scope or notebook_name()
 
     # ---- public: running --------------------------------------------------------------------------------
     async def modify(
@@ -557,7 +503,7 @@ class AsyncClient:
         """Finish every task in :meth:`pending` (polled together); ``label -> Result``. Failures raise
         :class:`~lumakit.errors.SweepError` after the others finished."""
         entries = [e for e in self.pending() if e.backend in (None, self.backend)]
-        labels = _unique_labels(e.label or e.task_uuid[:8] for e in entries)
+        labels = unique_labels(e.label or e.task_uuid[:8] for e in entries)
         progress = self._progress(labels, on_update, "resume")
 
         async def one(entry: Any, label: str) -> Result:
@@ -574,7 +520,7 @@ class AsyncClient:
                 )
         finally:
             progress.close()
-        return _collect(labels, outcomes)
+        return collect(labels, outcomes)
 
     def history(self, limit: int | None = None) -> History:
         """Every task in the ledger, newest first (a list of :class:`~lumakit.cache.LedgerEntry`)."""
@@ -632,7 +578,7 @@ class AsyncClient:
                 progress.close()
         if len(jobs) == 1 and isinstance(outcomes[0], BaseException):
             raise outcomes[0]
-        return _collect([j.label for j in jobs], outcomes)
+        return collect([j.label for j in jobs], outcomes)
 
     async def _run_job(self, job: PreparedJob, timeout: float | None, progress: CallProgress) -> Result:
         if job.hit is not None:
@@ -650,36 +596,3 @@ class AsyncClient:
             out = await self._runner.run(job, self._timeout(timeout), progress)
         assert isinstance(out, Result)
         return out
-
-
-def _unique_labels(labels: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for label in labels:
-        name, n = label, 2
-        while name in out:
-            name, n = f"{label}_{n}", n + 1
-        out.append(name)
-    return out
-
-
-def _collect(labels: list[str], outcomes: list[Any]) -> ResultSet:
-    """A ResultSet of the successes, or :class:`SweepError` (after every job ended) if any failed."""
-    results: dict[str, Result] = {}
-    failures: dict[str, BaseException] = {}
-    for label, out in zip(labels, outcomes, strict=True):
-        if isinstance(out, BaseException):
-            failures[label] = out
-        else:
-            results[label] = out
-    for out in failures.values():
-        if not isinstance(out, Exception):  # KeyboardInterrupt, CancelledError: not ours to wrap
-            raise out
-    if failures:
-        log.warning(
-            "%d of %d jobs failed (%s); the others are cached",
-            len(failures),
-            len(labels),
-            ", ".join(failures),
-        )
-        raise SweepError(ResultSet(results), failures, len(labels)) from next(iter(failures.values()))
-    return ResultSet(results)

@@ -18,6 +18,7 @@ from typing import Any
 from .._files import digest as file_digest
 from ..cache import Cache, LedgerEntry
 from ..errors import MediaError, RequestError
+from ..packs.shared import shared_lookup
 from ..request import Request, parse_task
 from ..wire.spec import source_length_problem
 
@@ -95,7 +96,7 @@ def prepare_now(
             check_source_length(request.kind, seconds, video.local_path)
     job = PreparedJob(request, label, key, digests, seconds, take, source_size=size, force=force)
     if not force:
-        job.hit = cache.lookup(key, backend, take)
+        job.hit = cache.lookup(key, backend, take) or shared_lookup(cache, key, backend, take)
     return job
 
 

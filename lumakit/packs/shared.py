@@ -41,7 +41,8 @@ def shared_packs() -> list[str]:
 
 
 def shared_lookup(cache: Cache, key: str, backend: str, take: int = 0) -> LedgerEntry | None:
-    """A finished result for ``key`` from a shared pack (results of ``backend`` only), or None."""
+    """A finished result for ``key`` from a shared pack, or None: Ray's for any client, local previews for
+    a local one."""
     for spec in shared_packs():
         try:
             pack, index = _opened(spec)
@@ -49,7 +50,7 @@ def shared_lookup(cache: Cache, key: str, backend: str, take: int = 0) -> Ledger
             from ..errors import PackError
 
             raise PackError(spec, f"{ENV} names it, but it cannot be read") from None
-        item = index.get((key, take, backend))
+        item = index.get((key, take, "runware")) or index.get((key, take, backend))
         if item is None:
             continue
         return _entry(pack, item, _file(pack, item, cache))

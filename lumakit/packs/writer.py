@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..cache import Cache, LedgerEntry
 from ..errors import RequestError
 from ..lifecycle import TaskState
