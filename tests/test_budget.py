@@ -9,6 +9,7 @@ import asyncio
 import httpx
 import pytest
 from _fake_runware import SRC, FakeRunware, make_client
+from _offline_urls import made_up_urls_are_not_read  # noqa: F401 (an autouse fixture)
 
 from lumakit.cache import Cache
 from lumakit.errors import APIError, BudgetError, BudgetExceeded, RequestError
@@ -18,19 +19,6 @@ PROMPT = "a glass dolphin"
 # a URL source's length and size are unknown here: at 360p, the guard prices an edit at $1.08 (the longest
 # source's price), as a short 720p edit would be
 LOW = {"resolution": "360p"}
-
-
-@pytest.fixture(autouse=True)
-def _made_up_urls_are_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    """SRC is a made-up URL: its length is never read over the network here (it stays unknown)."""
-    from lumakit.client._source_length import SourceLengths
-
-    init = SourceLengths.__init__
-    monkeypatch.setattr(SourceLengths, "__init__", lambda self, cache, read=None: init(self, cache, _unread))
-
-
-def _unread(url: str) -> None:
-    return None
 
 
 def run(coro):

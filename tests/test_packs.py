@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from _clips import make_clip
 from _fake_runware import KEY, SRC, FakeRunware, make_client
+from _offline_urls import made_up_urls_are_not_read  # noqa: F401 (an autouse fixture)
 
 from lumakit.cache import Cache
 from lumakit.cli import main
@@ -23,19 +24,6 @@ from lumakit.packs.shared import shared_lookup
 
 PROMPT = "a glass dolphin"
 LEVELS = ["adhere_1", "flex_2", "reimagine_3"]
-
-
-@pytest.fixture(autouse=True)
-def _made_up_urls_are_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    """SRC is a made-up URL: its length is never read over the network here (it stays unknown)."""
-    from lumakit.client._source_length import SourceLengths
-
-    init = SourceLengths.__init__
-    monkeypatch.setattr(SourceLengths, "__init__", lambda self, cache, read=None: init(self, cache, _unread))
-
-
-def _unread(url: str) -> None:
-    return None
 
 
 def run(coro):
