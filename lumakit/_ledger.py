@@ -1,6 +1,6 @@
 """The ledger file opened one way: read-write, read-only when it cannot be written, or a clear error.
 
-    db, read_only = open_ledger(root, prepare)   # prepare(db): WAL, schema, migrations (the cache's own)
+    db, read_only = open_ledger(root, prepare, create)  # prepare(db): the cache's schema, then migrate(db)
     raise ledger_error(path, sqlite_error)       # CacheError: read-only, cannot be opened, or damaged
 
 A folder or ledger that cannot be written (a read-only mount, another user's cache) is opened read-only
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -59,12 +60,12 @@ def ledger_error(path: Path, exc: BaseException) -> CacheError:
 
 
 def open_ledger(
-    root: Path, prepare: Callable[[sqlite3.Connection], None], schema: str
+    root: Path, prepare: Callable[[sqlite3.Connection], None], create: Callable[[sqlite3.Connection], None]
 ) -> tuple[sqlite3.Connection, bool]:
     """``(connection, read_only)`` for the ledger under ``root`` (created with ``root`` if missing).
 
-    ``prepare`` brings a writable ledger up to date (WAL, schema, migrations); ``schema`` makes the empty
-    in-memory ledger of a read-only folder that has none.
+    A writable ledger is switched to WAL, then ``prepare`` brings it up to date (its schema and
+    :func:`migrate`); ``create`` makes the tables of the empty in-memory ledger of a read-only folder.
     """
     path = root / LEDGER_NAME
     try:
@@ -84,6 +85,8 @@ def open_ledger(
         db = None
         try:
             db = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
+            _wal(db)
+            db.execute("PRAGMA synchronous=NORMAL")
             prepare(db)
             return db, False
         except sqlite3.Error as exc:
@@ -92,13 +95,13 @@ def open_ledger(
             if "readonly" not in str(exc):
                 raise ledger_error(path, exc) from None
     log.info("cache %s is read-only: history and cached results only", root)
-    return _open_read_only(path, schema), True
+    return _open_read_only(path, create), True
 
 
-def _open_read_only(path: Path, schema: str) -> sqlite3.Connection:
+def _open_read_only(path: Path, create: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
     if not path.exists():  # nothing recorded here: an empty ledger, in memory
         empty = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        empty.executescript(schema)
+        create(empty)
         return empty
     uri = "file:" + urllib.parse.quote(str(path.resolve()))
     for mode in ("mode=ro", "immutable=1"):  # immutable: no -shm file can be made in a read-only folder
@@ -113,3 +116,35 @@ def _open_read_only(path: Path, schema: str) -> sqlite3.Connection:
             if mode == "immutable=1":
                 raise ledger_error(path, exc) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _wal(db: sqlite3.Connection, seconds: float = 30.0) -> None:
+    """Switch the ledger to WAL. Two kernels opening a new ledger at once race for that switch, and SQLite
+    answers "locked" at once instead of waiting, so wait here."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring a ledger written by an earlier lumakit up to date (new columns, the state machine's names)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
+    for column, decl in (
+        ("take", "INTEGER NOT NULL DEFAULT 0"),
+        ("owner", "TEXT"),
+        ("sent", "REAL"),
+        ("estimate", "REAL"),  # the price this task counts against a budget until its billed cost arrives
+        ("scope", "TEXT"),  # the budget scope (or notebook) the task was run under
+        ("pack", "TEXT"),  # set on results unpacked from a pack: paid by its maker, never counted
+    ):
+        if column not in have:
+            db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {decl}")
+    db.execute("UPDATE tasks SET state = 'not_sent' WHERE state = 'error' AND error LIKE 'stopped before%'")
+    db.execute("UPDATE tasks SET state = 'failed' WHERE state = 'error'")
+    db.execute("UPDATE tasks SET state = 'preparing' WHERE state = 'pending'")
