@@ -11,6 +11,8 @@ LumakitError
 ├── BudgetError       the estimate is over max_cost; nothing was sent
 ├── SweepError        some jobs of a sweep failed; .partial has the others, .failures says why
 └── MediaError        a file that is missing, empty, not a video, or outside the model's limits
+
+UnpublishedSizeWarning (a UserWarning): a width/height in no tier's size table; the task is sent as asked.
 """
 
 from __future__ import annotations
@@ -155,3 +157,8 @@ class MediaError(LumakitError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class UnpublishedSizeWarning(UserWarning):
+    """A width/height in no tier's size table: lumakit sends it (Runware refuses a size it does not take at
+    submit, free of charge), and the warning names the nearest sizes of the table."""

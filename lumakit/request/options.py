@@ -93,7 +93,7 @@ def check_extra(extra: Any) -> dict[str, Any] | None:
             )
         if key in ("webhookURL", "uploadEndpoint") and not _is_url(value):
             raise RequestError(name, value, "an http(s) URL", wire=key)
-        if key == "safety" and not isinstance(value, Mapping):
+        if key in ("safety", "routing") and not isinstance(value, Mapping):
             raise RequestError(name, value, "a JSON object (dict)", wire=key)
         if key == "numberResults" and (value not in NUMBER_RESULTS or isinstance(value, bool)):
             raise RequestError(

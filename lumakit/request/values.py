@@ -7,9 +7,11 @@ mistake. No I/O but one ``stat`` (a local source path must exist).
 
 from __future__ import annotations
 
+import base64
 import enum
 import functools
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -18,7 +20,15 @@ from typing import Any, Literal
 from ..errors import RequestError
 from ..wire.answers import INVALID_IMAGE, INVALID_VIDEO
 from ..wire.checks import conflict, did_you_mean
-from ..wire.spec import CONTROL_FIELDS, FRAME_POSITIONS, POSE_STRENGTHS, SOURCE_FIELDS, UNIT_CONTROLS
+from ..wire.spec import (
+    CONTROL_FIELDS,
+    FRAME_POSITIONS,
+    POSE_STRENGTHS,
+    SOURCE_FIELDS,
+    SOURCE_MEDIA_TYPES,
+    UNIT_CONTROLS,
+    sniff,
+)
 from ..wire.tasks import SourceKind, placeholder, source_kind
 
 __all__ = [
@@ -239,6 +249,31 @@ class Source:
         return self.value
 
     @classmethod
+    def from_bytes(cls, data: bytes, mime: str | None = None) -> Source:
+        """Content sent inline as a data URI (``data:video/mp4;base64,...``), as Runware's reframe guide sends
+        ``inputs.video``. ``mime`` is read from the bytes (MP4, MOV, WebM, PNG, JPEG, GIF, WebP) when not
+        given. Inline content travels in every request that uses it: upload a large clip (a path) instead.
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)) or not bytes(data):
+            raise RequestError(
+                "data", type(data).__name__, "non-empty bytes", code=INVALID_VIDEO, wire="inputs"
+            )
+        data = bytes(data)
+        if mime is None:
+            ext = sniff(data)
+            if ext is None:
+                raise RequestError(
+                    "mime",
+                    None,
+                    "bytes of an MP4, MOV, WebM, PNG, JPEG, GIF or WebP file, or give mime='video/mp4'",
+                    message="Source.from_bytes: the bytes are no media type lumakit knows",
+                    code=INVALID_VIDEO,
+                    wire="inputs",
+                )
+            mime = SOURCE_MEDIA_TYPES[ext]
+        return cls("data", f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}")
+
+    @classmethod
     def from_wire(cls, value: Any, parameter: str = "video") -> Source:
         """A source as a wire task gives it: a URL, a UUID, a data URI, else base64 content (local paths
         never travel on the wire)."""
@@ -272,9 +307,21 @@ def classify_source(value: Any, parameter: str = "video") -> Source:
         )
     text = value.strip()
     kind = source_kind(text)
+    if kind == "path" and _looks_like_base64(text):
+        return Source("data", text)  # bare base64 content, as Runware's reframe guide allows
     if kind == "uuid":
         return Source("uuid", text.lower())
     return Source(kind, text, local_path=text if kind == "path" else None)
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}\Z")
+_MIN_BASE64 = 256  # characters: shorter strings are taken as file names (no media file is that small)
+
+
+def _looks_like_base64(text: str) -> bool:
+    """Whether a string is bare base64 content rather than a file name: long, of the base64 alphabet only
+    (no dot, no space), a whole number of 4-character groups."""
+    return len(text) >= _MIN_BASE64 and len(text) % 4 == 0 and _BASE64.match(text) is not None
 
 
 def check_file(source: Source, parameter: str) -> None:

@@ -112,6 +112,28 @@ def fill_placeholders(
     return _with_sources(wire, lambda v: media[sources[v]] if isinstance(v, str) and v in sources else v)
 
 
+# ---- authentication in the array -------------------------------------------------------------------------
+AUTHENTICATION = "authentication"  # [doc] the taskType of the array's first element, instead of the header
+
+
+def array_api_key(tasks: Any) -> str | None:
+    """The ``apiKey`` of an ``authentication`` task leading a task array (Runware's documented alternative to
+    the ``Authorization`` header), or None.
+
+    >>> array_api_key([{"taskType": "authentication", "apiKey": "k"}, {"taskType": "getResponse"}])
+    'k'
+    >>> array_api_key([{"taskType": "getResponse"}, {"taskType": "authentication", "apiKey": "k"}]) is None
+    True
+    """
+    if not isinstance(tasks, list) or not tasks or not isinstance(tasks[0], Mapping):
+        return None
+    first = tasks[0]
+    key = first.get("apiKey")
+    if first.get("taskType") != AUTHENTICATION or not isinstance(key, str) or not key.strip():
+        return None
+    return key
+
+
 # ---- reading a task ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class WireTask:
@@ -130,7 +152,9 @@ def read_task(task: Any) -> WireTask:
     did-you-mean), fields Ray 3.2 does not take, ``settings.edit`` without ``inputs.video``, HDR on a reframe,
     ``width``/``height`` on an edit, an ``outputType`` other than ``URL``. Every field Runware documents is
     accepted; the ones lumakit does not model (:data:`~.spec.EXTRA_FIELDS` but ``numberResults``, which the
-    server decides on) come back as ``extra``. The values themselves are checked by the request model.
+    server decides on) come back as ``extra``. Also accepted: ``hdr``/``exrExport``/``loop: false`` where the
+    flag does not apply (dropped), and a ``frameImages`` entry without ``frame`` (``"first"``, as Runware's
+    ComfyUI node sends it). The values themselves are checked by the request model.
     """
     if not isinstance(task, Mapping):
         raise RequestError("task", task, "a JSON object", code=INVALID_TASK, wire="task")
@@ -213,13 +237,13 @@ def read_task(task: Any) -> WireTask:
             code="invalidDuration",
             wire="duration",
         )
-    if "loop" in settings:
+    if settings.get("loop", False) is not False:  # loop: false is harmless (Runware's nodes send it)
         why = "loop is for text/image-to-video"
         raise checks.not_part_of("an edit or reframe", "settings.loop", settings["loop"], why)
     is_reframe = edit is None and ("width" in task or "height" in task or "sourcePosition" in settings)
     if is_reframe:
         for name in ("hdr", "exrExport"):
-            if name in settings:
+            if settings.get(name, False) is not False:
                 raise checks.not_part_of(
                     "a reframe", f"settings.{name}", settings[name], "reframes are SDR only"
                 )
