@@ -312,6 +312,9 @@ FORMS: list[tuple[str, str, dict[str, Any], tuple[str, str] | None, str | None]]
      ("inputs.frameImages.frame", "from 0 to 120"), None),
     ("a keyframe past frame 240 of a 10 s clip", RAY, generate(duration=10, inputs=frames(0, 241)),
      ("inputs.frameImages.frame", "from 0 to 240"), None),
+    ("a first frame image and a keyframe at 0", "ours: the first frame is frame 0",
+     generate(inputs=frames("first", 0)),
+     ("inputs.frameImages", "two images for frame 0"), None),
     ("a first frame image at 10 s", RAY, generate(duration=10, inputs=frames("first")),
      ("duration", "5 s only"), None),
     # accepted, as Runware accepts them

@@ -71,6 +71,17 @@ def check_anchors(anchors: Sequence[Any], duration: int) -> None:
             wire=_FRAMES,
         )
     end = last_frame(duration)
+    at = [0 if k.frame == "first" else end if k.frame == "last" else k.frame for k in anchors]
+    twice = sorted({f for f in at if at.count(f) > 1})
+    if twice:
+        raise RequestError(
+            "keyframes",
+            [k.frame for k in anchors],
+            f"one image per frame (the first frame is frame 0, the last frame is frame {end})",
+            message=f"two images for frame {twice[0]} (the first frame is 0, the last {end})",
+            code="conflictingParameters",
+            wire=_FRAMES,
+        )
     for i, frame in indices:
         if not 0 <= frame <= end:
             raise RequestError(
