@@ -6,9 +6,11 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import time
 import uuid
 import warnings
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ from test_request import SPEC_EXAMPLE
 import lumakit as lk
 from lumakit import request as rq
 from lumakit.local import LocalServer
+from lumakit.wire import spec
 
 AUTH = {"Authorization": "Bearer test-key"}
 
@@ -484,3 +487,22 @@ def test_a_size_in_no_table_warns_once_on_the_python_side_and_is_noted_by_the_se
         rq.parse_task(task)
         lk.GenerateRequest("dusk", width=832, height=1104)  # a published size: no warning
         lk.GenerateRequest("dusk", width=1104, height=832)  # a size of the table lumakit derived: none either
+
+
+def test_the_size_table_marks_each_size_published_or_ours_and_the_examples_agree() -> None:
+    """Every line of OUTPUT_SIZES says [doc] (in PUBLISHED_SIZES, with where) or [ours]; Runware's examples
+    quoted above use published sizes."""
+    source = (Path(spec.__file__)).read_text()
+    table = source[
+        source.index("OUTPUT_SIZES: dict") : source.index("\n}\n", source.index("OUTPUT_SIZES: dict"))
+    ]
+    marked = {}
+    for line in table.splitlines()[1:]:
+        m = re.search(r"\((\d+), (\d+)\),  # \[(doc|ours)\]", line)
+        assert m, f"an OUTPUT_SIZES line without its [doc]/[ours] mark: {line!r}"
+        marked[(int(m[1]), int(m[2]))] = m[3]
+    assert set(marked) == set(spec.OUTPUT_SIZES.values())
+    assert {size for size, mark in marked.items() if mark == "doc"} == set(spec.PUBLISHED_SIZES)
+    for example in (SKILLS_ANIMATE_IMAGE_2, SKILLS_CINEMATIC_3):
+        assert (example["width"], example["height"]) in spec.PUBLISHED_SIZES
+        assert spec.size_note(example["width"], example["height"]) is None

@@ -217,7 +217,12 @@ def _frame_images(keyframes: Iterable[Keyframe], media: Mapping[str, str] | None
 
 @dataclass(frozen=True)
 class GenerateRequest(_RequestBase):
-    """Text-to-video, or image-to-video with ``image`` (first frame), ``last_image`` and/or ``keyframes``."""
+    """Text-to-video, or image-to-video with ``image`` (first frame), ``last_image`` and/or ``keyframes``.
+
+    ``keyframes=[(img_a, 0), (img_b, 120), (img_c, 240)], duration=10``: images at frame indices (24 fps),
+    5 or 10 s; a first or last frame image keeps it 5 s. A ``width``/``height`` in no tier's size table is
+    sent with an :class:`~lumakit.errors.UnpublishedSizeWarning`.
+    """
 
     prompt: str
     image: Any = None
@@ -298,7 +303,8 @@ class ReframeRequest(_RequestBase):
     """Change the aspect ratio of a clip by extending the scene (outpainting); a separate job from an edit.
 
     ``source_position`` (x, y, width, height as fractions of the new canvas) places the source; smaller than 1
-    extends the scene all round.
+    extends the scene all round. Ray does not reframe to 9:16 or 3:4 at 1080p; ``resolution`` beside a
+    ``width``/``height`` must be that size's tier.
     """
 
     video: Any

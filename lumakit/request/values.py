@@ -340,7 +340,11 @@ def check_file(source: Source, parameter: str) -> None:
 # ---- keyframes -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Keyframe:
-    """An image anchor for image-to-video: ``frame`` is ``"first"``, ``"last"`` or a zero-based index."""
+    """An image anchor: ``frame`` is ``"first"``, ``"last"`` or a zero-based frame index.
+
+    A first/last frame image makes a 5 s image-to-video; keyframes at indices take 5 or 10 s, 2 to 64 anchors
+    in all, each within the clip (0..120 at 5 s, 0..240 at 10 s); see :mod:`lumakit.request.ray_limits`.
+    """
 
     image: Any
     frame: str | int = "first"
