@@ -320,6 +320,8 @@ FORMS: list[tuple[str, str, dict[str, Any], tuple[str, str] | None, str | None]]
      ("inputs.frameImages", "two images for frame 0"), None),
     ("a first frame image at 10 s", RAY, generate(duration=10, inputs=frames("first")),
      ("duration", "5 s only"), None),
+    ("routing that is not an object", "runware-sdk 1.8.0 LumaRay32Params",
+     edit(routing="fastest"), ("routing", "a JSON object"), None),
     # accepted, as Runware accepts them
     ("integer keyframes with duration 10", "ComfyUI core's keyframes node offers 5 s and 10 s",
      generate(duration=10, inputs=frames(0, 120, 240)), None, None),
@@ -327,7 +329,7 @@ FORMS: list[tuple[str, str, dict[str, Any], tuple[str, str] | None, str | None]]
     ("a first frame and an integer keyframe", RAY, generate(inputs=frames("first", 120)), None, None),
     ("loop with a first frame only", LOOP, generate(inputs=frames("first"), settings={"loop": True}), None,
      None),
-    ("routing through extra", "runware-sdk 1.8.0 LumaRay32Params (routing: an object)",
+    ("routing through extra", "runware-sdk 1.8.0 LumaRay32Params",
      edit(routing={"strategy": "default"}), None, None),
     ("frameImages entries without frame (i2v)", "Runware's ComfyUI node videoInputsFrame.py",
      generate(inputs={"frameImages": [{"image": PNG}]}), None, None),
