@@ -31,6 +31,7 @@ from ._polling import NotFoundWatch, PollPolicy
 from ._prepared import PreparedJob
 from ._progress import CallProgress
 from ._secrets import redact
+from ._source_length import length_record
 from ._submit import Submitter
 from ._uploads import Uploader
 
@@ -72,7 +73,7 @@ class TaskRunner:
                     except LumakitError as exc:
                         log.info("result of %s is gone from the service too (%s)", done.task_uuid, exc)
         while True:
-            task_uuid = new_task_uuid()
+            task_uuid = self._next_uuid(job)
             entry, mine = self.cache.claim(
                 task_uuid,
                 kind=job.request.kind,
@@ -81,9 +82,11 @@ class TaskRunner:
                 wire=job.request.to_task(task_uuid=task_uuid),
                 label=None if job.label == job.request.kind else job.label,
                 take=job.take,
-                extra={"sources": job.local_sources()},
+                extra={"sources": job.local_sources(), **length_record(job)},
             )
-            if not mine:
+            if mine:
+                self.cache.release_uuid(job.key, self.backend, job.take)
+            else:
                 log.info("task %s is already open for this request: waiting for it", entry.task_uuid)
                 progress.emit(
                     job.label,
@@ -96,6 +99,14 @@ class TaskRunner:
             if outcome is not None:
                 return outcome
             # the task we adopted was stopped before it was sent, by its owner: claim the slot again
+
+    def _next_uuid(self, job: PreparedJob) -> str:
+        """The UUID a dry run of this request already sent (:meth:`Cache.reserve_uuid`), so a dry run the
+        service ran for real is this same task and never a second one; else a new UUID."""
+        reserved = self.cache.reserved_uuid(job.key, self.backend, job.take)
+        if reserved is not None and self.cache.get(reserved) is None:
+            return reserved
+        return new_task_uuid()
 
     # ---- any ledger entry: bring it to DONE -----------------------------------------------------------
     async def finish(
