@@ -201,7 +201,7 @@ class Handler(BaseHTTPRequestHandler):
         header_key = scheme.lower() == "bearer" and bool(key.strip())
         if not header_key and int(length) > MAX_BODY_WITHOUT_HEADER:  # not read: too large to carry auth
             self.close_connection = True
-            self._refuse_key()
+            self._refuse_key(f" (a body over {MAX_BODY_WITHOUT_HEADER} bytes needs the header)")
             return
         body = self.rfile.read(int(length))
         bad_json: ValueError | None = None
@@ -226,13 +226,13 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._json(answer.status, answer.payload())
 
-    def _refuse_key(self) -> None:
+    def _refuse_key(self, why: str = "") -> None:
         self._error(
             401,
             "invalidApiKey",
             "missing or invalid API key: send 'Authorization: Bearer <key>', or an authentication task "
             "first in the array ({'taskType': 'authentication', 'apiKey': '<key>'}); the local backend takes "
-            "any non-empty key",
+            f"any non-empty key{why}",
         )
 
     def _discard_body(self) -> None:
