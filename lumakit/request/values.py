@@ -234,7 +234,7 @@ class Source:
     """Where a video or image comes from, classified by its form before the disk is touched.
 
     ``kind`` is ``url`` (http/https), ``uuid`` (an earlier generation's videoUUID or a mediaUUID), ``data``
-    (a data URI) or ``path`` (a local file, uploaded by the client). ``local_path`` is set when a local copy
+    (a data URI, or bare base64 content: :meth:`from_bytes` makes one) or ``path`` (a local file, uploaded by the client). ``local_path`` is set when a local copy
     is known (a path, or a lumakit ``Result`` that was downloaded).
     """
 
@@ -330,7 +330,7 @@ def check_file(source: Source, parameter: str) -> None:
         raise RequestError(
             parameter,
             source.value,
-            "an existing file, an http(s) URL, a data: URI or a UUID",
+            "an existing file, an http(s) URL, a data: URI, base64 content or a UUID",
             message=f"{parameter}={source.value!r}: no such file",
             code=INVALID_VIDEO if parameter == "video" else INVALID_IMAGE,
             wire=SOURCE_FIELDS.get(parameter, parameter),
