@@ -234,8 +234,9 @@ class Source:
     """Where a video or image comes from, classified by its form before the disk is touched.
 
     ``kind`` is ``url`` (http/https), ``uuid`` (an earlier generation's videoUUID or a mediaUUID), ``data``
-    (a data URI, or bare base64 content: :meth:`from_bytes` makes one) or ``path`` (a local file, uploaded by the client). ``local_path`` is set when a local copy
-    is known (a path, or a lumakit ``Result`` that was downloaded).
+    (a data URI, or bare base64 content: :meth:`from_bytes` makes one) or ``path`` (a local file, uploaded by
+    the client). ``local_path`` is set when a local copy is known (a path, or a lumakit ``Result`` that was
+    downloaded).
     """
 
     kind: SourceKind
