@@ -3,6 +3,7 @@ with the dotted ``parameter`` of the offending field, by ``parse_task`` and by t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import json
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from _clips import make_clip
+from _fake_runware import SRC, FakeRunware, make_client
 from test_local_render import make_png
 from test_request import SPEC_EXAMPLE
 
@@ -508,3 +510,32 @@ def test_the_size_table_marks_each_size_published_or_ours_and_the_examples_agree
     for example in (SKILLS_ANIMATE_IMAGE_2, SKILLS_CINEMATIC_3):
         assert (example["width"], example["height"]) in spec.PUBLISHED_SIZES
         assert spec.size_note(example["width"], example["height"]) is None
+
+
+def test_the_client_refuses_rays_limits_before_any_request(tmp_path) -> None:
+    """Through the client's own calls, against a Runware stand-in: each refusal is raised before anything is
+    uploaded, sent or billed, and leaves no ledger line."""
+    fake = FakeRunware(polls=1)
+
+    async def go() -> list[str]:
+        wires = []
+        async with make_client(fake, tmp_path) as client:
+            calls = [
+                client.reframe(SRC, prompt="sky", aspect_ratio="9:16", resolution="1080p"),
+                client.reframe(SRC, prompt="sky", width=720, height=1280, resolution="1080p"),
+                client.generate("dusk", keyframes=[(PNG, 0), (PNG_2, 120)], loop=True),
+                client.generate("dusk", keyframes=[(PNG, 60)]),
+                client.generate("dusk", keyframes=[(PNG, 0), (PNG_2, 300)], duration=10),
+                client.modify(SRC, "glass", strength="flex_1", extra={"routing": "fastest"}),
+            ]
+            for call in calls:
+                with pytest.raises(lk.RequestError) as info:
+                    await call
+                wires.append(info.value.wire)
+            assert client.history() == []
+        return wires
+
+    wires = asyncio.run(go())
+    assert wires == ["width", "resolution", "settings.loop", "inputs.frameImages", "inputs.frameImages.frame",
+                     "routing"]  # fmt: skip
+    assert fake.requests == []  # nothing was sent
