@@ -297,6 +297,7 @@ def frames(*positions: Any) -> dict[str, Any]:
 
 
 RAY = "ComfyUI core's Luma Ray 3.2 keyframes node"
+AUTO = "Runware's ComfyUI frame images node (one image: the first frame; two: first and last)"
 REFRAME_1080 = "Luma's reframing guide and ComfyUI core's Luma reframe node"
 LOOP = "Runware's ComfyUI node videoSettings.py"
 FORMS: list[tuple[str, str, dict[str, Any], tuple[str, str] | None, str | None]] = [
@@ -324,6 +325,9 @@ FORMS: list[tuple[str, str, dict[str, Any], tuple[str, str] | None, str | None]]
      ("duration", "5 s only"), None),
     ("routing that is not an object", "runware-sdk 1.8.0 LumaRay32Params",
      edit(routing="fastest"), ("routing", "a JSON object"), None),
+    ("a third frameImages entry without frame", AUTO,
+     generate(inputs={"frameImages": [{"image": PNG}, {"image": PNG_2}, {"image": PNG}]}),
+     ("inputs.frameImages.frame", "first and last are taken"), None),
     # accepted, as Runware accepts them
     ("integer keyframes with duration 10", "ComfyUI core's keyframes node offers 5 s and 10 s",
      generate(duration=10, inputs=frames(0, 120, 240)), None, None),
@@ -335,6 +339,10 @@ FORMS: list[tuple[str, str, dict[str, Any], tuple[str, str] | None, str | None]]
      edit(routing={"strategy": "default"}), None, None),
     ("frameImages entries without frame (i2v)", "Runware's ComfyUI node videoInputsFrame.py",
      generate(inputs={"frameImages": [{"image": PNG}]}), None, None),
+    ("two frameImages entries without frame: first and last", AUTO,
+     generate(inputs={"frameImages": [{"image": PNG}, {"image": PNG_2}]}), None, None),
+    ("a frameImages entry without frame beside a last frame", AUTO,
+     generate(inputs={"frameImages": [{"image": PNG, "frame": "last"}, {"image": PNG_2}]}), None, None),
     ("frameImages entries without frame (edit anchor)", "Runware's ComfyUI node videoInputsFrame.py",
      edit(inputs={"video": "https://example.org/clip.mp4", "frameImages": [{"image": PNG}]}), None, None),
     ("hdr: false on a reframe", "ours: a false flag is harmless", reframe(settings={"hdr": False}), None,
@@ -539,3 +547,17 @@ def test_the_client_refuses_rays_limits_before_any_request(tmp_path) -> None:
     assert wires == ["width", "resolution", "settings.loop", "inputs.frameImages", "inputs.frameImages.frame",
                      "routing"]  # fmt: skip
     assert fake.requests == []  # nothing was sent
+
+
+def test_frame_images_without_frame_are_placed_as_runware_places_them() -> None:
+    """One image is the first frame, two are first and last, on the wire and from Python alike."""
+    two = generate(inputs={"frameImages": [{"image": PNG}, {"image": PNG_2}]})
+    assert [k.frame for k in rq.parse_task(two).keyframes] == ["first", "last"]
+    python = lk.GenerateRequest("dusk", keyframes=[{"image": PNG}, {"image": PNG_2}])
+    assert [f["frame"] for f in python.to_task()["inputs"]["frameImages"]] == ["first", "last"]
+    assert [k.frame for k in lk.GenerateRequest("dusk", keyframes=[(PNG,)]).keyframes] == ["first"]
+    with pytest.raises(lk.RequestError, match="first and last are taken"):
+        lk.GenerateRequest("dusk", keyframes=[{"image": PNG}, {"image": PNG_2}, {"image": PNG}])
+    with pytest.raises(lk.RequestError) as info:
+        lk.GenerateRequest("dusk", keyframes=[{"img": PNG}])
+    assert info.value.code == "invalidFrameImages" and info.value.parameter == "keyframes"

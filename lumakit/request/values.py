@@ -29,7 +29,7 @@ from ..wire.spec import (
     UNIT_CONTROLS,
     sniff,
 )
-from ..wire.tasks import SourceKind, placeholder, source_kind
+from ..wire.tasks import SourceKind, auto_frames, placeholder, source_kind
 
 __all__ = [
     "BANDS",
@@ -380,11 +380,48 @@ def coerce_keyframes(items: Any) -> tuple[Keyframe, ...]:
             code="invalidFrameImages",
             wire="inputs.frameImages",
         )
+    items = list(items)
+    # an entry without a frame ({"image": ...} or (image,)) is placed as Runware places it (auto_frames)
+    given = [k.frame if isinstance(k, Keyframe) else _frame_of(k) for k in items]
+    frames = auto_frames(given)
     anchors = tuple(
-        k if isinstance(k, Keyframe) else Keyframe(*k) if isinstance(k, (tuple, list)) else Keyframe(**k)
-        for k in items
+        k if isinstance(k, Keyframe) else Keyframe(_image_of(k), frame)
+        for k, frame in zip(items, frames, strict=True)
     )
     return one_image_per_frame(anchors)
+
+
+def _frame_of(entry: Any) -> Any:
+    if isinstance(entry, Mapping):
+        return entry.get("frame")
+    if isinstance(entry, (tuple, list)):
+        return entry[1] if len(entry) > 1 else None
+    raise RequestError(
+        "keyframes",
+        entry,
+        'lk.Keyframe(image, frame), an (image, frame) pair or {"image": ..., "frame": ...}',
+        code="invalidFrameImages",
+        wire="inputs.frameImages",
+    )
+
+
+def _image_of(entry: Any) -> Any:
+    if isinstance(entry, Mapping):
+        unknown = set(entry) - {"image", "frame"}
+        if unknown or "image" not in entry:
+            raise RequestError(
+                "keyframes",
+                dict(entry),
+                '{"image": ..., "frame": ...}',
+                code="invalidFrameImages",
+                wire="inputs.frameImages",
+            )
+        return entry["image"]
+    if len(entry) > 2 or not entry:
+        raise RequestError(
+            "keyframes", entry, "(image, frame)", code="invalidFrameImages", wire="inputs.frameImages"
+        )
+    return entry[0]
 
 
 def one_image_per_frame(anchors: tuple[Keyframe, ...]) -> tuple[Keyframe, ...]:
