@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "GenerateRequest": "request",
     "ReframeRequest": "request",
     "Keyframe": "request",
+    "Source": "request",
     "STRENGTHS": "request",
     "BANDS": "request",
     "ONE_PER_BAND": "request",
@@ -40,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "SweepError": "errors",
     "MediaError": "errors",
     "CacheError": "errors",
+    "UnpublishedSizeWarning": "errors",
     # client and results
     "Client": "client",
     "AsyncClient": "client",
@@ -133,6 +135,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RequestError,
         SweepError,
         TaskFailed,
+        UnpublishedSizeWarning,
     )
     from .lifecycle import TaskState
     from .noise import take_spread, takes_plot
@@ -147,6 +150,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Keyframe,
         ModifyRequest,
         ReframeRequest,
+        Source,
         Strength,
         band_levels,
     )

@@ -34,10 +34,14 @@ from typing import Any
 
 from .._files import mime_type
 from ..wire.answers import INVALID_REQUEST_BODY
+from ..wire.tasks import array_api_key
 from .backend import BACKEND, NOTE, Backend
 from .faults import STATUS_CODES, Fault, FaultPlan
 
 log = logging.getLogger("lumakit.local")
+
+#: Largest body read without an ``Authorization`` header, to find an authentication task first in it.
+MAX_BODY_WITHOUT_HEADER = 1 << 20
 
 _RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", re.ASCII)
 _LENGTH = re.compile(r"[0-9]{1,15}", re.ASCII)
@@ -278,14 +282,10 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         scheme, _, key = self.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            self.close_connection = True  # the body is not read
-            self._error(
-                401,
-                "invalidApiKey",
-                "missing or invalid API key: send 'Authorization: Bearer <key>' "
-                "(the local backend takes any non-empty key)",
-            )
+        header_key = scheme.lower() == "bearer" and bool(key.strip())
+        if not header_key and length > MAX_BODY_WITHOUT_HEADER:  # not read: too large to carry auth
+            self.close_connection = True
+            self._refuse_key(f" (a body over {MAX_BODY_WITHOUT_HEADER} bytes needs the header)")
             return
         large = length > LARGE_BODY
         if large and not self.server.large_bodies.acquire(timeout=self.server.read_timeout):
@@ -297,7 +297,7 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         try:
-            self._read_and_answer(length)
+            self._read_and_answer(length, header_key)
         finally:
             if large:
                 self.server.large_bodies.release()
@@ -320,25 +320,31 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return body
 
-    def _read_and_answer(self, length: int) -> None:
+    def _read_and_answer(self, length: int, header_key: bool) -> None:
         body = self._read_body(length)
         if body is None:
             self.close_connection = True
             return
+        bad_json: ValueError | None = None
         try:
             tasks = json.loads(body)
         except (ValueError, UnicodeDecodeError) as e:
-            self._error(400, "invalidJSON", f"the body is not valid JSON: {e}")
-            return
+            tasks, bad_json = None, e
         except RecursionError:
             self._refuse_body("the body is nested too deeply to be a task array")
             return
         finally:
             del body  # a large upload: its text lives on in ``tasks`` alone
-        if isinstance(tasks, list) and len(tasks) > MAX_TASKS:
-            self._refuse_body(f"{len(tasks)} tasks in one request; at most {MAX_TASKS} (send several)")
-            return
         try:
+            if not header_key and array_api_key(tasks) is None:
+                self._refuse_key()
+                return
+            if bad_json is not None:
+                self._error(400, "invalidJSON", f"the body is not valid JSON: {bad_json}")
+                return
+            if isinstance(tasks, list) and len(tasks) > MAX_TASKS:
+                self._refuse_body(f"{len(tasks)} tasks in one request; at most {MAX_TASKS} (send several)")
+                return
             self._answer(tasks)
         except OSError as e:  # the disk (a read-only or full data folder), or the connection itself
             log.error("request from %s failed", self.client_address, exc_info=True)
@@ -360,6 +366,15 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         self._json(answer.status, answer.payload())
+
+    def _refuse_key(self, why: str = "") -> None:
+        self._error(
+            401,
+            "invalidApiKey",
+            "missing or invalid API key: send 'Authorization: Bearer <key>', or an authentication task "
+            "first in the array ({'taskType': 'authentication', 'apiKey': '<key>'}); the local backend takes "
+            f"any non-empty key{why}",
+        )
 
     def _discard_body(self) -> None:
         length = content_length(self.headers.get("Content-Length"))
