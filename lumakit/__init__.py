@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "GenerateRequest": "request",
     "ReframeRequest": "request",
     "Keyframe": "request",
+    "Source": "request",
     "STRENGTHS": "request",
     "BANDS": "request",
     "ONE_PER_BAND": "request",
@@ -39,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "BudgetError": "errors",
     "SweepError": "errors",
     "MediaError": "errors",
+    "UnpublishedSizeWarning": "errors",
     # client and results
     "Client": "client",
     "AsyncClient": "client",
@@ -131,6 +133,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RequestError,
         SweepError,
         TaskFailed,
+        UnpublishedSizeWarning,
     )
     from .lifecycle import TaskState
     from .noise import take_spread, takes_plot
@@ -145,6 +148,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Keyframe,
         ModifyRequest,
         ReframeRequest,
+        Source,
         Strength,
         band_levels,
     )

@@ -13,6 +13,8 @@ LumakitError
 ├── SweepError        some jobs of a sweep failed; .partial has the others, .failures says why
 ├── MediaError        a file that is missing, empty, not a video, or outside the model's limits
 └── PackError         a results pack that is corrupt, foreign or unreadable; nothing was changed
+
+UnpublishedSizeWarning (a UserWarning): a width/height in no tier's size table; the task is sent as asked.
 """
 
 from __future__ import annotations
@@ -191,3 +193,8 @@ class PackError(LumakitError):
         self.pack = str(pack)
         self.problem = problem
         super().__init__(f"{pack}: {problem}; nothing was changed in the cache")
+
+
+class UnpublishedSizeWarning(UserWarning):
+    """A width/height in no tier's size table: lumakit sends it (Runware refuses a size it does not take at
+    submit, free of charge), and the warning names the nearest sizes of the table."""

@@ -391,14 +391,15 @@ def test_a_finished_task_is_posted_to_its_loopback_webhook(
 @pytest.mark.parametrize(
     "url", ["https://example.org/hooks", "http://127.0.0.1.example.org/hook", "http://10.0.0.5:8080/hook"]
 )
-def test_a_webhook_off_loopback_is_refused_at_submit(backend: Backend, fetches: Fetches, url: str) -> None:
-    task = edit(UNREACHABLE, webhookURL=url)
-    for dry_run in (True, False):
-        answer = backend.answer([task], dry_run=dry_run)
-        err = only_error(answer)
-        assert answer.status == 400 and err["parameter"] == "webhookURL", err
-        assert "only calls loopback webhooks" in err["message"]
-    assert fetches.urls == [] and backend.jobs == {}  # refused before the source was fetched
+def test_a_webhook_off_loopback_is_accepted_and_never_called(backend: Backend, clip: Path, url: str) -> None:
+    """A notebook written for Runware runs unchanged: the task runs; the answers say the hook was not used."""
+    task = edit(upload(backend, clip)["mediaUUID"], webhookURL=url)
+    ack = backend.answer([task])
+    assert ack.status == 200 and "was not called" in ack.data[0]["lumakitLocal"]["webhookNotCalled"]
+    item = wait(backend, task["taskUUID"]).data[0]
+    assert item["status"] == "success" and "was not called" in item["lumakitLocal"]["webhookNotCalled"]
+    time.sleep(0.3)
+    assert backend.stats["webhooks"] == backend.stats["webhook_failures"] == 0
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])

@@ -10,6 +10,8 @@ import asyncio
 import base64
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,11 @@ if sys.version_info < (3, 11):
 
 from _clips import make_clip
 from runware import RunOptions, Runware, RunwareError
+from runware.config import create_config
+from runware.transport.rest import RestTransport
 
 from lumakit import media
-from lumakit.local import FaultPlan, LocalServer
+from lumakit.local import FaultPlan, LocalServer, webhooks
 
 EDIT = {"taskType": "videoInference", "model": "luma:ray@3.2", "positivePrompt": "a watercolor dolphin",
         "settings": {"edit": {"strength": "flex_1"}}, "includeCost": True}  # fmt: skip
@@ -89,3 +93,40 @@ def test_the_sdk_reports_a_failed_job_as_the_video_task_it_ran(tmp_path: Path, c
         asyncio.run(asyncio.wait_for(sdk_edit(server.url, clip), timeout=60))
     assert info.value.task_type == "videoInference" and "refused by the provider" in str(info.value)
     assert info.value.task_uuid == next(iter(server.jobs))
+
+
+def test_the_sdk_authenticates_in_the_array_and_its_public_webhook_is_never_called(
+    tmp_path: Path, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook written for Runware runs unchanged offline: the SDK's own REST transport sends the
+    documented ``authentication`` task first in the array, and an edit names a webhook on a public host; the
+    local server answers both, runs the edit and never calls the host (and says so in the answer)."""
+    posted: list[str] = []
+    monkeypatch.setattr(webhooks, "post_json", lambda url, item, timeout: posted.append(url) or 200)
+    hook = "https://hooks.example.com/runware"
+
+    async def run(url: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        b64 = base64.b64encode(clip.read_bytes()).decode()
+        auth = {"taskType": "authentication", "apiKey": "local-key"}
+        upload = {
+            "taskType": "mediaStorage",
+            "taskUUID": str(uuid.uuid4()),
+            "operation": "upload",
+            "media": b64,
+        }
+        async with RestTransport(create_config(api_key="local-key", http_base_url=url)) as rest:
+            answer = await rest.send_request([auth, upload])
+        assert "errors" not in answer
+        session, uploaded = answer["data"]
+        async with Runware(api_key="local-key", transport="rest", http_base_url=url, retry_delay=100) as rw:
+            job = {**EDIT, "inputs": {"video": uploaded["mediaUUID"]}, "webhookURL": hook}
+            return [session, uploaded], await rw.run(job, RunOptions(timeout=60_000))
+
+    with LocalServer(tmp_path / "data") as server:
+        (session, uploaded), [item] = asyncio.run(run(server.url))
+        assert session["taskType"] == "authentication" and session["connectionSessionUUID"]
+        assert uploaded["mediaUUID"] and item["status"] == "success" and item["cost"] > 0
+        assert "'hooks.example.com' was not called" in item["lumakitLocal"]["webhookNotCalled"]
+        time.sleep(0.5)  # a webhook would be queued as the task finished
+        assert posted == [] and server.stats["webhooks"] == server.stats["webhook_failures"] == 0
+        assert server.stats["jobs_created"] == 1

@@ -12,7 +12,7 @@ from _fake_runware import SRC, FakeRunware, make_client
 import lumakit as lk
 from lumakit.errors import APIError, NotSent, RequestError
 from lumakit.request import ModifyRequest, parse_task
-from lumakit.wire import answers, tasks
+from lumakit.wire import answers, spec, tasks
 
 URL = "https://example.org/clip.mp4"
 UID = "3f0c2d9e-8b1a-4c5e-9f7d-2a6b1c0e4d11"
@@ -102,3 +102,39 @@ def test_a_submit_that_never_left_raises_not_sent_and_nothing_is_billed(tmp_path
     assert isinstance(err, APIError) and err.code == "networkError" and "could not reach" in str(err)
     assert entry.state == "not_sent" and not fake.tasks
     assert lk.NotSent is NotSent
+
+
+# ---- authentication in the array, sizes, sniffing, inline sources -----------------------------------------
+def test_only_an_authentication_task_first_with_a_key_stands_for_the_header() -> None:
+    auth = {"taskType": "authentication", "apiKey": "k"}
+    poll = {"taskType": "getResponse", "taskUUID": UID}
+    assert tasks.array_api_key([auth, poll]) == "k"
+    for body in ([poll, auth], [{**auth, "apiKey": " "}], [{**auth, "apiKey": 7}], [], {"0": auth}, None):
+        assert tasks.array_api_key(body) is None
+
+
+def test_a_size_knows_its_aspect_ratio_and_the_nearest_sizes_of_the_table() -> None:
+    assert [spec.aspect_of_size(*s) for s in [(1080, 1920), (1088, 1920), (1248, 1664), (1000, 500)]] == [
+        "9:16", "9:16", "3:4", None  # 1088x1920 is within 2 % of 9:16
+    ]  # fmt: skip
+    assert spec.nearest_sizes(1280, 700) == [(1280, 720), (1472, 624), (1104, 832)]
+    assert spec.size_note(1280, 720) is None and spec.size_note(1080, 1920) is None  # sizes of the table
+    note = spec.size_note(1000, 1000)
+    assert note is not None and "960x960 (720p, published)" in note and "1104x832 (720p, ours)" in note
+
+
+def test_media_bytes_are_named_by_their_magic_number() -> None:
+    assert spec.sniff(b"\x00\x00\x00\x20ftypisom" + b"\x00" * 8) == ".mp4"
+    assert spec.sniff(b"\x00\x00\x00\x14ftypqt  " + b"\x00" * 8) == ".mov"
+    assert spec.sniff(b"\x89PNG\r\n\x1a\n....") == ".png" and spec.sniff(b"plain text") is None
+    assert set(spec.SOURCE_MEDIA_TYPES) >= {".mp4", ".mov", ".webm", ".png", ".jpg", ".gif", ".webp"}
+
+
+def test_a_long_base64_string_is_content_and_a_file_name_stays_a_path(tmp_path) -> None:
+    b64 = "AAAAIGZ0eXBpc29t" * 16  # 256 characters of the base64 alphabet
+    assert lk.request.classify_source(b64).kind == "data"
+    assert lk.request.classify_source(b64[:-4]).kind == "path"  # shorter: a file name
+    assert lk.request.classify_source(b64 + "A").kind == "path"  # not whole 4-character groups
+    assert lk.request.classify_source("clips/" + "a" * 300 + ".mp4").kind == "path"  # a dot: a file name
+    with pytest.raises(RequestError, match="no such file"):
+        lk.ModifyRequest("clips/dolphin_final", "x", strength="flex_1")

@@ -3,21 +3,28 @@ with the dotted ``parameter`` of the offending field, by ``parse_task`` and by t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import json
+import re
+import time
 import uuid
+import warnings
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from _clips import make_clip
+from _fake_runware import SRC, FakeRunware, make_client
 from test_local_render import make_png
 from test_request import SPEC_EXAMPLE
 
 import lumakit as lk
 from lumakit import request as rq
 from lumakit.local import LocalServer
+from lumakit.wire import spec
 
 AUTH = {"Authorization": "Bearer test-key"}
 
@@ -258,10 +265,299 @@ def test_the_local_server_prices_an_anchored_edit_with_extra_fields(server_and_c
     task["taskUUID"] = str(uuid.uuid4())
     task["inputs"]["frameImages"] = [{"image": png, "frame": "first"}]
     dry_run = {**AUTH, "X-Runware-Dry-Run": "1"}
-    # the local backend calls loopback webhooks only: Runware's example host is refused, naming the field
-    refused = httpx.post(server.url, json=[task], headers=dry_run, timeout=60)
-    assert refused.status_code == 400 and refused.json()["errors"][0]["parameter"] == "webhookURL"
-    task["webhookURL"] = "http://127.0.0.1:9/hooks/runware"
+    # Runware's example webhook host is accepted; the local backend calls loopback webhooks only, and says so
     r = httpx.post(server.url, json=[task], headers=dry_run, timeout=60)
     assert r.status_code == 200, r.text
-    assert r.json()["data"][0]["cost"] == 6.48  # 1 s source, 1080p HDR+EXR edit: the 5 s price
+    item = r.json()["data"][0]
+    assert item["cost"] == 6.48  # 1 s source, 1080p HDR+EXR edit: the 5 s price
+    assert "'example.com' was not called" in item["lumakitLocal"]["webhookNotCalled"]
+
+
+# ---- what Ray refuses and what Runware accepts beyond the published examples -----------------------------
+# ONE table drives both sides: parse_task (the request models the client builds) and the local server over
+# HTTP. Each row: (what, its source, the task, the refusal expected (dotted parameter, a phrase of the
+# message) or None when accepted, the lumakitLocal note the local server adds to an accepted task or None).
+PNG = "data:image/png;base64," + base64.b64encode(make_png(8, 8, (200, 160, 40))).decode()
+PNG_2 = "data:image/png;base64," + base64.b64encode(make_png(8, 8, (40, 90, 200))).decode()
+CLIP_B64 = "<base64 of the test clip>"  # replaced by the clip's bytes (bare base64) over HTTP
+CLIP_DATA_URI = "<data URI of the test clip>"  # replaced by the clip as a data URI over HTTP
+
+
+def generate(**over: Any) -> dict[str, Any]:
+    """A text/image-to-video as lumakit sends it, with ``over`` (a None value removes the field)."""
+    task = {"taskType": "videoInference", "taskUUID": str(uuid.uuid4()), "model": "luma:ray@3.2",
+            "positivePrompt": "a lighthouse at dusk", "resolution": "720p", "duration": 5,
+            "deliveryMethod": "async", "includeCost": True}  # fmt: skip
+    task.update(over)
+    return {k: v for k, v in task.items() if v is not None}
+
+
+def frames(*positions: Any) -> dict[str, Any]:
+    return {"frameImages": [{"image": PNG if i % 2 else PNG_2, "frame": f} for i, f in enumerate(positions)]}
+
+
+RAY = "ComfyUI core's Luma Ray 3.2 keyframes node"
+AUTO = "Runware's ComfyUI frame images node (one image: the first frame; two: first and last)"
+REFRAME_1080 = "Luma's reframing guide and ComfyUI core's Luma reframe node"
+LOOP = "Runware's ComfyUI node videoSettings.py"
+FORMS: list[tuple[str, str, dict[str, Any], tuple[str, str] | None, str | None]] = [
+    # refused before sending (Ray refuses them upstream)
+    ("reframe to 9:16 at 1080p", REFRAME_1080, reframe(width=1080, height=1920), ("width", "9:16 at 1080p"),
+     None),
+    ("reframe to 3:4 at 1080p", REFRAME_1080, reframe(width=1248, height=1664), ("width", "3:4 at 1080p"),
+     None),
+    ("reframe: a size and a different resolution", "ours: the size is sent, the price read the resolution",
+     reframe(resolution="1080p"), ("resolution", "does not match width=720, height=1280"), None),
+    ("loop with integer keyframes", LOOP, generate(inputs=frames(0, 120), settings={"loop": True}),
+     ("settings.loop", "keyframes at frame indices"), None),
+    ("loop with a 10 s duration", LOOP, generate(duration=10, settings={"loop": True}),
+     ("settings.loop", "duration=10"), None),
+    ("one integer keyframe", RAY, generate(inputs=frames(60)), ("inputs.frameImages", "2 to 64"), None),
+    ("65 keyframes", RAY, generate(inputs=frames(*range(65))), ("inputs.frameImages", "got 65"), None),
+    ("a keyframe past frame 120 of a 5 s clip", RAY, generate(inputs=frames(0, 121)),
+     ("inputs.frameImages.frame", "from 0 to 120"), None),
+    ("a keyframe past frame 240 of a 10 s clip", RAY, generate(duration=10, inputs=frames(0, 241)),
+     ("inputs.frameImages.frame", "from 0 to 240"), None),
+    ("a first frame image and a keyframe at 0", "ours: the first frame is frame 0",
+     generate(inputs=frames("first", 0)),
+     ("inputs.frameImages", "two images for frame 0"), None),
+    ("a first frame image at 10 s", RAY, generate(duration=10, inputs=frames("first")),
+     ("duration", "5 s only"), None),
+    ("routing that is not an object", "runware-sdk 1.8.0 LumaRay32Params",
+     edit(routing="fastest"), ("routing", "a JSON object"), None),
+    ("a third frameImages entry without frame", AUTO,
+     generate(inputs={"frameImages": [{"image": PNG}, {"image": PNG_2}, {"image": PNG}]}),
+     ("inputs.frameImages.frame", "first and last are taken"), None),
+    # accepted, as Runware accepts them
+    ("integer keyframes with duration 10", "ComfyUI core's keyframes node offers 5 s and 10 s",
+     generate(duration=10, inputs=frames(0, 120, 240)), None, None),
+    ("64 keyframes at 5 s", RAY, generate(inputs=frames(*range(64))), None, None),
+    ("a first frame and an integer keyframe", RAY, generate(inputs=frames("first", 120)), None, None),
+    ("loop with a first frame only", LOOP, generate(inputs=frames("first"), settings={"loop": True}), None,
+     None),
+    ("routing through extra", "runware-sdk 1.8.0 LumaRay32Params",
+     edit(routing={"strategy": "default"}), None, None),
+    ("frameImages entries without frame (i2v)", "Runware's ComfyUI node videoInputsFrame.py",
+     generate(inputs={"frameImages": [{"image": PNG}]}), None, None),
+    ("two frameImages entries without frame: first and last", AUTO,
+     generate(inputs={"frameImages": [{"image": PNG}, {"image": PNG_2}]}), None, None),
+    ("a frameImages entry without frame beside a last frame", AUTO,
+     generate(inputs={"frameImages": [{"image": PNG, "frame": "last"}, {"image": PNG_2}]}), None, None),
+    ("frameImages entries without frame (edit anchor)", "Runware's ComfyUI node videoInputsFrame.py",
+     edit(inputs={"video": "https://example.org/clip.mp4", "frameImages": [{"image": PNG}]}), None, None),
+    ("hdr: false on a reframe", "ours: a false flag is harmless", reframe(settings={"hdr": False}), None,
+     None),
+    ("exrExport: false on a reframe", "ours: a false flag is harmless",
+     reframe(settings={"hdr": False, "exrExport": False}), None, None),
+    ("loop: false on an edit", "ours: a false flag is harmless",
+     edit(settings={"edit": {"strength": "flex_1"}, "loop": False}), None, None),
+    ("loop: false on a reframe", "ours: a false flag is harmless", reframe(settings={"loop": False}), None,
+     None),
+    ("bare base64 inputs.video (reframe)", "Runware's reframe guide and skill",
+     reframe(inputs={"video": CLIP_B64}), None, None),
+    ("data URI inputs.video (edit)", "Runware's reframe guide and skill",
+     edit(inputs={"video": CLIP_DATA_URI}), None, None),
+    ("webhookURL to a public host", "Runware's task reference (local server: called on loopback only)",
+     edit(webhookURL="https://hooks.example.com/runware"), None, "webhookNotCalled"),
+    ("a size in no tier's table", "Runware refuses unknown sizes at submit, free of charge",
+     generate(resolution=None, width=1000, height=1000), None, "sizeWarning"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("what", "source", "task", "refused", "note"), FORMS, ids=[f[0] for f in FORMS])
+def test_the_python_side_refuses_and_accepts_each_form(
+    what: str, source: str, task: dict, refused: tuple[str, str] | None, note: str | None
+) -> None:
+    if refused is None:
+        parsed = rq.parse_task(task)
+        assert parsed.to_task()["taskType"] == "videoInference"
+        return
+    with pytest.raises(lk.RequestError) as info:
+        rq.parse_task(task)
+    parameter, phrase = refused
+    assert info.value.wire == parameter and phrase in str(info.value)
+    assert "allowed:" in str(info.value)  # the allowed values are named
+    if not source.startswith("ours"):
+        assert f"source: {source}" in str(info.value)  # and where the limit is documented
+
+
+def over_http(task: dict[str, Any], media: str, clip: bytes) -> dict[str, Any]:
+    """The task as sent to the local server: the example URL is the uploaded clip, a placeholder its bytes."""
+    task = copy.deepcopy(task)
+    task["taskUUID"] = str(uuid.uuid4())
+    b64 = base64.b64encode(clip).decode()
+    inline = {CLIP_B64: b64, CLIP_DATA_URI: f"data:video/mp4;base64,{b64}"}
+    if "video" in task.get("inputs", {}):
+        task["inputs"]["video"] = inline.get(task["inputs"]["video"], media)
+    return task
+
+
+def test_the_local_server_refuses_and_accepts_the_same_forms(server_and_clip, tmp_path) -> None:
+    server, media = server_and_clip
+    clip = make_clip(tmp_path / "inline.mp4", seconds=1.0, fps=8).read_bytes()
+    before = server.stats.get("jobs_created", 0)
+    dry_run = {**AUTH, "X-Runware-Dry-Run": "1"}
+    for what, _, task, refused, note in FORMS:
+        r = httpx.post(server.url, json=[over_http(task, media, clip)], headers=dry_run, timeout=60)
+        if refused is None:
+            assert r.status_code == 200, (what, r.text)
+            item = r.json()["data"][0]
+            assert item["dryRun"] is True and item["cost"] > 0, what
+            assert (
+                (note in item["lumakitLocal"])
+                if note
+                else not {"webhookNotCalled", "sizeWarning"} & set(item["lumakitLocal"])
+            ), what
+        else:
+            assert r.status_code == 400, (what, r.text)
+            err = r.json()["errors"][0]
+            assert err["parameter"] == refused[0] and refused[1] in err["message"], what
+    assert server.stats.get("jobs_created", 0) == before  # dry runs only: nothing ran
+
+
+def test_a_webhook_on_a_public_host_is_accepted_and_never_called(server_and_clip) -> None:
+    """A notebook written for Runware runs unchanged offline: the task runs, the answer says the webhook was
+    not called, and no request left for the host (the server's webhook counters stay still)."""
+    server, media = server_and_clip
+    task = with_media(edit(webhookURL="https://hooks.example.com/runware"), media)
+    hooks = (server.stats["webhooks"], server.stats["webhook_failures"])
+    ack = httpx.post(server.url, json=[task], headers=AUTH, timeout=60).json()["data"][0]
+    assert "was not called" in ack["lumakitLocal"]["webhookNotCalled"]
+    poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+    for _ in range(240):
+        item = httpx.post(server.url, json=poll, headers=AUTH, timeout=60).json()["data"][0]
+        if item["status"] != "processing":
+            break
+        time.sleep(0.25)
+    assert item["status"] == "success" and "was not called" in item["lumakitLocal"]["webhookNotCalled"]
+    time.sleep(0.3)
+    assert (server.stats["webhooks"], server.stats["webhook_failures"]) == hooks
+
+
+def test_authentication_first_in_the_array_stands_for_the_header(server_and_clip) -> None:
+    """Runware's documented alternative to the Authorization header: an authentication task first."""
+    server, media = server_and_clip
+    auth = {"taskType": "authentication", "apiKey": "any-key"}
+    task = with_media(edit(), media)
+    r = httpx.post(server.url, json=[auth, task], headers={"X-Runware-Dry-Run": "1"}, timeout=60)
+    assert r.status_code == 200, r.text
+    session, item = r.json()["data"]
+    assert session["taskType"] == "authentication" and session["connectionSessionUUID"]
+    assert "any-key" not in r.text  # the key is never echoed
+    assert item["taskUUID"] == task["taskUUID"] and item["cost"] > 0
+    # without it, or with it anywhere but first, or with an empty key: 401, nothing read further
+    for body in ([task], [task, auth], [{**auth, "apiKey": ""}, task]):
+        refused = httpx.post(server.url, json=body, timeout=60)
+        assert refused.status_code == 401 and refused.json()["errors"][0]["code"] == "invalidApiKey"
+
+
+def test_the_python_forms_of_the_acceptances_reach_the_local_server_as_sent(
+    server_and_clip, tmp_path
+) -> None:
+    """What a user writes in Python for each acceptance builds the task the local server takes."""
+    server, media = server_and_clip
+    clip = make_clip(tmp_path / "inline.mp4", seconds=1.0, fps=8).read_bytes()
+    b64 = base64.b64encode(clip).decode()
+    hook = "https://hooks.example.com/runware"
+    requests = {
+        "Source.from_bytes as the video": lk.ModifyRequest(
+            lk.Source.from_bytes(clip), "glass", strength="flex_1"
+        ),
+        "bare base64 string as the video": lk.ReframeRequest(
+            b64, "sea", aspect_ratio="1:1", resolution="360p"
+        ),
+        "integer keyframes, 10 s": lk.GenerateRequest(
+            "dusk", keyframes=[(PNG, 0), (PNG_2, 240)], duration=10
+        ),
+        "routing and a public webhook in extra": lk.ModifyRequest(
+            media, "glass", strength="flex_1", extra={"routing": {"strategy": "default"}, "webhookURL": hook}
+        ),
+        "hdr/exr_export/loop=False where they do not apply": rq.build(
+            "reframe", video=media, prompt="sea", aspect_ratio="1:1", hdr=False, exr_export=False, loop=False
+        ),
+    }
+    assert requests["Source.from_bytes as the video"].video.value.startswith("data:video/mp4;base64,AAAA")
+    assert requests["bare base64 string as the video"].video.kind == "data"  # not taken for a file name
+    dry_run = {**AUTH, "X-Runware-Dry-Run": "1"}
+    for what, request in requests.items():
+        task = request.to_task(task_uuid=str(uuid.uuid4()))
+        assert task == rq.parse_task(task).to_task(task_uuid=task["taskUUID"]), what  # read back unchanged
+        r = httpx.post(server.url, json=[task], headers=dry_run, timeout=60)
+        assert r.status_code == 200 and r.json()["data"][0]["cost"] > 0, (what, r.text)
+    with pytest.raises(lk.RequestError, match="no media type lumakit knows"):
+        lk.Source.from_bytes(b"not a video")
+    assert lk.Source.from_bytes(b"raw", mime="video/mp4").value == "data:video/mp4;base64,cmF3"
+
+
+def test_a_size_in_no_table_warns_once_on_the_python_side_and_is_noted_by_the_server() -> None:
+    with pytest.warns(lk.UnpublishedSizeWarning, match=r"Nearest sizes: 960x960 \(720p, published\)"):
+        request = lk.GenerateRequest("dusk", width=1000, height=1000)
+    task = request.to_task(task_uuid=str(uuid.uuid4()))
+    assert (task["width"], task["height"]) == (1000, 1000)  # sent as asked
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reading the wire task (the local backend's side) does not warn
+        rq.parse_task(task)
+        lk.GenerateRequest("dusk", width=832, height=1104)  # a published size: no warning
+        lk.GenerateRequest("dusk", width=1104, height=832)  # a size of the table lumakit derived: none either
+
+
+def test_the_size_table_marks_each_size_published_or_ours_and_the_examples_agree() -> None:
+    """Every line of OUTPUT_SIZES says [doc] (in PUBLISHED_SIZES, with where) or [ours]; Runware's examples
+    quoted above use published sizes."""
+    source = (Path(spec.__file__)).read_text()
+    table = source[
+        source.index("OUTPUT_SIZES: dict") : source.index("\n}\n", source.index("OUTPUT_SIZES: dict"))
+    ]
+    marked = {}
+    for line in table.splitlines()[1:]:
+        m = re.search(r"\((\d+), (\d+)\),  # \[(doc|ours)\]", line)
+        assert m, f"an OUTPUT_SIZES line without its [doc]/[ours] mark: {line!r}"
+        marked[(int(m[1]), int(m[2]))] = m[3]
+    assert set(marked) == set(spec.OUTPUT_SIZES.values())
+    assert {size for size, mark in marked.items() if mark == "doc"} == set(spec.PUBLISHED_SIZES)
+    for example in (SKILLS_ANIMATE_IMAGE_2, SKILLS_CINEMATIC_3):
+        assert (example["width"], example["height"]) in spec.PUBLISHED_SIZES
+        assert spec.size_note(example["width"], example["height"]) is None
+
+
+def test_the_client_refuses_rays_limits_before_any_request(tmp_path) -> None:
+    """Through the client's own calls, against a Runware stand-in: each refusal is raised before anything is
+    uploaded, sent or billed, and leaves no ledger line."""
+    fake = FakeRunware(polls=1)
+
+    async def go() -> list[str]:
+        wires = []
+        async with make_client(fake, tmp_path) as client:
+            calls = [
+                client.reframe(SRC, prompt="sky", aspect_ratio="9:16", resolution="1080p"),
+                client.reframe(SRC, prompt="sky", width=720, height=1280, resolution="1080p"),
+                client.generate("dusk", keyframes=[(PNG, 0), (PNG_2, 120)], loop=True),
+                client.generate("dusk", keyframes=[(PNG, 60)]),
+                client.generate("dusk", keyframes=[(PNG, 0), (PNG_2, 300)], duration=10),
+                client.modify(SRC, "glass", strength="flex_1", extra={"routing": "fastest"}),
+            ]
+            for call in calls:
+                with pytest.raises(lk.RequestError) as info:
+                    await call
+                wires.append(info.value.wire)
+            assert client.history() == []
+        return wires
+
+    wires = asyncio.run(go())
+    assert wires == ["width", "resolution", "settings.loop", "inputs.frameImages", "inputs.frameImages.frame",
+                     "routing"]  # fmt: skip
+    assert fake.requests == []  # nothing was sent
+
+
+def test_frame_images_without_frame_are_placed_as_runware_places_them() -> None:
+    """One image is the first frame, two are first and last, on the wire and from Python alike."""
+    two = generate(inputs={"frameImages": [{"image": PNG}, {"image": PNG_2}]})
+    assert [k.frame for k in rq.parse_task(two).keyframes] == ["first", "last"]
+    python = lk.GenerateRequest("dusk", keyframes=[{"image": PNG}, {"image": PNG_2}])
+    assert [f["frame"] for f in python.to_task()["inputs"]["frameImages"]] == ["first", "last"]
+    assert [k.frame for k in lk.GenerateRequest("dusk", keyframes=[(PNG,)]).keyframes] == ["first"]
+    with pytest.raises(lk.RequestError, match="first and last are taken"):
+        lk.GenerateRequest("dusk", keyframes=[{"image": PNG}, {"image": PNG_2}, {"image": PNG}])
+    with pytest.raises(lk.RequestError) as info:
+        lk.GenerateRequest("dusk", keyframes=[{"img": PNG}])
+    assert info.value.code == "invalidFrameImages" and info.value.parameter == "keyframes"

@@ -25,6 +25,7 @@ from ..errors import MediaError, RequestError
 from ..request import GenerateRequest, Keyframe, ModifyRequest, Request, parse_task
 from ..wire.answers import (
     DUPLICATE_TASK_UUID,
+    INVALID_API_KEY,
     INVALID_IMAGE,
     INVALID_REQUEST_BODY,
     INVALID_TASK,
@@ -37,7 +38,8 @@ from ..wire.answers import (
     TaskError,
     wire_error,
 )
-from ..wire.spec import NUMBER_RESULTS, is_uuid, source_length_problem
+from ..wire.spec import NUMBER_RESULTS, is_uuid, size_note, source_length_problem
+from ..wire.tasks import AUTHENTICATION, array_api_key, new_task_uuid
 from ..wire.tasks import digest as task_digest
 from . import tariff
 from .faults import Fault, Latency
@@ -45,7 +47,7 @@ from .ingest import Fetcher, Ingest, fetch_url
 from .jobs import RenderJob, run_render
 from .store import Store
 from .webhooks import TIMEOUT as WEBHOOK_TIMEOUT
-from .webhooks import Webhooks, webhook_url
+from .webhooks import Webhooks, not_called, webhook_url
 
 BACKEND = "local-preview"
 NOTE = "local preview renderer, not Ray"
@@ -145,6 +147,7 @@ class Backend:
             "getTaskDetails": self._get_task_details,
             "mediaStorage": self._media_storage,
             "imageUpload": self._image_upload,
+            AUTHENTICATION: _authentication,
         }
         self._lock = threading.RLock()
         self._pool: ThreadPoolExecutor | None = None
@@ -214,14 +217,15 @@ class Backend:
             request = parse_task({k: v for k, v in task.items() if k != "numberResults"})
         except RequestError as e:
             raise TaskError.from_request_error(e) from None
-        hook = webhook_url(task)  # loopback only: refused here, before any fetch
+        hook = webhook_url(task)  # called only on loopback; another host's is accepted, not called
+        notes = _notes(task, request)
         uid = task["taskUUID"]
         digest = task_digest(task)
         if not call.dry_run and self._is_resend(uid, digest):
-            return self._acknowledge(task)
+            return self._acknowledge(task, notes)
         inputs, seconds = self._resolve_inputs(request)
         price = tariff.estimate(request, seconds, inputs.get("video"))
-        meta = local_meta(costEstimate=price["cost"], pricing=price)
+        meta = local_meta(costEstimate=price["cost"], pricing=price, **notes)
         if call.dry_run:
             self.count("dry_runs")
             return {
@@ -248,7 +252,7 @@ class Backend:
                     self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lumakit-render")
                 pool = self._pool
         if resent:
-            return self._acknowledge(task)  # outside the lock: a sync answer waits for the job
+            return self._acknowledge(task, notes)  # outside the lock: a sync answer waits for the job
         self.store.put_task(
             uid,
             {
@@ -271,7 +275,7 @@ class Backend:
         )
         if hook is not None:
             job.future.add_done_callback(lambda f: None if f.cancelled() else self._call_webhook(hook, task))
-        return self._acknowledge(task)
+        return self._acknowledge(task, notes)
 
     def _call_webhook(self, url: str, task: dict[str, Any]) -> None:
         """Queue the POST of the finished task's ``getResponse`` answer (its item, or its error object)."""
@@ -300,11 +304,13 @@ class Backend:
             self.stats["resends"] += 1
             return True
 
-    def _acknowledge(self, task: dict[str, Any]) -> dict[str, Any]:
-        """The async acknowledgment, or for sync delivery the finished item."""
+    def _acknowledge(self, task: dict[str, Any], notes: dict[str, str]) -> dict[str, Any]:
+        """The async acknowledgment (with the local backend's ``notes``, if any), or for sync delivery the
+        finished item."""
         uid = task["taskUUID"]
         if str(task.get("deliveryMethod", "sync")).lower() == "async":
-            return {"taskType": "videoInference", "taskUUID": uid}
+            ack = {"taskType": "videoInference", "taskUUID": uid}
+            return {**ack, "lumakitLocal": {"backend": BACKEND, **notes}} if notes else ack
         job = self.jobs.get(uid)
         if job is not None:
             job.done.wait(SYNC_WAIT)
@@ -439,6 +445,29 @@ class Backend:
             return fetch(url, timeout, limit)
 
         return counted
+
+
+def _notes(task: dict[str, Any], request: Request) -> dict[str, str]:
+    """What the answer tells beside the task: a webhook on another host not called, a size in no table."""
+    notes: dict[str, str] = {}
+    hook = not_called(task)
+    if hook is not None:
+        notes["webhookNotCalled"] = hook
+    if not isinstance(request, ModifyRequest) and request.width is not None and request.size is not None:
+        size = size_note(*request.size)
+        if size is not None:
+            notes["sizeWarning"] = size
+    return notes
+
+
+def _authentication(task: dict[str, Any], call: Call) -> dict[str, Any]:
+    """An ``authentication`` task (the array's first element, instead of the header): the HTTP layer has
+    read its key; the answer is Runware's, a session UUID. The key is never echoed or stored."""
+    if array_api_key([task]) is None:
+        raise TaskError(
+            INVALID_API_KEY, "an authentication task needs a non-empty apiKey", "apiKey", status=401
+        )
+    return {"taskType": AUTHENTICATION, "connectionSessionUUID": new_task_uuid()}
 
 
 def _check_number_results(task: dict[str, Any]) -> None:

@@ -21,10 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from .._files import mime_type
+from ..wire.tasks import array_api_key
 from .backend import BACKEND, NOTE, Backend
 from .faults import STATUS_CODES, Fault, FaultPlan
 
 log = logging.getLogger("lumakit.local")
+
+#: Largest body read without an ``Authorization`` header, to find an authentication task first in it.
+MAX_BODY_WITHOUT_HEADER = 1 << 20
 
 _RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*")
 
@@ -193,20 +197,23 @@ class Handler(BaseHTTPRequestHandler):
                 "Upload large media with mediaStorage first (or send a URL)",
             )
             return
-        body = self.rfile.read(int(length))
         scheme, _, key = self.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            self._error(
-                401,
-                "invalidApiKey",
-                "missing or invalid API key: send 'Authorization: Bearer <key>' "
-                "(the local backend takes any non-empty key)",
-            )
+        header_key = scheme.lower() == "bearer" and bool(key.strip())
+        if not header_key and int(length) > MAX_BODY_WITHOUT_HEADER:  # not read: too large to carry auth
+            self.close_connection = True
+            self._refuse_key(f" (a body over {MAX_BODY_WITHOUT_HEADER} bytes needs the header)")
             return
+        body = self.rfile.read(int(length))
+        bad_json: ValueError | None = None
         try:
             tasks = json.loads(body)
         except (ValueError, UnicodeDecodeError) as e:
-            self._error(400, "invalidJSON", f"the body is not valid JSON: {e}")
+            tasks, bad_json = None, e
+        if not header_key and array_api_key(tasks) is None:
+            self._refuse_key()
+            return
+        if bad_json is not None:
+            self._error(400, "invalidJSON", f"the body is not valid JSON: {bad_json}")
             return
         phase = request_phase(tasks)
         fault = self.server.faults.take(phase) if phase else None
@@ -218,6 +225,15 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         self._json(answer.status, answer.payload())
+
+    def _refuse_key(self, why: str = "") -> None:
+        self._error(
+            401,
+            "invalidApiKey",
+            "missing or invalid API key: send 'Authorization: Bearer <key>', or an authentication task "
+            "first in the array ({'taskType': 'authentication', 'apiKey': '<key>'}); the local backend takes "
+            f"any non-empty key{why}",
+        )
 
     def _discard_body(self) -> None:
         length = self.headers.get("Content-Length")

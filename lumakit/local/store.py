@@ -22,31 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from .. import _files
+from ..wire.spec import sniff
+
+__all__ = ["Store", "default_data_dir", "sniff"]  # sniff: where ingest reads it
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]{1,8})?$")
-
 
 
 def default_data_dir() -> Path:
     """``local-backend/`` under the cache root (``$LUMAKIT_CACHE_DIR``, else the user cache dir)."""
     return _files.cache_root() / "local-backend"
-
-
-def sniff(data: bytes) -> str | None:
-    """The file extension for some media bytes (by magic number), or ``None`` if it is not media we take."""
-    if len(data) >= 12 and data[4:8] == b"ftyp":
-        return ".mov" if data[8:12] == b"qt  " else ".mp4"
-    if data.startswith(b"\x1a\x45\xdf\xa3"):
-        return ".webm"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return ".png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return ".jpg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return ".gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return None
 
 
 class Store:

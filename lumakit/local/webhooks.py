@@ -1,14 +1,17 @@
 """Webhooks of the local backend: a finished task's answer POSTed to its ``webhookURL``, on loopback only.
 
-    url = webhook_url(task)              # at submit: None, or the URL; TaskError (400) if not on loopback
+    url = webhook_url(task)              # at submit: the URL if on loopback, else None
+    note = not_called(task)              # the answer's note for a webhookURL on another host
     hooks = Webhooks(timeout=5.0)
     hooks.post(url, item, task_uuid)     # returns at once; the POST runs on the webhook thread
 
 Runware POSTs a task's result to ``webhookURL`` when the task finishes. The local backend POSTs the JSON
 object ``getResponse`` answers for the finished task (the success item, with its ``videoURL``; for a failed
 task, its error object), but only to 127.0.0.1, localhost or ::1: a preview tool on a laptop never calls
-out to other hosts. The POST runs on its own thread with a short timeout, follows no redirect and uses no
-proxy; a failure is logged (``lumakit.local``) and counted, never raised into a render or a request.
+out to other hosts. A task naming another host is accepted (a notebook written for Runware runs unchanged)
+and its answer says the webhook was not called. The POST runs on its own thread with a short timeout,
+follows no redirect and uses no proxy; a failure is logged (``lumakit.local``) and counted, never raised
+into a render or a request.
 """
 
 from __future__ import annotations
@@ -23,8 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.error import HTTPError
 
-from ..wire.answers import TaskError
-
 log = logging.getLogger("lumakit.local")
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -33,24 +34,27 @@ WORKERS = 2  # webhook POSTs in flight at once
 
 
 def webhook_url(task: dict[str, Any]) -> str | None:
-    """The task's ``webhookURL``, or None; one that is not on loopback is refused (400, ``webhookURL``).
+    """The task's ``webhookURL`` if the local backend calls it (a loopback host), else None.
 
-    The request model has already checked that it is an http(s) URL.
+    The request model has already checked that it is an http(s) URL. Any host is accepted, so a notebook
+    written for Runware runs unchanged; another host's is never called (:func:`not_called` says so).
     """
     url = task.get("webhookURL")
-    if url is None:
+    if url is None or urllib.parse.urlsplit(str(url)).hostname not in LOOPBACK_HOSTS:
+        return None
+    return str(url)
+
+
+def not_called(task: dict[str, Any]) -> str | None:
+    """What the answer says of a ``webhookURL`` on another host (it is not called), or None."""
+    url = task.get("webhookURL")
+    if url is None or webhook_url(task) is not None:
         return None
     host = urllib.parse.urlsplit(str(url)).hostname
-    if host not in LOOPBACK_HOSTS:
-        raise TaskError(
-            "invalidWebhookURL",
-            f"webhookURL host {host!r}: the local backend only calls loopback webhooks "
-            "(http://127.0.0.1:<port>/..., localhost or [::1]); leave webhookURL out, or point it at a "
-            "receiver on this machine",
-            "webhookURL",
-            allowed=list(LOOPBACK_HOSTS),
-        )
-    return str(url)
+    return (
+        f"webhookURL host {host!r} was not called: the local backend calls loopback webhooks only "
+        "(127.0.0.1, localhost, [::1]); Runware would POST the result there"
+    )
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

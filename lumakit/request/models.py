@@ -22,7 +22,6 @@ from ..wire.spec import (
     DEFAULT_RESOLUTION,
     DELIVERY,
     DURATIONS,
-    IMAGE_TO_VIDEO_DURATIONS,
     MODEL,
     RESOLUTIONS,
     TASK_TYPE,
@@ -31,6 +30,13 @@ from ..wire.spec import (
 )
 from ..wire.tasks import digest, read_task
 from .options import OutputOptions, check_extra, check_hdr, check_position, check_prompt, resolve_size
+from .ray_limits import (
+    check_anchors,
+    check_loop,
+    check_reframe_size,
+    reading_the_wire,
+    warn_unpublished_size,
+)
 from .values import (
     Controls,
     Keyframe,
@@ -211,7 +217,12 @@ def _frame_images(keyframes: Iterable[Keyframe], media: Mapping[str, str] | None
 
 @dataclass(frozen=True)
 class GenerateRequest(_RequestBase):
-    """Text-to-video, or image-to-video with ``image`` (first frame), ``last_image`` and/or ``keyframes``."""
+    """Text-to-video, or image-to-video with ``image`` (first frame), ``last_image`` and/or ``keyframes``.
+
+    ``keyframes=[(img_a, 0), (img_b, 120), (img_c, 240)], duration=10``: images at frame indices (24 fps),
+    5 or 10 s; a first or last frame image keeps it 5 s. A ``width``/``height`` in no tier's size table is
+    sent with an :class:`~lumakit.errors.UnpublishedSizeWarning`.
+    """
 
     prompt: str
     image: Any = None
@@ -239,30 +250,21 @@ class GenerateRequest(_RequestBase):
         if self.last_image is not None:
             anchors.append(Keyframe(self.last_image, "last"))
         object.__setattr__(self, "keyframes", one_image_per_frame(tuple(anchors)))
-        positions = [k.frame for k in anchors]
         object.__setattr__(self, "image", None)
         object.__setattr__(self, "last_image", None)
         if self.duration not in DURATIONS or isinstance(self.duration, bool):
             raise RequestError("duration", self.duration, DURATIONS, code="invalidDuration", wire="duration")
-        if anchors and self.duration not in IMAGE_TO_VIDEO_DURATIONS:
-            raise RequestError(
-                "duration",
-                self.duration,
-                IMAGE_TO_VIDEO_DURATIONS,
-                message="image-to-video is 5 s only",
-                code="invalidDuration",
-                wire="duration",
-            )
+        check_anchors(anchors, self.duration)
         checks.choice("resolution", self.resolution, RESOLUTIONS, "resolution", "invalidResolution")
         if self.resolution is not None and self.width is not None:
             raise checks.conflict("resolution", "give resolution or width/height, not both", "resolution")
         size = resolve_size(self.aspect_ratio, self.resolution, self.width, self.height)
         checks.boolean("loop", self.loop, "settings.loop")
         check_hdr(self.hdr, self.exr_export, self.resolution or (tier_of_size(*size) if size else None))
-        if self.loop and (self.duration == 10 or self.hdr or "last" in positions):
-            raise checks.conflict(
-                "loop", "loop=True does not go with a 10 s duration, hdr or a last frame", "settings.loop"
-            )
+        if self.loop:
+            check_loop(anchors, self.duration, self.hdr)
+        if self.width is not None:
+            warn_unpublished_size(self.width, self.height)
         if self.hdr and self.duration == 10:
             raise checks.conflict("hdr", "hdr=True does not go with a 10 s duration", "settings.hdr")
 
@@ -301,7 +303,8 @@ class ReframeRequest(_RequestBase):
     """Change the aspect ratio of a clip by extending the scene (outpainting); a separate job from an edit.
 
     ``source_position`` (x, y, width, height as fractions of the new canvas) places the source; smaller than 1
-    extends the scene all round.
+    extends the scene all round. Ray does not reframe to 9:16 or 3:4 at 1080p; ``resolution`` beside a
+    ``width``/``height`` must be that size's tier.
     """
 
     video: Any
@@ -329,7 +332,11 @@ class ReframeRequest(_RequestBase):
                 code="invalidDimensions",
                 wire="width",
             )
-        resolve_size(self.aspect_ratio, self.resolution, self.width, self.height)
+        size = resolve_size(self.aspect_ratio, self.resolution, self.width, self.height)
+        assert size is not None
+        check_reframe_size(self.aspect_ratio, self.resolution, size)
+        if self.width is not None:
+            warn_unpublished_size(self.width, self.height)
         if self.source_position is not None:
             object.__setattr__(self, "source_position", check_position(self.source_position))
 
@@ -375,6 +382,7 @@ def build(kind: str, **options: Any) -> ModifyRequest | GenerateRequest | Refram
     ``build("modify", video=..., prompt=..., strength="flex_2", output_format="webm")``.
     """
     cls = REQUESTS[kind]
+    options = _without_false_flags(cls, options)
     allowed = [f.name for f in fields(cls) if f.name != "output"] + list(_OUTPUT_FIELDS)
     output_kw = {k: options.pop(k) for k in _OUTPUT_FIELDS if k in options}
     for name in list(options):
@@ -389,6 +397,15 @@ def build(kind: str, **options: Any) -> ModifyRequest | GenerateRequest | Refram
                 code="unsupportedParameter",
             )
     return cls(**options, output=OutputOptions(**output_kw))
+
+
+#: Flags a job does not have but Runware takes when false (its own nodes send them): dropped, not refused.
+_FALSE_FLAGS = ("hdr", "exr_export", "loop")
+
+
+def _without_false_flags(cls: type, options: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in options.items() if not (k in _FALSE_FLAGS and k not in names and v is False)}
 
 
 def parse_task(task: Mapping[str, Any]) -> Request:
@@ -407,7 +424,8 @@ def parse_task(task: Mapping[str, Any]) -> Request:
         options["keyframes"] = tuple(
             Keyframe(Source.from_wire(image, "image"), frame) for image, frame in options["keyframes"]
         )
-    return build(wire.kind, **options)
+    with reading_the_wire():
+        return build(wire.kind, **options)
 
 
 Request = ModifyRequest | GenerateRequest | ReframeRequest

@@ -93,8 +93,11 @@ def check_extra(extra: Any) -> dict[str, Any] | None:
             )
         if key in ("webhookURL", "uploadEndpoint") and not _is_url(value):
             raise RequestError(name, value, "an http(s) URL", wire=key)
-        if key == "safety" and not isinstance(value, Mapping):
-            raise RequestError(name, value, "a JSON object (dict)", wire=key)
+        if key in ("safety", "routing") and not isinstance(value, Mapping):
+            source = " (source: runware-sdk 1.8.0 LumaRay32Params)" if key == "routing" else ""
+            raise RequestError(
+                name, value, "a JSON object (dict)", message=f"{name}={value!r}{source}", wire=key
+            )
         if key == "numberResults" and (value not in NUMBER_RESULTS or isinstance(value, bool)):
             raise RequestError(
                 name,

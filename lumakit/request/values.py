@@ -7,9 +7,11 @@ mistake. No I/O but one ``stat`` (a local source path must exist).
 
 from __future__ import annotations
 
+import base64
 import enum
 import functools
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -18,8 +20,16 @@ from typing import Any, Literal
 from ..errors import RequestError
 from ..wire.answers import INVALID_IMAGE, INVALID_VIDEO
 from ..wire.checks import conflict, did_you_mean
-from ..wire.spec import CONTROL_FIELDS, FRAME_POSITIONS, POSE_STRENGTHS, SOURCE_FIELDS, UNIT_CONTROLS
-from ..wire.tasks import SourceKind, placeholder, source_kind
+from ..wire.spec import (
+    CONTROL_FIELDS,
+    FRAME_POSITIONS,
+    POSE_STRENGTHS,
+    SOURCE_FIELDS,
+    SOURCE_MEDIA_TYPES,
+    UNIT_CONTROLS,
+    sniff,
+)
+from ..wire.tasks import SourceKind, auto_frames, placeholder, source_kind
 
 __all__ = [
     "BANDS",
@@ -224,8 +234,9 @@ class Source:
     """Where a video or image comes from, classified by its form before the disk is touched.
 
     ``kind`` is ``url`` (http/https), ``uuid`` (an earlier generation's videoUUID or a mediaUUID), ``data``
-    (a data URI) or ``path`` (a local file, uploaded by the client). ``local_path`` is set when a local copy
-    is known (a path, or a lumakit ``Result`` that was downloaded).
+    (a data URI, or bare base64 content: :meth:`from_bytes` makes one) or ``path`` (a local file, uploaded by
+    the client). ``local_path`` is set when a local copy is known (a path, or a lumakit ``Result`` that was
+    downloaded).
     """
 
     kind: SourceKind
@@ -237,6 +248,31 @@ class Source:
         if self.kind == "path":
             return placeholder(Path(self.value).name)
         return self.value
+
+    @classmethod
+    def from_bytes(cls, data: bytes, mime: str | None = None) -> Source:
+        """Content sent inline as a data URI (``data:video/mp4;base64,...``), as Runware's reframe guide sends
+        ``inputs.video``. ``mime`` is read from the bytes (MP4, MOV, WebM, PNG, JPEG, GIF, WebP) when not
+        given. Inline content travels in every request that uses it: upload a large clip (a path) instead.
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)) or not bytes(data):
+            raise RequestError(
+                "data", type(data).__name__, "non-empty bytes", code=INVALID_VIDEO, wire="inputs"
+            )
+        data = bytes(data)
+        if mime is None:
+            ext = sniff(data)
+            if ext is None:
+                raise RequestError(
+                    "mime",
+                    None,
+                    "bytes of an MP4, MOV, WebM, PNG, JPEG, GIF or WebP file, or give mime='video/mp4'",
+                    message="Source.from_bytes: the bytes are no media type lumakit knows",
+                    code=INVALID_VIDEO,
+                    wire="inputs",
+                )
+            mime = SOURCE_MEDIA_TYPES[ext]
+        return cls("data", f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}")
 
     @classmethod
     def from_wire(cls, value: Any, parameter: str = "video") -> Source:
@@ -272,9 +308,21 @@ def classify_source(value: Any, parameter: str = "video") -> Source:
         )
     text = value.strip()
     kind = source_kind(text)
+    if kind == "path" and _looks_like_base64(text):
+        return Source("data", text)  # bare base64 content, as Runware's reframe guide allows
     if kind == "uuid":
         return Source("uuid", text.lower())
     return Source(kind, text, local_path=text if kind == "path" else None)
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}\Z")
+_MIN_BASE64 = 256  # characters: shorter strings are taken as file names (no media file is that small)
+
+
+def _looks_like_base64(text: str) -> bool:
+    """Whether a string is bare base64 content rather than a file name: long, of the base64 alphabet only
+    (no dot, no space), a whole number of 4-character groups."""
+    return len(text) >= _MIN_BASE64 and len(text) % 4 == 0 and _BASE64.match(text) is not None
 
 
 def check_file(source: Source, parameter: str) -> None:
@@ -283,7 +331,7 @@ def check_file(source: Source, parameter: str) -> None:
         raise RequestError(
             parameter,
             source.value,
-            "an existing file, an http(s) URL, a data: URI or a UUID",
+            "an existing file, an http(s) URL, a data: URI, base64 content or a UUID",
             message=f"{parameter}={source.value!r}: no such file",
             code=INVALID_VIDEO if parameter == "video" else INVALID_IMAGE,
             wire=SOURCE_FIELDS.get(parameter, parameter),
@@ -293,7 +341,11 @@ def check_file(source: Source, parameter: str) -> None:
 # ---- keyframes -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Keyframe:
-    """An image anchor for image-to-video: ``frame`` is ``"first"``, ``"last"`` or a zero-based index."""
+    """An image anchor: ``frame`` is ``"first"``, ``"last"`` or a zero-based frame index.
+
+    A first/last frame image makes a 5 s image-to-video; keyframes at indices take 5 or 10 s, 2 to 64 anchors
+    in all, each within the clip (0..120 at 5 s, 0..240 at 10 s); see :mod:`lumakit.request.ray_limits`.
+    """
 
     image: Any
     frame: str | int = "first"
@@ -328,11 +380,48 @@ def coerce_keyframes(items: Any) -> tuple[Keyframe, ...]:
             code="invalidFrameImages",
             wire="inputs.frameImages",
         )
+    items = list(items)
+    # an entry without a frame ({"image": ...} or (image,)) is placed as Runware places it (auto_frames)
+    given = [k.frame if isinstance(k, Keyframe) else _frame_of(k) for k in items]
+    frames = auto_frames(given)
     anchors = tuple(
-        k if isinstance(k, Keyframe) else Keyframe(*k) if isinstance(k, (tuple, list)) else Keyframe(**k)
-        for k in items
+        k if isinstance(k, Keyframe) else Keyframe(_image_of(k), frame)
+        for k, frame in zip(items, frames, strict=True)
     )
     return one_image_per_frame(anchors)
+
+
+def _frame_of(entry: Any) -> Any:
+    if isinstance(entry, Mapping):
+        return entry.get("frame")
+    if isinstance(entry, (tuple, list)):
+        return entry[1] if len(entry) > 1 else None
+    raise RequestError(
+        "keyframes",
+        entry,
+        'lk.Keyframe(image, frame), an (image, frame) pair or {"image": ..., "frame": ...}',
+        code="invalidFrameImages",
+        wire="inputs.frameImages",
+    )
+
+
+def _image_of(entry: Any) -> Any:
+    if isinstance(entry, Mapping):
+        unknown = set(entry) - {"image", "frame"}
+        if unknown or "image" not in entry:
+            raise RequestError(
+                "keyframes",
+                dict(entry),
+                '{"image": ..., "frame": ...}',
+                code="invalidFrameImages",
+                wire="inputs.frameImages",
+            )
+        return entry["image"]
+    if len(entry) > 2 or not entry:
+        raise RequestError(
+            "keyframes", entry, "(image, frame)", code="invalidFrameImages", wire="inputs.frameImages"
+        )
+    return entry[0]
 
 
 def one_image_per_frame(anchors: tuple[Keyframe, ...]) -> tuple[Keyframe, ...]:

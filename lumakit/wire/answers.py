@@ -29,6 +29,7 @@ INVALID_TASK_TYPE = "invalidTaskType"  # [doc] a taskType the service does not t
 INVALID_TASK_UUID = "invalidTaskUUID"  # [doc] a taskUUID that is not a UUID
 INVALID_VIDEO = "invalidVideo"  # [doc] inputs.video missing, unreadable or outside the limits
 INVALID_IMAGE = "invalidImage"  # [doc] a frame image or upload that is not a readable image
+INVALID_API_KEY = "invalidApiKey"  # [doc] no key in the header, nor in an authentication task first
 
 # [doc] + tolerated spellings of "still running"
 PENDING_STATUSES = frozenset(
@@ -47,7 +48,7 @@ NOT_FOUND_CODES = frozenset(
         "taskDoesNotExist",
     }
 )
-AUTH_CODES = frozenset({"invalidApiKey", "missingApiKey", "unauthorized", "forbidden", "apiKeyRequired"})
+AUTH_CODES = frozenset({INVALID_API_KEY, "missingApiKey", "unauthorized", "forbidden", "apiKeyRequired"})
 # [ours] codes about the service, the queue, money or the connection, never about one task: an answer with one
 # of these says nothing about whether a task runs (spec: 429, 5xx and transport errors never fail a task).
 # A provider's code (``timeoutProvider``, ``providerError``) is about the task: it is not here.

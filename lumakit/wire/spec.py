@@ -7,6 +7,7 @@ Issue-by-issue changes to what the wire accepts extend the tables here; both sid
 
 from __future__ import annotations
 
+import math
 import re
 
 # ---- protocol constants ([doc]/[up]/[ours]) ----------------------------------------------------------------
@@ -35,9 +36,22 @@ OUTPUT_TYPES = ("URL",)  # [doc] the only value for Ray
 DELIVERY_METHODS = ("async", "sync")  # [doc]
 NUMBER_RESULTS = (1,)  # [ours] one result per task: lumakit downloads one, the local backend renders one
 
+# ---- what Ray refuses beyond the schema, refused before sending, each with its source ----------------------
+#: Reframes Ray refuses, as (aspect ratio, tier) [up].
+REFRAMES_REFUSED = (("9:16", "1080p"), ("3:4", "1080p"))
+REFRAMES_REFUSED_SOURCE = "Luma's reframing guide and ComfyUI core's Luma reframe node"
+#: Integer-frame keyframes on text/image-to-video: how many one task takes [up].
+KEYFRAME_COUNT = (2, 64)
+#: Frames per second of Ray's output: a keyframe's index runs 0..120 at 5 s, 0..240 at 10 s [up].
+FRAMES_PER_SECOND = 24
+KEYFRAMES_SOURCE = "ComfyUI core's Luma Ray 3.2 keyframes node"
+#: ``settings.loop`` does not go with a 10 s duration, HDR, a last frame or integer keyframes [doc].
+LOOP_SOURCE = "Runware's ComfyUI node videoSettings.py"
+
 # ---- the wire's field names, by level (spec section 2) [doc]; anything else is refused ---------------------
 #: Documented task fields lumakit does not model: send them with ``extra={...}`` on any request.
-EXTRA_FIELDS = ("webhookURL", "uploadEndpoint", "safety", "numberResults")
+# [doc]; ``routing`` (a JSON object) from runware-sdk 1.8.0's ``LumaRay32Params``
+EXTRA_FIELDS = ("webhookURL", "uploadEndpoint", "safety", "numberResults", "routing")
 #: Wire fields that lumakit's own parameters own -> the lumakit parameter to use instead.
 OWNED_FIELDS = {
     "taskType": "the request class (ModifyRequest, GenerateRequest, ReframeRequest) sets it",
@@ -78,33 +92,42 @@ SOURCE_FIELDS = {"video": "inputs.video", "image": "inputs.frameImages", "last_i
 DELIVERY = {"deliveryMethod": "async", "includeCost": True}
 
 # ---- output sizes and tiers --------------------------------------------------------------------------------
-# (aspect ratio, tier) -> (width, height) [ours]: equal area to the tier's 16:9 frame, sides rounded to 16;
-# 16:9 and 9:16 are the exact tiers. Matches the documented sizes 1280x720, 720x1280, 960x960, 832x1104.
+# (aspect ratio, tier) -> (width, height): equal area to the tier's 16:9 frame, sides rounded to 16; 16:9 and
+# 9:16 are the exact tiers. Each line is marked: [doc] a size Runware publishes in an example (PUBLISHED_SIZES
+# names where), [ours] a size lumakit derived by that rule and found published nowhere.
 OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
-    ("16:9", "360p"): (640, 360),
-    ("16:9", "540p"): (960, 540),
-    ("16:9", "720p"): (1280, 720),
-    ("16:9", "1080p"): (1920, 1080),
-    ("9:16", "360p"): (360, 640),
-    ("9:16", "540p"): (540, 960),
-    ("9:16", "720p"): (720, 1280),
-    ("9:16", "1080p"): (1080, 1920),
-    ("1:1", "360p"): (480, 480),
-    ("1:1", "540p"): (720, 720),
-    ("1:1", "720p"): (960, 960),
-    ("1:1", "1080p"): (1440, 1440),
-    ("4:3", "360p"): (560, 416),
-    ("4:3", "540p"): (832, 624),
-    ("4:3", "720p"): (1104, 832),
-    ("4:3", "1080p"): (1664, 1248),
-    ("3:4", "360p"): (416, 560),
-    ("3:4", "540p"): (624, 832),
-    ("3:4", "720p"): (832, 1104),
-    ("3:4", "1080p"): (1248, 1664),
-    ("21:9", "360p"): (736, 320),
-    ("21:9", "540p"): (1104, 464),
-    ("21:9", "720p"): (1472, 624),
-    ("21:9", "1080p"): (2192, 944),
+    ("16:9", "360p"): (640, 360),  # [ours]
+    ("16:9", "540p"): (960, 540),  # [ours]
+    ("16:9", "720p"): (1280, 720),  # [doc]
+    ("16:9", "1080p"): (1920, 1080),  # [doc]
+    ("9:16", "360p"): (360, 640),  # [ours]
+    ("9:16", "540p"): (540, 960),  # [ours]
+    ("9:16", "720p"): (720, 1280),  # [doc]
+    ("9:16", "1080p"): (1080, 1920),  # [ours] and Ray refuses a reframe to it (REFRAMES_REFUSED)
+    ("1:1", "360p"): (480, 480),  # [ours]
+    ("1:1", "540p"): (720, 720),  # [ours]
+    ("1:1", "720p"): (960, 960),  # [doc]
+    ("1:1", "1080p"): (1440, 1440),  # [ours]
+    ("4:3", "360p"): (560, 416),  # [ours]
+    ("4:3", "540p"): (832, 624),  # [ours]
+    ("4:3", "720p"): (1104, 832),  # [ours] the documented 832x1104 turned
+    ("4:3", "1080p"): (1664, 1248),  # [ours]
+    ("3:4", "360p"): (416, 560),  # [ours]
+    ("3:4", "540p"): (624, 832),  # [ours]
+    ("3:4", "720p"): (832, 1104),  # [doc]
+    ("3:4", "1080p"): (1248, 1664),  # [ours] and Ray refuses a reframe to it (REFRAMES_REFUSED)
+    ("21:9", "360p"): (736, 320),  # [ours]
+    ("21:9", "540p"): (1104, 464),  # [ours]
+    ("21:9", "720p"): (1472, 624),  # [ours]
+    ("21:9", "1080p"): (2192, 944),  # [ours]
+}
+#: The sizes of the table Runware publishes, each with where: the lines marked [doc] above.
+PUBLISHED_SIZES: dict[tuple[int, int], str] = {
+    (1920, 1080): "Runware's documented examples",
+    (1280, 720): "Runware's documented examples; runware-skills cinematic-video recipe 3",
+    (720, 1280): "Runware's documented examples",
+    (960, 960): "Runware's documented examples",
+    (832, 1104): "Runware's documented examples; runware-skills animate-image recipe 2",
 }
 
 #: The tier of every size in the table above: 960x960, 832x1104 and 1104x832 are 720p sizes (equal area).
@@ -125,6 +148,74 @@ def tier_of_size(width: int, height: int) -> str:
         return known
     pixels = int(width) * int(height)
     return min(RESOLUTIONS, key=lambda t: (abs(TIER_PIXELS[t] - pixels), -RESOLUTIONS.index(t)))
+
+
+def aspect_of_size(width: int, height: int, *, tolerance: float = 0.02) -> str | None:
+    """The aspect ratio of :data:`ASPECT_RATIOS` a size has (within ``tolerance``, relative), or None.
+
+    >>> aspect_of_size(1080, 1920), aspect_of_size(1248, 1664), aspect_of_size(1000, 500)
+    ('9:16', '3:4', None)
+    """
+    ratio = int(width) / int(height)
+    for name in ASPECT_RATIOS:
+        w, h = (int(x) for x in name.split(":"))
+        if abs(ratio / (w / h) - 1) <= tolerance:
+            return name
+    return None
+
+
+def nearest_sizes(width: int, height: int, count: int = 3) -> list[tuple[int, int]]:
+    """The ``count`` sizes of the tier tables nearest to ``width`` x ``height`` (in shape and in area)."""
+
+    def distance(size: tuple[int, int]) -> float:
+        return math.hypot(math.log(size[0] / int(width)), math.log(size[1] / int(height)))
+
+    return sorted(SIZE_TIERS, key=distance)[:count]
+
+
+def size_note(width: int, height: int) -> str | None:
+    """Why a width/height in no tier's size table may be refused at submit (naming the nearest sizes of the
+    table, each marked published [doc] or derived [ours]), or None for a size of the table."""
+    if (int(width), int(height)) in SIZE_TIERS:
+        return None
+    near = ", ".join(
+        f"{w}x{h} ({SIZE_TIERS[(w, h)]}, {'published' if (w, h) in PUBLISHED_SIZES else 'ours'})"
+        for w, h in nearest_sizes(width, height)
+    )
+    return (
+        f"width={width}, height={height} is in no tier's size table; it is sent as asked, and Runware "
+        f"refuses a size it does not take at submit, free of charge. Nearest sizes: {near}"
+    )
+
+
+# ---- source media ------------------------------------------------------------------------------------------
+#: The media a source may be [doc: Runware's video and image inputs], by file suffix -> media type.
+SOURCE_MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+
+def sniff(data: bytes) -> str | None:
+    """The suffix of :data:`SOURCE_MEDIA_TYPES` some media bytes have (by magic number), or ``None``."""
+    if len(data) >= 12 and data[4:8] == b"ftyp":
+        return ".mov" if data[8:12] == b"qt  " else ".mp4"
+    if data.startswith(b"\x1a\x45\xdf\xa3"):
+        return ".webm"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ".png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return ".jpg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return ".gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return None
 
 
 # ---- identifiers and limits --------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .spec import (
     EDIT_FIELDS,
     EXTRA_FIELDS,
     FRAME_IMAGE_FIELDS,
+    FRAME_POSITIONS,
     INPUT_FIELDS,
     MODEL,
     OUTPUT_TYPES,
@@ -112,6 +113,28 @@ def fill_placeholders(
     return _with_sources(wire, lambda v: media[sources[v]] if isinstance(v, str) and v in sources else v)
 
 
+# ---- authentication in the array -------------------------------------------------------------------------
+AUTHENTICATION = "authentication"  # [doc] the taskType of the array's first element, instead of the header
+
+
+def array_api_key(tasks: Any) -> str | None:
+    """The ``apiKey`` of an ``authentication`` task leading a task array (Runware's documented alternative to
+    the ``Authorization`` header), or None.
+
+    >>> array_api_key([{"taskType": "authentication", "apiKey": "k"}, {"taskType": "getResponse"}])
+    'k'
+    >>> array_api_key([{"taskType": "getResponse"}, {"taskType": "authentication", "apiKey": "k"}]) is None
+    True
+    """
+    if not isinstance(tasks, list) or not tasks or not isinstance(tasks[0], Mapping):
+        return None
+    first = tasks[0]
+    key = first.get("apiKey")
+    if first.get("taskType") != AUTHENTICATION or not isinstance(key, str) or not key.strip():
+        return None
+    return key
+
+
 # ---- reading a task ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class WireTask:
@@ -130,7 +153,9 @@ def read_task(task: Any) -> WireTask:
     did-you-mean), fields Ray 3.2 does not take, ``settings.edit`` without ``inputs.video``, HDR on a reframe,
     ``width``/``height`` on an edit, an ``outputType`` other than ``URL``. Every field Runware documents is
     accepted; the ones lumakit does not model (:data:`~.spec.EXTRA_FIELDS` but ``numberResults``, which the
-    server decides on) come back as ``extra``. The values themselves are checked by the request model.
+    server decides on) come back as ``extra``. Also accepted: ``hdr``/``exrExport``/``loop: false`` where the
+    flag does not apply (dropped), and ``frameImages`` entries without ``frame``, as Runware's ComfyUI node
+    sends them (:func:`auto_frames`). The values themselves are checked by the request model.
     """
     if not isinstance(task, Mapping):
         raise RequestError("task", task, "a JSON object", code=INVALID_TASK, wire="task")
@@ -213,13 +238,13 @@ def read_task(task: Any) -> WireTask:
             code="invalidDuration",
             wire="duration",
         )
-    if "loop" in settings:
+    if settings.get("loop", False) is not False:  # loop: false is harmless (Runware's nodes send it)
         why = "loop is for text/image-to-video"
         raise checks.not_part_of("an edit or reframe", "settings.loop", settings["loop"], why)
     is_reframe = edit is None and ("width" in task or "height" in task or "sourcePosition" in settings)
     if is_reframe:
         for name in ("hdr", "exrExport"):
-            if name in settings:
+            if settings.get(name, False) is not False:
                 raise checks.not_part_of(
                     "a reframe", f"settings.{name}", settings[name], "reframes are SDR only"
                 )
@@ -261,7 +286,7 @@ def read_task(task: Any) -> WireTask:
 
 
 def _frame_images(frames: Any) -> tuple[tuple[Any, Any], ...]:
-    """``inputs.frameImages`` as ``(image, frame)`` pairs (a missing ``frame`` is ``"first"``)."""
+    """``inputs.frameImages`` as ``(image, frame)`` pairs (missing frames filled by :func:`auto_frames`)."""
     if not isinstance(frames, list):
         raise RequestError(
             "frameImages",
@@ -276,4 +301,36 @@ def _frame_images(frames: Any) -> tuple[tuple[Any, Any], ...]:
             raise RequestError(
                 "frameImages", f, "{image, frame}", code="invalidFrameImages", wire="inputs.frameImages.image"
             )
-    return tuple((f["image"], f.get("frame", "first")) for f in frames)
+    positions = auto_frames([f.get("frame") for f in frames])
+    return tuple((f["image"], frame) for f, frame in zip(frames, positions, strict=True))
+
+
+#: Where a frame image without ``frame`` goes [doc: Runware's ComfyUI frame images node, "auto"].
+AUTO_FRAMES_SOURCE = "Runware's ComfyUI frame images node (one image: the first frame; two: first and last)"
+
+
+def auto_frames(frames: list[Any]) -> list[Any]:
+    """Frame positions with each missing one (``None``) filled as Runware fills them: the first free of
+    ``"first"`` and ``"last"``, in order (one image is the first frame, two are first and last). A third
+    without a position is refused: where Runware puts it is not documented.
+
+    >>> auto_frames([None]), auto_frames([None, None]), auto_frames(["last", None]), auto_frames([0, None])
+    (['first'], ['first', 'last'], ['last', 'first'], [0, 'first'])
+    """
+    free = [p for p in FRAME_POSITIONS if p not in frames]
+    out = []
+    for i, frame in enumerate(frames):
+        if frame is None:
+            if not free:
+                raise RequestError(
+                    f"keyframes[{i}].frame",
+                    None,
+                    '"first", "last" or a frame index',
+                    message=f"frame image {i} has no frame and first and last are taken: give each image its "
+                    f"frame (source: {AUTO_FRAMES_SOURCE})",
+                    code="invalidFrameImages",
+                    wire="inputs.frameImages.frame",
+                )
+            frame = free.pop(0)
+        out.append(frame)
+    return out
