@@ -33,12 +33,16 @@ TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=habl
 
 def display_filter(info: VideoInfo, size: tuple[int, int] | None = None) -> str | None:
     """The ``-vf`` chain that scales a clip to ``size`` and tone-maps it to SDR when it is HDR (or None)."""
-    steps = []
-    if size is not None and tuple(size) != (info.width, info.height):
-        steps.append(f"scale={size[0]}:{size[1]}:flags=area")
-    if info.hdr:
-        steps.append(TONEMAP)
-    return ",".join(steps) or None
+    w, h = size if size is not None else (info.width, info.height)
+    if not info.hdr:
+        return f"scale={w}:{h}:flags=area" if (w, h) != (info.width, info.height) else None
+    # tone-map at an even size (4:2:0 needs one; small first: cheaper), then to the exact size asked
+    ew = min(info.width // 2 * 2, max(2, (w + 1) // 2 * 2))
+    eh = min(info.height // 2 * 2, max(2, (h + 1) // 2 * 2))
+    steps = [f"scale={ew}:{eh}:flags=area", TONEMAP]
+    if (ew, eh) != (w, h):
+        steps.append(f"scale={w}:{h}:flags=area")
+    return ",".join(steps)
 
 
 class _Reader:

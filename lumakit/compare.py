@@ -240,7 +240,8 @@ def frame_grid(
     for i, stack in enumerate(stacks):
         for j, img in enumerate(stack):
             _show(axes[i, j], img, cell)
-    _label(axes, [r for r, _ in rows] if titles is not False else None, _time_labels(infos, fr))
+    names = [r + (f"\n{media.HDR_MARK}" if i.hdr else "") for (r, _), i in zip(rows, infos, strict=True)]
+    _label(axes, names if titles is not False else None, _time_labels(infos, fr))
     return fig
 
 
@@ -443,8 +444,10 @@ def departure_plot(
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, max(1.2, 0.35 * len(deps))]})
     colors = [f"C{i % 10}" for i in range(len(deps))]
     name = {"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}[metric]
+    hdr = {label for label, v in rows if not isinstance(v, Departure) and media.probe(v).hdr}
     for (label, d), c in zip(deps, colors, strict=True):
-        ax.plot(d.times, getattr(d, metric), color=c, label=label, lw=1.6)
+        shown = f"{label} ({media.HDR_MARK})" if label in hdr else label
+        ax.plot(d.times, getattr(d, metric), color=c, label=shown, lw=1.6)
     ax.set_xlabel("time (s)")
     ax.set_ylabel(name)
     ax.set_title(f"departure from the source, frame by frame ({metric.upper()})", fontsize=10)

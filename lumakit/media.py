@@ -326,6 +326,9 @@ def preview(
 ) -> Path:
     """A small silent video for embedding: longest side ≤ ``max_side`` (never upscaled), even size.
 
+    HDR (PQ/HLG) clips are tone-mapped to SDR (the user's file is untouched); frame timestamps are kept, so
+    a variable-frame-rate clip plays on its own clock.
+
     ``codec="h264"`` gives yuv420p H.264 MP4 with ``+faststart``; ``"vp9"`` gives WebM; ``"gif"`` a looping
     GIF (at most 12.5 fps) for front ends that play neither. ``fps`` caps the frame rate. Cached by content
     under :func:`preview_dir`, so showing the same clip again is free.
@@ -336,6 +339,7 @@ def preview(
         raise RequestError("max_side", max_side, "an int >= 16 (pixels)")
     info = probe(video)
     key = f"{content_digest(info.path)[:24]}-{max_side}-{codec}-{crf}-{fps or 0:g}"
+    key += "-sdr" if info.hdr else ""
     out = preview_dir() / f"{key}{_PREVIEW_CODECS[codec]}"
     if out.exists() and out.stat().st_size > 0:
         return out
@@ -343,7 +347,7 @@ def preview(
     scale = min(1.0, max_side / max(info.width, info.height))
     w = max(2, int(info.width * scale) // 2 * 2)
     h = max(2, int(info.height * scale) // 2 * 2)
-    vf = f"scale={w}:{h}:flags=area"
+    vf = display_filter(info, (w, h)) or "null"  # scaled, and tone-mapped to SDR when the clip is HDR
     if codec == "gif":  # a palette per clip; 12.5 fps (GIF delays are in 1/100 s) keeps GIFs small
         fps = min(fps or 12.5, 12.5)
     if fps and fps < info.fps:
