@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "AuthenticationError": "errors",
     "RateLimitError": "errors",
     "TaskFailed": "errors",
+    "NotSent": "errors",
     "PollTimeout": "errors",
     "BudgetError": "errors",
     "SweepError": "errors",
@@ -85,6 +86,7 @@ _SUBMODULES = {
     "samples",
     "types",
     "pricing",
+    "wire",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
@@ -117,6 +119,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         BudgetError,
         LumakitError,
         MediaError,
+        NotSent,
         PollTimeout,
         RateLimitError,
         RequestError,

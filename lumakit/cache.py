@@ -61,6 +61,10 @@ _COLUMNS = (
     "owner",
     "sent",
 )
+_OPEN_FOR_SQL = (
+    f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND take = ? "
+    f"AND state IN {_OPEN_SQL} ORDER BY created DESC LIMIT 1"
+)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     task_uuid TEXT PRIMARY KEY, kind TEXT, label TEXT, key TEXT, backend TEXT, state TEXT NOT NULL,
@@ -73,6 +77,10 @@ CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created);
 CREATE TABLE IF NOT EXISTS uploads (
     namespace TEXT, digest TEXT, media_uuid TEXT, media_url TEXT, created REAL,
     PRIMARY KEY (namespace, digest)
+);
+CREATE TABLE IF NOT EXISTS reserved_uuids (
+    key TEXT, backend TEXT, take INTEGER, task_uuid TEXT, created REAL,
+    PRIMARY KEY (key, backend, take)
 );
 """
 
@@ -267,11 +275,7 @@ class Cache:
         """
         with self._write() as db:
             if key is not None:
-                rows = db.execute(
-                    f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND take = ? "
-                    f"AND state IN {_OPEN_SQL} ORDER BY created DESC LIMIT 1",
-                    (key, backend, take),
-                ).fetchall()
+                rows = db.execute(_OPEN_FOR_SQL, (key, backend, take)).fetchall()
                 if rows:
                     return _entry(rows[0]), False
             row: dict[str, Any] = {"kind": kind, "label": label, "key": key, "backend": backend}
@@ -283,6 +287,12 @@ class Cache:
         entry = self.get(task_uuid)
         assert entry is not None
         return entry, True
+
+    def open_for(self, key: str, backend: str, take: int = 0) -> LedgerEntry | None:
+        """The task open (being prepared or in flight) for this request and take, if any: what a run of the
+        request would adopt instead of sending a new one."""
+        rows = self._exec(_OPEN_FOR_SQL, (key, backend, take))
+        return _entry(rows[0]) if rows else None
 
     def update(self, task_uuid: str, **fields: Any) -> None:
         """Change some fields of a task (``wire``, ``cost``, ``extra``...); states move with :meth:`move`."""
@@ -381,6 +391,15 @@ class Cache:
         )
         return _entry(rows[0]) if rows else None
 
+    def by_video_uuid(self, video_uuid: str) -> LedgerEntry | None:
+        """The task whose result is the video ``video_uuid`` (an earlier generation), or None."""
+        rows = self._exec(
+            f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE video_uuid = ? COLLATE NOCASE "
+            "ORDER BY finished DESC LIMIT 1",
+            (video_uuid,),
+        )
+        return _entry(rows[0]) if rows else None
+
     def history(self, limit: int | None = None) -> History:
         """Every task, newest first."""
         sql = f"SELECT {', '.join(_COLUMNS)} FROM tasks ORDER BY created DESC, rowid DESC"
@@ -414,6 +433,36 @@ class Cache:
             if path is not None and path.is_file() and (size is None or path.stat().st_size == size):
                 return entry
         return None
+
+    # ---- task UUIDs a dry run used: the real submit of the same request sends the same one ----
+    def reserve_uuid(self, key: str, backend: str, take: int, candidate: str) -> str:
+        """The task UUID the next task for (``key``, ``backend``, ``take``) will be sent under: the one
+        already reserved, else ``candidate`` (reserved now). A dry run sends it, so if the service ran the dry
+        run for real, the real submit is the same task, never a second one."""
+        with self._write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO reserved_uuids VALUES (?, ?, ?, ?, ?)",
+                (key, backend, take, candidate, time.time()),
+            )
+            rows = db.execute(
+                "SELECT task_uuid FROM reserved_uuids WHERE key = ? AND backend = ? AND take = ?",
+                (key, backend, take),
+            ).fetchall()
+        return str(rows[0][0])
+
+    def reserved_uuid(self, key: str, backend: str, take: int) -> str | None:
+        """The UUID :meth:`reserve_uuid` set aside for this request and take, if any (and still unused)."""
+        rows = self._exec(
+            "SELECT task_uuid FROM reserved_uuids WHERE key = ? AND backend = ? AND take = ?",
+            (key, backend, take),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def release_uuid(self, key: str, backend: str, take: int) -> None:
+        """Forget the reservation once a task holds the UUID (or another task took the request's slot)."""
+        self._exec(
+            "DELETE FROM reserved_uuids WHERE key = ? AND backend = ? AND take = ?", (key, backend, take)
+        )
 
     # ---- uploads ----
     def upload_for(self, namespace: str, digest: str) -> tuple[str, str | None] | None:

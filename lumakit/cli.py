@@ -79,7 +79,7 @@ def _controls(args: argparse.Namespace) -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from ._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="lumakit", description="Explore Luma Ray 3.2 Modify Video from the command line."
@@ -374,17 +374,8 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     if args.all and not _read_ledger(lambda cache: cache.pending()):
         print("[]" if args.json else "nothing to resume")
         return 0
-    entry = _read_ledger(lambda cache: cache.get(args.task_uuid)) if args.task_uuid else None
     with _client(args) as client:
-        if entry is not None and entry.backend not in (None, client.backend):
-            raise RequestError(
-                "task_uuid",
-                args.task_uuid,
-                f"a task of the {client.backend} backend",
-                message=f"task {args.task_uuid} was sent to the {entry.backend} backend, and this lumakit "
-                f"uses the {client.backend} one (RUNWARE_API_KEY, LUMAKIT_BACKEND); nothing was asked",
-            )
-        if args.task_uuid is not None:
+        if args.task_uuid is not None:  # a task of another backend is refused there, before anything is asked
             r = client.resume(args.task_uuid, timeout=args.timeout)
             _emit(args, {r.label or args.task_uuid[:8]: r}, one=True)
             return 0

@@ -5,6 +5,7 @@ LumakitError
 ├── APIError          the service answered an error (code, message, parameter, task_uuid, status)
 │   ├── AuthenticationError
 │   ├── RateLimitError
+│   ├── NotSent       the request never left this machine: nothing was sent or billed
 │   └── TaskFailed    a task ended in status "error"
 ├── PollTimeout       we stopped waiting; the task may still run (and bill): client.resume(task_uuid)
 ├── BudgetError       the estimate is over max_cost; nothing was sent
@@ -94,6 +95,11 @@ class RateLimitError(APIError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         self.retry_after = retry_after
         super().__init__(message, **kw)
+
+
+class NotSent(APIError):
+    """The request never left this machine (the service could not be reached): nothing was sent or billed,
+    and sending the same task again is safe."""
 
 
 class TaskFailed(APIError):

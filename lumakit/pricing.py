@@ -13,28 +13,39 @@ Rules:
   960x960, 832x1104 and 1104x832 are all 720p: equal area, other aspect); a size in no table takes the tier of
   the nearest pixel count [ours]. An edit without ``resolution`` is priced at the higher of 720p and its
   source's tier [ours: a budget guard must not under-estimate].
-- **Text/image-to-video**: the 5 s price by tier (SDR, HDR, HDR+EXR); 10 s is two 5 s units [ours].
+- **Text/image-to-video**: the 5 s price by tier (SDR, HDR, HDR+EXR); 10 s is three times the 5 s price [up:
+  Luma's list for Ray 3.2 as ComfyUI core's ``nodes_luma.py`` prices it, 0.18 / 0.45 / 0.90 / 3.60; Runware
+  publishes no 10 s figure, and a guard takes the higher of the public figures].
 - **Edit**: a source of at most 5 s is billed at the 5 s price, anything longer at the 10 s price [up]; HDR
   and HDR+EXR rows have their own 5 s prices, 10 s is twice [doc].
-- **Reframe**: per second of output (the source's length).
-- A source whose length is unknown here (URL or UUID) is priced as 5 s, and the line says so [ours].
+- **Reframe**: per started second of output (the source's length, rounded up) [up: fal bills per started
+  second; Runware's list says "per second"].
+- **Never under-price**: a source whose length cannot be known before the run is priced at the longest
+  source its job kind takes (18 s for an edit: the 10 s price; 30 s for a reframe), and an edit without
+  ``resolution`` whose source size is unknown at the top tier; the line says so (``Price.assumed``) [ours].
+  The client reads a URL source's length and an earlier result's UUID's from the ledger before pricing
+  (:mod:`lumakit.client._source_length`), so this applies only when neither tells.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .request import DEFAULT_RESOLUTION, RESOLUTIONS, tier_of_size
+from .wire.spec import DEFAULT_RESOLUTION, JOB_NAMES, MAX_SOURCE_SECONDS_BY_KIND, RESOLUTIONS, tier_of_size
 
 # ---- Runware's list (spec section 7), USD. [doc] unless marked; each number a one-line change ------------
 GENERATE_5S = {"360p": 0.06, "540p": 0.15, "720p": 0.30, "1080p": 1.20}  # text/image-to-video, 5 s
 GENERATE_HDR_5S = {"720p": 0.60, "1080p": 2.40}
 GENERATE_HDR_EXR_5S = {"720p": 0.90, "1080p": 3.60}
-GENERATE_10S_FACTOR = 2.0  # [ours] the list prices 5 s only; 10 s is two 5 s units
+# [up] Luma's Ray 3.2 list in ComfyUI core's nodes_luma.py: 10 s is 3x 5 s (0.18/0.45/0.90/3.60); Runware
+# lists 5 s only, so the guard takes the highest public figure (two 5 s units would under-price)
+GENERATE_10S_FACTOR = 3.0
 
 REFRAME_PER_SECOND = {"360p": 0.03, "540p": 0.06, "720p": 0.12, "1080p": 0.36}  # per second of output
+REFRAME_SECOND_TOLERANCE = 1e-3  # [ours] 30.0004 s (a container's rounding) is 30 s, not 31
 
 EDIT_5S = {"360p": 0.54, "540p": 0.72, "720p": 1.08, "1080p": 2.16}  # [up] Luma's list
 EDIT_10S = {"360p": 1.08, "540p": 1.44, "720p": 2.16, "1080p": 4.32}  # [up] Luma's list
@@ -53,7 +64,13 @@ EDIT_HDR_EXR_5S = {
 EDIT_HDR_10S_FACTOR = 2.0  # HDR / HDR+EXR edit of a longer source: twice the 5 s price
 EDIT_SHORT_SECONDS = 5.0  # [up] ComfyUI core's Luma pricing: <= 5 s -> 5 s price, longer -> 10 s price
 EDIT_FLOOR_TIER = "720p"  # [ours] an edit without resolution: at least this tier (or its source's, if higher)
-ASSUMED_SOURCE_SECONDS = 5.0  # [ours] URL/UUID sources: the length is not known before the run
+UNKNOWN_SIZE_TIER = RESOLUTIONS[-1]  # [ours] an edit without resolution, source size unknown: the top tier
+UNKNOWN_LENGTH_NOTE = (
+    "a source whose length could not be read is priced at the longest its job kind takes "
+    f"({MAX_SOURCE_SECONDS_BY_KIND['modify']:g} s edit, "
+    f"{MAX_SOURCE_SECONDS_BY_KIND['reframe']:g} s reframe), and an edit of a source of unknown size at "
+    f"{UNKNOWN_SIZE_TIER}: a guard never under-prices"
+)
 
 EstimateSource = Literal["dry-run", "price table", "local tariff"]
 _RANK = {tier: i for i, tier in enumerate(RESOLUTIONS)}
@@ -62,13 +79,15 @@ _RANK = {tier: i for i, tier in enumerate(RESOLUTIONS)}
 @dataclass(frozen=True)
 class Price:
     """One job's price from the table: ``usd``, the ``tier`` and ``row`` used, the ``seconds`` billed, and a
-    one-line ``detail`` saying how it was priced."""
+    one-line ``detail`` saying how it was priced. ``assumed`` is True when a source's length or size could not
+    be known and the price takes the job kind's maximum instead (see the module's rules)."""
 
     usd: float
     tier: str
     row: str
     seconds: float
     detail: str
+    assumed: bool = False
 
 
 def _higher(a: str, b: str) -> str:
@@ -77,15 +96,24 @@ def _higher(a: str, b: str) -> str:
 
 def price_tier(request: Any, source_size: tuple[int, int] | None = None) -> str:
     """The tier a request is priced at (see the module's rules). ``source_size`` is an edit source's
-    width/height when known."""
+    width/height when known; unknown, an edit without ``resolution`` is priced at the top tier."""
     resolution = getattr(request, "resolution", None)
     if resolution:
         return str(resolution)
     if request.kind == "modify":
-        source = tier_of_size(*source_size) if source_size else EDIT_FLOOR_TIER
+        source = tier_of_size(*source_size) if source_size else UNKNOWN_SIZE_TIER
         return _higher(EDIT_FLOOR_TIER, source)
     size = getattr(request, "size", None)
     return tier_of_size(*size) if size else DEFAULT_RESOLUTION
+
+
+def billed_reframe_seconds(seconds: float) -> int:
+    """Seconds a reframe of ``seconds`` of output pays: every started second.
+
+    >>> billed_reframe_seconds(7.2), billed_reframe_seconds(30.0), billed_reframe_seconds(30.0004)
+    (8, 30, 30)
+    """
+    return max(1, math.ceil(seconds - REFRAME_SECOND_TOLERANCE))
 
 
 def _row(request: Any) -> str:
@@ -104,10 +132,11 @@ def _unit(table: dict[str, float], tier: str, row: str, kind: str) -> float:
 def price(
     request: Any, source_seconds: float | None = None, source_size: tuple[int, int] | None = None
 ) -> Price:
-    """Price one request from the table.
+    """Price one request from the table, never below what Runware can bill.
 
-    ``source_seconds``/``source_size`` describe an edit or reframe source when known (a local file); unknown
-    lengths are priced as :data:`ASSUMED_SOURCE_SECONDS` and the detail says so.
+    ``source_seconds``/``source_size`` describe an edit or reframe source when known; an unknown length is
+    priced at the longest source the job kind takes, an unknown size (edit without ``resolution``) at the top
+    tier, and the detail says so.
 
     >>> from lumakit.request import GenerateRequest
     >>> price(GenerateRequest("a lighthouse", image="https://x.org/a.png", width=832, height=1104)).usd
@@ -118,12 +147,24 @@ def price(
     kind = request.kind
     if kind in ("modify", "reframe"):
         known = source_seconds is not None
-        seconds = float(source_seconds) if source_seconds is not None else ASSUMED_SOURCE_SECONDS
-        length = f"{seconds:.2f} s" if known else "assumed 5 s (length unknown for a URL/UUID source)"
+        longest = MAX_SOURCE_SECONDS_BY_KIND[kind]
+        seconds = float(source_seconds) if source_seconds is not None else longest
+        length = f"{seconds:.2f} s" if known else f"length unknown, priced as the longest ({longest:g} s)"
+        size_unknown = kind == "modify" and source_size is None and not getattr(request, "resolution", None)
+        assumed = not known or size_unknown
+        tag = tier if row == "SDR" else f"{tier} {row}"
+        if size_unknown:
+            tag += " (source size unknown: top tier)"
         if kind == "reframe":
             rate = REFRAME_PER_SECOND[tier]
+            billed = billed_reframe_seconds(seconds)
             return Price(
-                round(rate * seconds, 4), tier, "SDR", seconds, f"{tier}, {length} of output at ${rate:.2f}/s"
+                round(rate * billed, 4),
+                tier,
+                "SDR",
+                float(billed),
+                f"{tag}, {length} of output -> {billed} started s at ${rate:.2f}/s",
+                assumed,
             )
         short = seconds <= EDIT_SHORT_SECONDS
         if row == "SDR":
@@ -132,24 +173,22 @@ def price(
             base = (EDIT_HDR_EXR_5S if row == "HDR+EXR" else EDIT_HDR_5S)[tier]
             usd = base if short else base * EDIT_HDR_10S_FACTOR
         block = "5 s" if short else "10 s"
-        tag = tier if row == "SDR" else f"{tier} {row}"
         return Price(
-            round(usd, 4), tier, row, 5.0 if short else 10.0, f"{tag}, {length} source -> {block} price"
+            round(usd, 4),
+            tier,
+            row,
+            5.0 if short else 10.0,
+            f"{tag}, {length} source -> {block} price",
+            assumed,
         )
     table = {"SDR": GENERATE_5S, "HDR": GENERATE_HDR_5S, "HDR+EXR": GENERATE_HDR_EXR_5S}[row]
-    unit = _unit(table, tier, row, "text/image-to-video")
+    unit = _unit(table, tier, row, JOB_NAMES["generate"])
     duration = getattr(request, "duration", 5) or 5
-    usd = unit * (GENERATE_10S_FACTOR if duration > 5 else 1.0)
+    long = duration > 5
+    usd = unit * (GENERATE_10S_FACTOR if long else 1.0)
     tag = tier if row == "SDR" else f"{tier} {row}"
-    return Price(round(usd, 4), tier, row, float(duration), f"{tag}, {duration} s at ${unit:.2f} per 5 s")
-
-
-def price_and_detail(
-    request: Any, source_seconds: float | None = None, source_size: tuple[int, int] | None = None
-) -> tuple[float, str]:
-    """``(usd, how it was priced)``: :func:`price` as the client's estimate lines use it."""
-    p = price(request, source_seconds, source_size)
-    return p.usd, p.detail
+    how = f"{GENERATE_10S_FACTOR:g}x the 5 s price ${unit:.2f} (Luma's 10 s list)" if long else f"${unit:.2f}"
+    return Price(round(usd, 4), tier, row, float(duration), f"{tag}, {duration} s at {how}")
 
 
 def tariff(

@@ -157,7 +157,8 @@ def save_report(
     Raises:
       RequestError: no results, every result's file missing, or a title that is not a string.
     """
-    from . import __version__, compare, display
+    from . import compare, display
+    from ._version import __version__
 
     if title is not None and not isinstance(title, str):
         raise RequestError("title", title, "a string or None")

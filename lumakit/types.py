@@ -1,7 +1,6 @@
 """Names for what lumakit's public functions accept, for editors, type checkers and readers.
 
     def modify(self, source: SourceLike, prompt: str, *, controls: ControlsLike = None, ...) -> Result
-    def show_videos(videos: VideosLike, ...) -> ...
 """
 
 from __future__ import annotations
@@ -11,12 +10,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from .request import Controls, Request
-    from .results import Result, ResultSet
+    from .results import Result
 
-__all__ = ["ControlsLike", "SourceLike", "VideoLike", "VideosLike", "WorkLike"]
+__all__ = ["ControlsLike", "SourceLike", "WorkLike"]
 
 #: A source for an edit or a reframe: a local path, an http(s) URL, a data URI, the UUID of an earlier
 #: generation (``videoUUID``) or upload (``mediaUUID``), or a :class:`~lumakit.results.Result` (it chains).
@@ -24,12 +21,6 @@ SourceLike: TypeAlias = Union[str, "os.PathLike[str]", "Result"]
 
 #: The per-signal knobs: a :class:`~lumakit.request.Controls`, a dict of its keywords, or None.
 ControlsLike: TypeAlias = Union["Controls", Mapping[str, Any], None]
-
-#: One video to look at: a source as above, a frame array (T x H x W x 3) or encoded bytes (MP4, WebM, GIF).
-VideoLike: TypeAlias = Union[str, "os.PathLike[str]", "Result", bytes, "np.ndarray"]
-
-#: Several videos: a ``{label: video}`` mapping, a :class:`~lumakit.results.ResultSet`, a list, or one video.
-VideosLike: TypeAlias = Union[Mapping[str, VideoLike], "ResultSet", Sequence[VideoLike], VideoLike]
 
 #: What ``client.run`` and ``client.estimate`` take: a request, a list of them, or a ``{label: request}``.
 WorkLike: TypeAlias = Union["Request", Sequence["Request"], Mapping[str, "Request"]]

@@ -69,6 +69,7 @@ class FakeRunware:
     fail_form: str = "data"
     download_fault: Callable[[], httpx.Response | None] | None = None
     progress: bool = True
+    dry_runs_honoured: bool = True  # False: a proxy dropped X-Runware-Dry-Run, so dry runs run (and bill)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ---- wiring ----
@@ -116,7 +117,7 @@ class FakeRunware:
             if fault.exc is not None:
                 raise fault.exc
             return fault.response  # type: ignore[return-value]
-        dry = request.headers.get("X-Runware-Dry-Run") == "1"
+        dry = request.headers.get("X-Runware-Dry-Run") == "1" and self.dry_runs_honoured
         data, errors = [], []
         for task in body:
             item, err = self._task(task, dry)

@@ -28,13 +28,14 @@ def test_budget_error_before_any_request(tmp_path):
 
     err, history = run(go())
     assert fake.requests == [] and len(history) == 0
-    assert err.estimate == pytest.approx(1.08) and err.max_cost == 0.5
-    assert "nothing was sent" in str(err) and "assumed 5 s" in str(err)  # the estimate is shown, labelled
+    # a URL that cannot be read (no network here): the longest edit (the 10 s block) at the top tier, said so
+    assert err.estimate == pytest.approx(4.32) and err.max_cost == 0.5
+    assert "nothing was sent" in str(err) and "length unknown" in str(err)  # the estimate is shown, labelled
     assert err.breakdown.source == "price table"
 
 
 def test_max_cost_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("LUMAKIT_MAX_COST", "1.0")
+    monkeypatch.setenv("LUMAKIT_MAX_COST", "1.1")
     fake = FakeRunware(polls=1)
 
     async def go():
@@ -43,7 +44,7 @@ def test_max_cost_from_the_environment(tmp_path, monkeypatch):
                 await client.modify(SRC, "a glass dolphin", strength="flex_2")
             return await client.modify(SRC, "a glass dolphin", strength="flex_2", resolution="360p")
 
-    assert run(go()).cost == 0.54  # 0.54 at 360p is under the 1.00 limit
+    assert run(go()).cost == 0.54  # at 360p even the longest edit (1.08) is under the 1.10 limit
     assert len(fake.posts("videoInference")) == 1
 
 
@@ -53,11 +54,13 @@ def test_a_sweep_counts_every_job_and_cached_jobs_cost_nothing(tmp_path):
     async def go():
         async with make_client(fake, tmp_path) as client:
             with pytest.raises(BudgetError) as info:
-                await client.sweep(SRC, "a glass dolphin", max_cost=5.0)  # 9 x 1.08
+                await client.sweep(SRC, "a glass dolphin", max_cost=5.0, resolution="360p")  # 9 x 1.08
             sent_before = fake.http_requests
-            await client.sweep(SRC, "a glass dolphin", strengths=["adhere_1", "adhere_2", "adhere_3"])
-            runs = await client.sweep(SRC, "a glass dolphin", max_cost=6.5)  # 6 new x 1.08 = 6.48
-            est = await client.estimate(client.plan_sweep(SRC, "a glass dolphin"))
+            levels = ["adhere_1", "adhere_2", "adhere_3"]
+            await client.sweep(SRC, "a glass dolphin", strengths=levels, resolution="360p")
+            # 6 new x 1.08 = 6.48 (the URL's length is unknown here: each at the 10 s block)
+            runs = await client.sweep(SRC, "a glass dolphin", max_cost=6.5, resolution="360p")
+            est = await client.estimate(client.plan_sweep(SRC, "a glass dolphin", resolution="360p"))
             return info.value, sent_before, runs, est
 
     err, sent_before, runs, est = run(go())
@@ -95,14 +98,14 @@ def test_edits_are_priced_by_source_length_blocks(tmp_path):
             "short": 1.08,  # one 5 s block at 720p
             "long": 2.16,  # 7 s -> two blocks
             "long1080": 4.32,
-            "url": 1.08,  # assumed 5 s
-            "hdr": 4.32,  # HDR edit: twice the SDR price
-            "t2v": 0.30,  # 540p, 10 s = two 5 s units at 0.15
+            "url": 4.32,  # length and size unknown: the longest edit (10 s block) at the top tier
+            "hdr": 8.64,  # HDR edit of a source of unknown length: twice the SDR 10 s price
+            "t2v": 0.45,  # 540p, 10 s = Luma's 3x the 5 s price 0.15
             "reframe": 0.21,  # 7 s of output at 0.03/s
         }
     )
     assert est.source == "price table"
-    assert "assumed" in repr(est) and "estimate" in repr(est)
+    assert "length unknown" in repr(est) and "never under-prices" in repr(est) and "estimate" in repr(est)
     assert est.total == pytest.approx(sum(amounts.values()))
     assert not fake.tasks  # nothing ran
 

@@ -10,6 +10,7 @@ from _fake_runware import FakeRunware, make_client
 
 import lumakit as lk
 from lumakit import request as rq
+from lumakit.client._prepared import check_source_length
 from lumakit.errors import MediaError
 
 URL = "https://example.org/clip.mp4"
@@ -24,8 +25,8 @@ def test_source_length_limits_name_the_job_kind_and_the_measured_length() -> Non
     reframe = rq.source_length_problem("reframe", 31.0)
     assert reframe is not None and "31.0 s" in reframe and "reframe" in reframe and "30 s" in reframe
     with pytest.raises(MediaError, match=r"clip\.mp4: the source is 19\.0 s long; a Ray 3\.2 edit"):
-        rq.check_source_length("modify", 19.0, "clip.mp4")
-    rq.check_source_length("modify", None, "clip.mp4")  # unknown length: nothing to check here
+        check_source_length("modify", 19.0, "clip.mp4")
+    check_source_length("modify", None, "clip.mp4")  # unknown length: nothing to check here
 
 
 def test_hdr_on_edits_at_every_tier_never_on_reframes_720p_up_for_generation() -> None:

@@ -54,8 +54,8 @@ def test_departure_of_every_frame_streams(clip_set: ClipSet) -> None:
 
 def test_a_failure_names_what_lumakit_asked(clip_set: ClipSet, monkeypatch: pytest.MonkeyPatch) -> None:
     clip = clip_set["24fps_12s"]
-    monkeypatch.setattr("lumakit._video_read.TONEMAP", "nosuchfilter")
-    from lumakit import _video_read
+    monkeypatch.setattr("lumakit.media._read.TONEMAP", "nosuchfilter")
+    from lumakit.media import _read as _video_read
 
     info = media.probe(clip)
     bad = type(info)(**{**info.__dict__, "hdr": "PQ"})  # pretend HDR: the broken tone-map filter is used

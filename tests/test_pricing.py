@@ -60,7 +60,17 @@ def test_text_to_video_rows(resolution, sdr, hdr, exr) -> None:
     assert usd(GenerateRequest("x", resolution=resolution)) == sdr
     assert usd(GenerateRequest("x", resolution=resolution, hdr=True)) == hdr
     assert usd(GenerateRequest("x", resolution=resolution, hdr=True, exr_export=True)) == exr
-    assert usd(GenerateRequest("x", resolution=resolution, duration=10)) == pytest.approx(2 * sdr)
+    # 10 s: Luma's list (ComfyUI core's nodes_luma.py) has 3x the 5 s price; Runware publishes none
+    assert usd(GenerateRequest("x", resolution=resolution, duration=10)) == pytest.approx(3 * sdr)
+
+
+@pytest.mark.parametrize(
+    ("resolution", "ten"), [("360p", 0.18), ("540p", 0.45), ("720p", 0.90), ("1080p", 3.60)]
+)
+def test_a_10_s_generation_is_the_highest_public_figure(resolution, ten) -> None:
+    p = pricing.price(GenerateRequest("x", resolution=resolution, duration=10))
+    assert p.usd == pytest.approx(ten) and p.seconds == 10.0
+    assert "3x the 5 s price" in p.detail
 
 
 @pytest.mark.parametrize(
@@ -89,19 +99,34 @@ def test_hdr_edit_rows_and_their_10_s_double(resolution, hdr5, exr5) -> None:
 
 def test_an_edit_without_resolution_is_the_higher_of_720p_and_its_source_tier() -> None:
     req = ModifyRequest(URL, "x", strength="flex_2")
-    assert usd(req, 4.0) == 1.08  # source unknown: 720p
+    assert usd(req, 4.0) == 2.16  # source size unknown: the top tier, and the line says so
+    assert pricing.price(req, 4.0).assumed and "size unknown" in pricing.price(req, 4.0).detail
     assert usd(req, 4.0, (640, 360)) == 1.08  # a 360p source is still priced at 720p
     assert usd(req, 4.0, (1920, 1080)) == 2.16  # a 1080p source at 1080p
     assert usd(req.replace(resolution="360p"), 4.0, (1920, 1080)) == 0.54  # an explicit tier wins
 
 
-def test_reframe_is_per_second_of_output() -> None:
+def test_reframe_is_per_started_second_of_output() -> None:
     req = ReframeRequest(URL, "more sky", aspect_ratio="9:16", resolution="360p")
     assert usd(req, 7.0) == pytest.approx(0.21)
+    assert usd(req, 7.2) == pytest.approx(0.24)  # 8 started seconds, not 7.2
+    assert usd(req, 0.4) == pytest.approx(0.03)
     assert usd(req, 30.0) == pytest.approx(0.90)
+    assert usd(req, 30.0004) == pytest.approx(0.90)  # a container's rounding is not a started second
     assert usd(ReframeRequest(URL, "more sky", aspect_ratio="1:1"), 10.0) == pytest.approx(1.20)  # 960x960
     assert usd(ReframeRequest(URL, "more sky", width=1920, height=1080), 20.0) == pytest.approx(7.20)
-    assert "assumed 5 s" in pricing.price(req).detail and usd(req) == pytest.approx(0.15)
+    assert pricing.price(req, 7.2).seconds == 8.0 and "8 started s" in pricing.price(req, 7.2).detail
+
+
+def test_an_unknown_length_is_priced_at_the_longest_source_of_its_kind() -> None:
+    reframe = pricing.price(ReframeRequest(URL, "more sky", aspect_ratio="1:1", resolution="1080p"))
+    assert reframe.usd == pytest.approx(10.80) and reframe.seconds == 30.0 and reframe.assumed
+    assert "length unknown, priced as the longest (30 s)" in reframe.detail
+    edit = pricing.price(ModifyRequest(URL, "x", strength="flex_2", resolution="720p"))
+    assert edit.usd == 2.16 and edit.assumed and "(18 s)" in edit.detail  # the 10 s block
+    hdr = pricing.price(ModifyRequest(URL, "x", strength="flex_2", resolution="1080p", hdr=True))
+    assert hdr.usd == pytest.approx(8.64)
+    assert not pricing.price(ModifyRequest(URL, "x", resolution="720p"), 4.0).assumed
 
 
 def test_the_local_tariff_is_the_same_table() -> None:

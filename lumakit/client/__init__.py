@@ -11,9 +11,10 @@ The public classes (:class:`Client`, :class:`AsyncClient`, the task handles) sit
 (``_runner``) that gives every task one life in the ledger (:mod:`lumakit.lifecycle`), never sends a request
 twice, and polls every task it waits on together. The other private modules, one step each: ``_prepared``
 (a request on its way: cache key, takes), ``_budget`` (``max_cost``, dry runs), ``_uploads``, ``_submit``
-(post and probe, never re-sending blindly), ``_batch_poll``, ``_downloads``, ``_protocol`` (pure answer
-parsing), ``_polling`` (frozen policies), ``_http`` (the HTTP session), ``_secrets`` (the key never shows),
-``_progress`` (tqdm and ``on_update``) and ``_sync`` (the private event loop behind ``Client``).
+(post and probe, never re-sending blindly), ``_batch_poll``, ``_downloads``, ``_polling`` (frozen policies),
+``_http`` (the HTTP session), ``_secrets`` (the key never shows), ``_progress`` (tqdm and ``on_update``) and
+``_sync`` (the private event loop behind ``Client``). Answers are read by :mod:`lumakit.wire.answers`, the
+module the local backend writes them with.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from ..wire.answers import PollOutcome, get_response, interpret_poll, items_for
 from ._http import Clock, HttpSession, Sleep
 from ._polling import PollPolicy
-from ._protocol import PollOutcome, get_response, interpret_poll, items_for
 
 log = logging.getLogger("lumakit.client")
 

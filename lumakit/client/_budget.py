@@ -1,4 +1,9 @@
-"""Budgets: ``max_cost`` checks against the price table, and dry-run prices from the service."""
+"""Budgets: ``max_cost`` checks against the price table (dry runs are :mod:`._dry_run`).
+
+:func:`guard_estimate` is the one price every guard uses (``max_cost``, budgets across calls, the panels):
+each source's length is read first (:mod:`._source_length`), and what cannot be read is priced at its job
+kind's maximum (:mod:`lumakit.pricing`), so the guard is never below what Runware can bill.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,9 @@ import os
 from typing import Any
 
 from ..errors import BudgetError, RequestError
-from ..pricing import Estimate, EstimateLine
-from ..pricing import price_and_detail as price
-from ..request import new_task_uuid
-from ._http import HttpSession
+from ..pricing import UNKNOWN_LENGTH_NOTE, Estimate, EstimateLine, price
 from ._prepared import PreparedJob
-from ._protocol import error_from, items_for
-from ._uploads import Uploader
+from ._source_length import SourceLengths
 
 
 def env_max_cost() -> float | None:
@@ -35,46 +36,32 @@ def check_max_cost(value: Any) -> float | None:
 
 
 def table_estimate(jobs: list[PreparedJob]) -> Estimate:
-    """Price jobs from the spec's price table; cached jobs cost 0."""
+    """Price jobs from the spec's price table with the source lengths they carry; cached jobs cost 0."""
     lines, notes = [], []
     for job in jobs:
-        amount, detail = price(job.request, job.source_seconds, job.source_size)
-        if job.source_seconds is None and job.request.kind in ("modify", "reframe"):
-            notes.append("URL/UUID sources are priced as one 5 s block (their length is not known here)")
+        p = price(job.request, job.source_seconds, job.source_size)
+        if p.assumed and not job.hit:
+            notes.append(UNKNOWN_LENGTH_NOTE)
         lines.append(
-            EstimateLine(
-                job.label, job.request.kind, 0.0 if job.hit else round(amount, 4), detail, bool(job.hit)
-            )
+            EstimateLine(job.label, job.request.kind, 0.0 if job.hit else p.usd, p.detail, bool(job.hit))
         )
     return Estimate.combine(lines, "price table", notes)
 
 
-def check_budget(jobs: list[PreparedJob], max_cost: float | None, default: float | None) -> None:
-    """Raise :class:`BudgetError` (with ``.breakdown``) when the jobs' table price is over the limit:
+async def guard_estimate(jobs: list[PreparedJob], lengths: SourceLengths) -> Estimate:
+    """The price a guard holds work to: every source's length read first, then :func:`table_estimate`."""
+    await lengths.fill(jobs)
+    return table_estimate(jobs)
+
+
+async def check_budget(
+    jobs: list[PreparedJob], max_cost: float | None, default: float | None, lengths: SourceLengths
+) -> None:
+    """Raise :class:`BudgetError` (with ``.breakdown``) when the jobs' guard price is over the limit:
     ``max_cost`` for this call, else the client's ``default``."""
     limit = check_max_cost(max_cost) if max_cost is not None else default
     if limit is None:
         return
-    est = table_estimate(jobs)
+    est = await guard_estimate(jobs, lengths)
     if est.total > limit + 1e-9:
         raise BudgetError(est.total, limit, detail="\n" + repr(est) + "\n", breakdown=est)
-
-
-async def dry_run(jobs: list[PreparedJob], http: HttpSession, uploads: Uploader) -> dict[str, float]:
-    """``label -> USD`` as the service prices the jobs (``X-Runware-Dry-Run``); unpriced jobs are left out."""
-    tasks, labels = [], {}
-    for job in jobs:
-        media, _ = await uploads.paths([s.value for s in job.request.sources() if s.kind == "path"], None)
-        uid = new_task_uuid()
-        tasks.append(job.request.to_task(task_uuid=uid, media=media))
-        labels[uid] = job.label
-    status, body = await http.post(tasks, dry_run=True, what="dry run")
-    priced: dict[str, float] = {}
-    for uid, label in labels.items():
-        data, errors = items_for(body, uid)
-        if errors and status >= 400 and not any(e.get("taskUUID") for e in errors):
-            raise error_from(errors[0], status)
-        cost = next((d.get("cost") for d in data if isinstance(d.get("cost"), (int, float))), None)
-        if cost is not None:
-            priced[label] = float(cost)
-    return priced

@@ -18,17 +18,18 @@ from typing import Any
 
 import httpx
 
-from .. import __version__
 from .._files import atomic_path
+from .._version import __version__
 from ..errors import APIError
+from ..wire.answers import NETWORK_ERROR, RETRIABLE_STATUS, body_of, error_from
 from ._polling import RetryPolicy, parse_retry_after
-from ._protocol import RETRIABLE_STATUS, body_of, error_from
 from ._secrets import Secret, redact, redact_obj
 
 log = logging.getLogger("lumakit.client")
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+
 
 def read_body(resp: httpx.Response) -> dict[str, Any]:
     """The JSON body of an answer, with any echoed secret scrubbed (it may end up in an exception or file)."""
@@ -109,7 +110,7 @@ class HttpSession:
                 if last:
                     raise APIError(
                         f"{what} failed after {attempt} attempts: {type(exc).__name__}: {redact(str(exc))}",
-                        code="networkError",
+                        code=NETWORK_ERROR,
                     ) from exc
                 delay = policy.delay(attempt, rng=self._rng)
                 log.info("%s: %s, retry %d in %.2f s", what, type(exc).__name__, attempt, delay)

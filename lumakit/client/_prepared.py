@@ -17,8 +17,9 @@ from typing import Any
 
 from .._files import digest as file_digest
 from ..cache import Cache, LedgerEntry
-from ..errors import RequestError
-from ..request import Request, check_source_length, parse_task
+from ..errors import MediaError, RequestError
+from ..request import Request, parse_task
+from ..wire.spec import source_length_problem
 
 log = logging.getLogger("lumakit.client")
 
@@ -94,6 +95,14 @@ def as_plans(work: Any) -> dict[str, Request]:
     return {f"{r.kind}_{i + 1}": r for i, r in enumerate(items)}
 
 
+def check_source_length(kind: str, seconds: float | None, path: Any = "video") -> None:
+    """Raise :class:`~lumakit.errors.MediaError` (naming ``path``) when the source is over the limit of
+    its job kind; ``seconds=None`` (length unknown) passes."""
+    problem = None if seconds is None else source_length_problem(kind, seconds)
+    if problem is not None:
+        raise MediaError(path, problem)
+
+
 def source_info(path: str) -> tuple[float | None, tuple[int, int] | None]:
     """Source length and size, for pricing and the length limits."""
     from .. import media
@@ -110,26 +119,3 @@ def request_from_wire(wire: Mapping[str, Any] | None) -> Any:
         return parse_task(wire)
     except Exception:
         return dict(wire)
-
-
-def has_placeholders(wire: Mapping[str, Any] | None) -> bool:
-    """True when a wire dict still has a local file that was never uploaded."""
-    return "<upload " in repr(wire)
-
-
-def fill_placeholders(
-    wire: Mapping[str, Any], sources: Mapping[str, str], media: Mapping[str, str]
-) -> dict[str, Any]:
-    """``wire`` with each upload placeholder replaced by the media UUID of its file
-    (``sources``: placeholder -> path, ``media``: path -> media UUID)."""
-
-    def fill(value: Any) -> Any:
-        if isinstance(value, str) and value in sources:
-            return media[sources[value]]
-        if isinstance(value, Mapping):
-            return {k: fill(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [fill(v) for v in value]
-        return value
-
-    return fill(dict(wire))  # type: ignore[no-any-return]

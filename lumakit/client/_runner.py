@@ -19,19 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import Cache, LedgerEntry
-from ..errors import APIError, LumakitError, PollTimeout, TaskFailed
+from ..errors import APIError, LumakitError, NotSent, PollTimeout, TaskFailed
 from ..lifecycle import TaskState
-from ..request import new_task_uuid
 from ..results import Result
+from ..wire.answers import INVALID_RESPONSE, SUBMIT_UNKNOWN, TASK_NOT_FOUND, PollOutcome, is_task_level
+from ..wire.tasks import fill_placeholders, has_placeholders, new_task_uuid
 from ._batch_poll import BatchPoller
 from ._downloads import Downloader
 from ._http import Clock, Sleep
 from ._polling import NotFoundWatch, PollPolicy
-from ._prepared import PreparedJob, fill_placeholders, has_placeholders
+from ._prepared import PreparedJob
 from ._progress import CallProgress
-from ._protocol import PollOutcome, is_task_level
 from ._secrets import redact
-from ._submit import SUBMIT_UNKNOWN, Submitter
+from ._source_length import length_record
+from ._submit import Submitter
 from ._uploads import Uploader
 
 log = logging.getLogger("lumakit.client")
@@ -72,7 +73,7 @@ class TaskRunner:
                     except LumakitError as exc:
                         log.info("result of %s is gone from the service too (%s)", done.task_uuid, exc)
         while True:
-            task_uuid = new_task_uuid()
+            task_uuid = self._next_uuid(job)
             entry, mine = self.cache.claim(
                 task_uuid,
                 kind=job.request.kind,
@@ -81,9 +82,11 @@ class TaskRunner:
                 wire=job.request.to_task(task_uuid=task_uuid),
                 label=None if job.label == job.request.kind else job.label,
                 take=job.take,
-                extra={"sources": job.local_sources()},
+                extra={"sources": job.local_sources(), **length_record(job)},
             )
-            if not mine:
+            if mine:
+                self.cache.release_uuid(job.key, self.backend, job.take)
+            else:
                 log.info("task %s is already open for this request: waiting for it", entry.task_uuid)
                 progress.emit(
                     job.label,
@@ -96,6 +99,14 @@ class TaskRunner:
             if outcome is not None:
                 return outcome
             # the task we adopted was stopped before it was sent, by its owner: claim the slot again
+
+    def _next_uuid(self, job: PreparedJob) -> str:
+        """The UUID a dry run of this request already sent (:meth:`Cache.reserve_uuid`), so a dry run the
+        service ran for real is this same task and never a second one; else a new UUID."""
+        reserved = self.cache.reserved_uuid(job.key, self.backend, job.take)
+        if reserved is not None and self.cache.get(reserved) is None:
+            return reserved
+        return new_task_uuid()
 
     # ---- any ledger entry: bring it to DONE -----------------------------------------------------------
     async def finish(
@@ -283,7 +294,7 @@ class TaskRunner:
             self.cache.interrupted(task_uuid, "success without a videoURL")
             raise APIError(
                 "the task succeeded but sent no videoURL",
-                code="invalidResponse",
+                code=INVALID_RESPONSE,
                 task_uuid=task_uuid,
                 raw=item,
             )
@@ -305,7 +316,7 @@ class TaskRunner:
             return again
         raise TaskFailed(
             f"the service does not know task {task_uuid} (expired or lost)",
-            code=outcome.error.code if outcome.error else "taskFailedOrNotFound",
+            code=outcome.error.code if outcome.error else TASK_NOT_FOUND,
             task_uuid=task_uuid,
             raw=outcome.error.raw if outcome.error else None,
         )
@@ -314,10 +325,10 @@ class TaskRunner:
 def _never_taken(exc: BaseException) -> bool:
     """A submit that surely did not create a task: it never left, or the service refused it for a reason
     that is not the task's (queue full, key, balance)."""
+    if isinstance(exc, NotSent):
+        return True
     if not isinstance(exc, APIError) or exc.code == SUBMIT_UNKNOWN:
         return False
-    if exc.status_code is None:
-        return exc.code == "networkError" and exc.task_uuid is None
     return exc.status_code in (401, 402, 403, 429)
 
 

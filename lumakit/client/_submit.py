@@ -17,12 +17,21 @@ from typing import Any
 
 import httpx
 
-from ..errors import APIError, LumakitError
+from ..errors import APIError, LumakitError, NotSent
+from ..wire.answers import (
+    INVALID_RESPONSE,
+    NETWORK_ERROR,
+    SUBMIT_UNKNOWN,
+    UNREADABLE,
+    PollOutcome,
+    error_from,
+    first_error,
+    get_response,
+    interpret_poll,
+    items_for,
+)
 from ._http import Clock, HttpSession, Sleep, read_body
 from ._polling import NotFoundWatch, parse_retry_after
-from ._protocol import UNREADABLE, PollOutcome, error_from, get_response, interpret_poll, items_for
-
-SUBMIT_UNKNOWN = "submitUnknown"  # the code of "the POST may or may not have reached the service"
 
 log = logging.getLogger("lumakit.client")
 
@@ -51,7 +60,7 @@ class Submitter:
                 # the request never left: sending it again is safe
                 if last:
                     url = self._http.base_url
-                    raise APIError(f"could not reach {url}: {exc}", code="networkError") from exc
+                    raise NotSent(f"could not reach {url}: {exc}", code=NETWORK_ERROR) from exc
                 await self._sleep(policy.delay(attempt, rng=self._rng))
                 continue
             except httpx.TransportError as exc:
@@ -62,7 +71,7 @@ class Submitter:
                 if last:
                     raise APIError(
                         f"submit failed {attempt} times ({type(exc).__name__})",
-                        code="networkError",
+                        code=NETWORK_ERROR,
                         task_uuid=task_uuid,
                     ) from exc
                 continue
@@ -71,31 +80,29 @@ class Submitter:
             _, errors = items_for(body, task_uuid)
             if status < 300 and not errors:
                 return None
-            garbled = status < 300 and all(e.get("code") == "invalidResponse" for e in errors)
+            garbled = status < 300 and all(e.get("code") == INVALID_RESPONSE for e in errors)
             if garbled or status in (408, 500, 502, 503, 504):
                 outcome = await self._probe(task_uuid, attempt)
                 if outcome.state != "not_found":
                     return outcome
                 if last:
-                    err = errors[0] if errors else {"message": f"submit: HTTP {status}"}
+                    err = first_error(errors, f"submit: HTTP {status}")
                     raise error_from(err, status, task_uuid=task_uuid)
                 continue
             if status == 429:  # a definite refusal (queue full): the same task may go again
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 if last:
-                    err = errors[0] if errors else {"message": "the queue is full (HTTP 429)"}
+                    err = first_error(errors, "the queue is full (HTTP 429)")
                     raise error_from(err, status, task_uuid=task_uuid, retry_after=retry_after)
                 await self._sleep(policy.delay(attempt, retry_after, rng=self._rng))
                 continue
-            err = errors[0] if errors else {"message": f"submit refused: HTTP {status}"}
+            err = first_error(errors, f"submit refused: HTTP {status}")
             raise error_from(err, status, task_uuid=task_uuid)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def poll(self, task_uuid: str) -> PollOutcome:
         """One ``getResponse`` for ``task_uuid``, interpreted."""
-        status, body = await self._http.post(
-            [get_response(task_uuid)], what=f"poll {task_uuid[:8]}"
-        )
+        status, body = await self._http.post([get_response(task_uuid)], what=f"poll {task_uuid[:8]}")
         return interpret_poll(status, body, task_uuid)
 
     async def _probe(self, task_uuid: str, attempt: int) -> PollOutcome:

@@ -15,9 +15,9 @@ from .._files import mime_type
 from ..cache import Cache, file_digest
 from ..errors import APIError
 from ..request import new_task_uuid
+from ..wire.answers import error_from, get_response, items_for
 from ._http import Clock, HttpSession, Sleep
 from ._progress import CallProgress
-from ._protocol import error_from, get_response, items_for
 
 
 @dataclass

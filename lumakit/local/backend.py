@@ -13,8 +13,6 @@ an argument (``fault=``); the HTTP layer (:mod:`.http_handler`) applies the ones
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,28 +22,34 @@ from typing import Any
 
 from .. import media
 from ..errors import MediaError, RequestError
-from ..request import (
-    GenerateRequest,
-    Keyframe,
-    ModifyRequest,
-    Request,
-    is_uuid,
-    parse_task,
-    source_length_problem,
+from ..request import GenerateRequest, Keyframe, ModifyRequest, Request, parse_task
+from ..wire.answers import (
+    DUPLICATE_TASK_UUID,
+    INVALID_IMAGE,
+    INVALID_REQUEST_BODY,
+    INVALID_TASK,
+    INVALID_TASK_TYPE,
+    INVALID_TASK_UUID,
+    INVALID_VIDEO,
+    PROVIDER_ERROR,
+    TASK_FAILED,
+    TASK_NOT_FOUND,
+    TaskError,
+    wire_error,
 )
+from ..wire.spec import NUMBER_RESULTS, is_uuid, source_length_problem
+from ..wire.tasks import digest as task_digest
 from . import tariff
 from .faults import Fault, Latency
 from .ingest import Fetcher, Ingest, fetch_url
 from .jobs import RenderJob, run_render
 from .store import Store
-from .task_error import TaskError
 from .webhooks import TIMEOUT as WEBHOOK_TIMEOUT
 from .webhooks import Webhooks, webhook_url
 
 BACKEND = "local-preview"
 NOTE = "local preview renderer, not Ray"
 SYNC_WAIT = 600.0  # seconds a sync videoInference may take
-NUMBER_RESULTS = (1,)  # results per videoInference task this backend renders [ours]
 STATS = (
     "requests",
     "submits",
@@ -93,12 +97,6 @@ class Answer:
 def local_meta(**extra: Any) -> dict[str, Any]:
     """The ``lumakitLocal`` block every priced answer carries: this is a local estimate, not Ray."""
     return {"backend": BACKEND, "costIsEstimate": True, "tariff": tariff.TARIFF_NAME, "note": NOTE, **extra}
-
-
-def task_digest(task: dict[str, Any]) -> str:
-    """A digest of a task's JSON value (key order aside): equal for a byte-for-byte re-send."""
-    text = json.dumps(task, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Backend:
@@ -179,7 +177,7 @@ class Backend:
                 "the body must be a JSON array of task objects, even for one task "
                 f"(got {type(tasks).__name__})"
             )
-            return Answer(errors=[{"code": "invalidRequestBody", "message": message}], status=400)
+            return Answer(errors=[wire_error(INVALID_REQUEST_BODY, message)], status=400)
         call = Call(dry_run=dry_run, fault=fault)
         answer = Answer()
         statuses: list[int] = []
@@ -197,11 +195,11 @@ class Backend:
 
     def _dispatch(self, task: Any, call: Call) -> dict[str, Any]:
         if not isinstance(task, dict):
-            raise TaskError("invalidTask", "each task must be a JSON object", "task")
+            raise TaskError(INVALID_TASK, "each task must be a JSON object", "task")
         handler = self.handlers.get(task.get("taskType"))  # type: ignore[arg-type]
         if handler is None:
             raise TaskError(
-                "invalidTaskType",
+                INVALID_TASK_TYPE,
                 f"unknown taskType {task.get('taskType')!r}",
                 "taskType",
                 allowed=list(self.handlers),
@@ -237,7 +235,7 @@ class Backend:
         if call.fault is not None and call.fault.action == "task_error":
             opts = call.fault.options
             job.error = {
-                "code": str(opts.get("code", "providerError")),
+                "code": str(opts.get("code", PROVIDER_ERROR)),
                 "message": str(opts.get("message", "simulated task failure (fault plan)")),
             }
             job.error_form = str(opts.get("form", "errors"))
@@ -294,7 +292,7 @@ class Backend:
             earlier = job.digest if job is not None else (record or {}).get("digest")
             if earlier != digest:
                 raise TaskError(
-                    "duplicateTaskUUID",
+                    DUPLICATE_TASK_UUID,
                     f"a different task with taskUUID {uid} was already submitted; poll it with "
                     "getResponse, or mint a new taskUUID for a new task",
                     "taskUUID",
@@ -316,11 +314,11 @@ class Backend:
         """Every source and anchor image fetched (or read) and checked: ``(renderer inputs, seconds)``."""
         if isinstance(request, GenerateRequest):
             return {"images": self._frame_images(request.keyframes)}, None
-        path = self.ingest.source_path(request.video, "video", "invalidVideo")
-        info = _probe(path, "invalidVideo", "inputs.video", "inputs.video is not a readable video")
+        path = self.ingest.source_path(request.video, "video", INVALID_VIDEO)
+        info = _probe(path, INVALID_VIDEO, "inputs.video", "inputs.video is not a readable video")
         problem = source_length_problem(request.kind, info.duration, tolerance=0.05)
         if problem:
-            raise TaskError("invalidVideo", problem, "inputs.video")
+            raise TaskError(INVALID_VIDEO, problem, "inputs.video")
         inputs: dict[str, Any] = {"video": path}
         if isinstance(request, ModifyRequest) and request.keyframes:  # an edit's anchor frames
             inputs["images"] = self._frame_images(request.keyframes)
@@ -328,9 +326,9 @@ class Backend:
 
     def _frame_images(self, keyframes: Sequence[Keyframe]) -> list[tuple[Path, str | int]]:
         """``inputs.frameImages`` as ``[(file, frame), ...]``; an unreadable image is refused (400)."""
-        images = [(self.ingest.source_path(k.image, "image", "invalidImage"), k.frame) for k in keyframes]
+        images = [(self.ingest.source_path(k.image, "image", INVALID_IMAGE), k.frame) for k in keyframes]
         for path, _ in images:
-            _probe(path, "invalidImage", "inputs.frameImages", "an image is not readable")
+            _probe(path, INVALID_IMAGE, "inputs.frameImages", "an image is not readable")
         return images
 
     # ---- getResponse, getTaskDetails
@@ -347,7 +345,7 @@ class Backend:
             rec = self.store.get_task(uid)
             if rec is None:
                 raise TaskError(
-                    "taskFailedOrNotFound",
+                    TASK_NOT_FOUND,
                     f"no task with taskUUID {uid or None!r} on this server",
                     "taskUUID",
                     status=404,
@@ -365,7 +363,7 @@ class Backend:
         if item.get("status") == "error" and form == "errors":
             err = item["error"]
             raise TaskError(
-                err.get("code", "taskFailed"), err.get("message", "task failed"), task_type=item["taskType"]
+                err.get("code", TASK_FAILED), err.get("message", "task failed"), task_type=item["taskType"]
             )
         return self._with_url(item)
 
@@ -373,7 +371,7 @@ class Backend:
         uid = str(task.get("taskUUID") or "")
         rec = self.store.get_task(uid)
         if rec is None:
-            raise TaskError("taskFailedOrNotFound", f"no task with taskUUID {uid!r}", "taskUUID", status=404)
+            raise TaskError(TASK_NOT_FOUND, f"no task with taskUUID {uid!r}", "taskUUID", status=404)
         job = self.jobs.get(uid)
         response = job.poll_item() if job else (rec.get("result") or {"status": rec.get("status")})
         return {
@@ -429,7 +427,7 @@ class Backend:
         self.count("uploads")
         uid = _task_uuid(task)
         image_uuid, name = self.ingest.store_media(
-            task.get("image"), "image", "invalidImage", images_only=True
+            task.get("image"), "image", INVALID_IMAGE, images_only=True
         )
         item = {"taskType": "imageUpload", "taskUUID": uid, "imageUUID": image_uuid, "imageURL": name}
         self.store.put_task(uid, {"taskType": "imageUpload", "status": "success", "result": item})
@@ -465,7 +463,7 @@ def _probe(path: Path, code: str, parameter: str, what: str) -> media.VideoInfo:
 def _task_uuid(task: dict[str, Any]) -> str:
     uid = task.get("taskUUID")
     if not isinstance(uid, str) or not is_uuid(uid):
-        raise TaskError("invalidTaskUUID", "taskUUID must be a UUID v4 string", "taskUUID")
+        raise TaskError(INVALID_TASK_UUID, "taskUUID must be a UUID v4 string", "taskUUID")
     return uid
 
 

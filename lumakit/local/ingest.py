@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..request import Source
+from ..wire.answers import TaskError
 from .store import Store, sniff
-from .task_error import TaskError
 
 IMAGE_EXTS = (".png", ".jpg", ".gif", ".webp")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.error import HTTPError
 
-from .task_error import TaskError
+from ..wire.answers import TaskError
 
 log = logging.getLogger("lumakit.local")
 

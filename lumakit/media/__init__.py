@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _files
-from ._video_probe import (
+from .. import _files
+from ..errors import MediaError, RequestError
+from ._probe import (
     _LIVE,
     HDR_MARK,
     VideoInfo,
@@ -44,7 +45,7 @@ from ._video_probe import (
     probe,
     source_path,
 )
-from ._video_read import (
+from ._read import (
     SELECT_MAX,
     display_filter,
     frame_index,
@@ -54,7 +55,6 @@ from ._video_read import (
     iter_frames,
     prefetched,
 )
-from .errors import MediaError, RequestError
 
 __all__ = [
     "HDR_MARK",

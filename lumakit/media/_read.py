@@ -22,8 +22,8 @@ from typing import IO, cast
 
 import numpy as np
 
-from ._video_probe import _LIVE, VideoInfo, VideoLike, _explain, ffmpeg_exe, probe
-from .errors import MediaError, RequestError
+from ..errors import MediaError, RequestError
+from ._probe import _LIVE, VideoInfo, VideoLike, _explain, ffmpeg_exe, probe
 
 SELECT_MAX = 64  # frames picked inside ffmpeg by one select filter; more are picked from a full decode
 # SDR for display: linear light, BT.709 primaries, Hable's curve, back to BT.709 video levels.

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _files
-from .errors import MediaError, RequestError
+from .. import _files
+from ..errors import MediaError, RequestError
 
 VideoLike = Any  # str | os.PathLike | Result-like (has .path / .video_url)
 

@@ -1,0 +1,125 @@
+"""The request model, Python side: what the user asked for, validated, and its exact wire JSON.
+
+- :mod:`.values`: :class:`Strength` (the nine-step dial), :class:`Controls`, :class:`Source`,
+  :class:`Keyframe`.
+- :mod:`.options`: the checks every request shares (prompt, ``extra=``, output options, sizes, HDR).
+- :mod:`.models`: :class:`ModifyRequest`, :class:`GenerateRequest`, :class:`ReframeRequest`, :func:`build`
+  (keyword options) and :func:`parse_task` (a wire task, as the local backend reads it).
+
+The protocol's own facts (constants, field tables, output sizes, limits) live in :mod:`lumakit.wire` and are
+re-exported here under their old names, so ``lumakit.request.X`` keeps working. Pure: no I/O but a ``stat``
+of each local source.
+"""
+
+from __future__ import annotations
+
+from ..wire.spec import (
+    ASPECT_RATIOS,
+    DEFAULT_RESOLUTION,
+    DELIVERY_METHODS,
+    DURATIONS,
+    EDIT_FIELDS,
+    EXTRA_FIELDS,
+    FRAME_IMAGE_FIELDS,
+    FRAME_POSITIONS,
+    HDR_RESOLUTIONS,
+    IMAGE_TO_VIDEO_DURATIONS,
+    INPUT_FIELDS,
+    JOB_NAMES,
+    MAX_EDIT_SECONDS,
+    MAX_PROMPT_CHARS,
+    MAX_REFRAME_SECONDS,
+    MAX_SOURCE_SECONDS_BY_KIND,
+    MODEL,
+    OUTPUT_FORMATS,
+    OUTPUT_QUALITY_RANGE,
+    OUTPUT_SIZES,
+    OUTPUT_TYPES,
+    OWNED_FIELDS,
+    POSE_STRENGTHS,
+    RESOLUTIONS,
+    SETTINGS_FIELDS,
+    SIZE_TIERS,
+    TASK_FIELDS,
+    TASK_TYPE,
+    TIER_PIXELS,
+    TTL_RANGE,
+    UNIT_CONTROLS,
+    UNSUPPORTED_FIELDS,
+    is_uuid,
+    source_length_problem,
+    tier_of_size,
+)
+from ..wire.tasks import new_task_uuid
+from .models import GenerateRequest, ModifyRequest, ReframeRequest, Request, build, parse_task
+from .options import OutputOptions
+from .values import (
+    BANDS,
+    CONTROL_NAMES,
+    ONE_PER_BAND,
+    STRENGTHS,
+    Controls,
+    Keyframe,
+    Source,
+    SourceKind,
+    Strength,
+    band_levels,
+    classify_source,
+)
+
+__all__ = [
+    "ASPECT_RATIOS",
+    "BANDS",
+    "CONTROL_NAMES",
+    "DEFAULT_RESOLUTION",
+    "DELIVERY_METHODS",
+    "DURATIONS",
+    "EDIT_FIELDS",
+    "EXTRA_FIELDS",
+    "FRAME_IMAGE_FIELDS",
+    "FRAME_POSITIONS",
+    "HDR_RESOLUTIONS",
+    "IMAGE_TO_VIDEO_DURATIONS",
+    "INPUT_FIELDS",
+    "JOB_NAMES",
+    "MAX_EDIT_SECONDS",
+    "MAX_PROMPT_CHARS",
+    "MAX_REFRAME_SECONDS",
+    "MAX_SOURCE_SECONDS_BY_KIND",
+    "MODEL",
+    "ONE_PER_BAND",
+    "OUTPUT_FORMATS",
+    "OUTPUT_QUALITY_RANGE",
+    "OUTPUT_SIZES",
+    "OUTPUT_TYPES",
+    "OWNED_FIELDS",
+    "POSE_STRENGTHS",
+    "RESOLUTIONS",
+    "SETTINGS_FIELDS",
+    "SIZE_TIERS",
+    "STRENGTHS",
+    "TASK_FIELDS",
+    "TASK_TYPE",
+    "TIER_PIXELS",
+    "TTL_RANGE",
+    "UNIT_CONTROLS",
+    "UNSUPPORTED_FIELDS",
+    "Controls",
+    "GenerateRequest",
+    "Keyframe",
+    "ModifyRequest",
+    "OutputOptions",
+    "ReframeRequest",
+    "Request",
+    "Source",
+    "SourceKind",
+    "Strength",
+    "band_levels",
+    "build",
+    "classify_source",
+    "is_uuid",
+    "new_task_uuid",
+    "parse_task",
+    "source_length_problem",
+    "tier_of_size",
+]
