@@ -297,7 +297,10 @@ def synced_player(
     for _, v in items:
         src = media.source_path(v)
         if not isinstance(src, str):
-            step_fps = media.probe(src).fps
+            info = media.probe(src)
+            # a step is one frame: for a variable-rate clip, its shortest frame (no step skips a frame)
+            gaps = [b - a for a, b in zip(info.frame_times()[:-1], info.frame_times()[1:], strict=True)]
+            step_fps = 1.0 / min(gaps) if info.vfr and gaps and min(gaps) > 0 else info.fps
             break
     fallback = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay, border=px)
     return SyncedPlayer(

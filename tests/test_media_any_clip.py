@@ -100,3 +100,15 @@ def test_vfr_grid_and_departure_follow_the_timestamps(clip_set: ClipSet) -> None
     assert len(d) == info.n_frames and np.allclose(d.mad, 0.0)
     steps = np.diff(d.times)
     assert steps.max() == pytest.approx(1 / 12, abs=1e-3) and steps.min() == pytest.approx(1 / 60, abs=1e-3)
+
+
+def test_synced_player_steps_a_vfr_clip_frame_by_frame_and_marks_hdr(clip_set: ClipSet) -> None:
+    from lumakit import display
+
+    vfr = display.synced_player({"phone": clip_set["vfr"]})
+    assert vfr.fps == pytest.approx(60.0)  # its shortest frame, not the 44 fps average: a step skips none
+    preview = media.probe(media.preview(clip_set["vfr"]))
+    assert preview.vfr and preview.n_frames == media.probe(clip_set["vfr"]).n_frames  # its own clock
+    assert np.allclose(preview.frame_times(), media.probe(clip_set["vfr"]).frame_times(), atol=2e-3)
+    hdr = display.synced_player({"ray": clip_set["pq"]})
+    assert hdr.sources[0]["title"] == f"ray · {media.HDR_MARK}"
