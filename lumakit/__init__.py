@@ -58,6 +58,12 @@ _EXPORTS: dict[str, str] = {
     "diff_grid": "compare",
     "departure": "compare",
     "departure_plot": "compare",
+    "RegionDeparture": "compare",
+    "Region": "regions",
+    "Takes": "takes",
+    "take_spread": "noise",
+    "takes_plot": "noise",
+    "signal_grid": "signals",
     "save_grid": "compare",
     # sharing
     "comparison_video": "comparison",
@@ -110,7 +116,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import samples
     from .client import AsyncClient, Client, Estimate, PollPolicy, RetryPolicy, TaskHandle, TaskStatus
-    from .compare import departure, departure_plot, diff_grid, frame_grid, save_grid
+    from .compare import RegionDeparture, departure, departure_plot, diff_grid, frame_grid, save_grid
     from .comparison import comparison_video
     from .display import save_page, show_video, show_videos
     from .errors import (
@@ -127,6 +133,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TaskFailed,
     )
     from .lifecycle import TaskState
+    from .noise import take_spread, takes_plot
+    from .regions import Region
     from .report import save_report
     from .request import (
         BANDS,
@@ -141,4 +149,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         band_levels,
     )
     from .results import Result, ResultSet, TaskUpdate
+    from .signals import signal_grid
+    from .takes import Takes
     from .widgets import HistoryPanel, ModifyPanel, SweepPanel

@@ -14,11 +14,14 @@ import html
 import logging
 import os
 import sys
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from ._preview import PREVIEW_MARK
 
 __all__ = [
+    "Limits",
     "announce_local",
     "announce_runware",
     "dotenv_with_key",
@@ -27,6 +30,7 @@ __all__ = [
     "local_notice_line",
     "runware_notice_html",
     "runware_notice_line",
+    "warn_unlimited",
 ]
 
 log = logging.getLogger("lumakit.client")
@@ -92,28 +96,87 @@ def local_notice_html(url: str, dotenv: Path | None = None) -> str:
     )
 
 
-def runware_notice_line(url: str, key_from: str, max_cost: float | None) -> str:
+@dataclass(frozen=True)
+class Limits:
+    """What limits a Runware client's spending: ``max_cost`` per call, and ``budget`` across calls with what
+    it has ``left`` (under ``scope``, None: the whole cache)."""
+
+    max_cost: float | None = None
+    budget: float | None = None
+    left: float | None = None
+    scope: str | None = None
+
+    @property
+    def none(self) -> bool:
+        return self.max_cost is None and self.budget is None
+
+    def line(self) -> str:
+        parts = []
+        if self.budget is not None:
+            where = f" (scope {self.scope!r})" if self.scope else ""
+            parts.append(f"budget ${self.budget:.2f}{where}, ${self.left or 0.0:.2f} left")
+        parts.append(
+            f"max_cost=${self.max_cost:.2f} per call" if self.max_cost is not None else "no max_cost set"
+        )
+        if self.none:
+            parts.append("nothing limits spending")
+        return "; ".join(parts)
+
+    def html(self) -> str:
+        parts = []
+        if self.budget is not None:
+            where = f" for <code>{html.escape(self.scope)}</code>" if self.scope else ""
+            parts.append(
+                f"Budget{where}: <b>${self.budget:.2f}</b>, <b>${self.left or 0.0:.2f} left</b> (across "
+                "calls, kernels and restarts; a call that would cross it is refused before anything is sent)."
+            )
+        if self.max_cost is not None:
+            parts.append(
+                "Each call is refused before anything is sent if its estimate is over "
+                f"<b>${self.max_cost:.2f}</b> (<code>max_cost</code>)."
+            )
+        if self.none:
+            parts.append(
+                "<b>Nothing limits spending</b>: pass <code>lk.Client(budget=...)</code> (or set "
+                "<code>LUMAKIT_BUDGET</code>) for a limit across calls, or <code>max_cost=...</code> for a "
+                "cap on each call."
+            )
+        return " ".join(parts)
+
+
+def runware_notice_line(url: str, key_from: str, max_cost: float | None, limits: Limits | None = None) -> str:
     """The one line logged when a client talks to Runware (never the key itself)."""
-    budget = f"max_cost=${max_cost:.2f} per call" if max_cost is not None else "no max_cost set"
-    return f"lumakit: Runware at {url} (Ray 3.2, billed); key from {key_from}; {budget}"
+    limits = limits or Limits(max_cost=max_cost)
+    return f"lumakit: Runware at {url} (Ray 3.2, billed); key from {key_from}; {limits.line()}"
 
 
-def runware_notice_html(url: str, key_from: str, max_cost: float | None) -> str:
-    """The notebook's note for the paid backend: where the key came from and the budget in force."""
-    budget = (
-        f"Each call is refused before anything is sent if its estimate is over <b>${max_cost:.2f}</b> "
-        "(<code>max_cost</code>)."
-        if max_cost is not None
-        else "No budget is set: pass <code>lk.Client(max_cost=...)</code> or set "
-        "<code>LUMAKIT_MAX_COST</code> so a call above it is refused before anything is sent."
-    )
+def runware_notice_html(url: str, key_from: str, max_cost: float | None, limits: Limits | None = None) -> str:
+    """The notebook's note for the paid backend: where the key came from, the budget and what is left."""
+    limits = limits or Limits(max_cost=max_cost)
     return (
         '<div class="lumakit-notice" style="border-left:4px solid #b45309;background:rgba(180,83,9,0.07);'
         'padding:6px 10px;margin:4px 0;font:13px/1.45 system-ui,sans-serif">'
         f"<b>lumakit backend: Runware</b> (Ray 3.2 at <code>{html.escape(url)}</code>; jobs are billed). "
         f"The key came from <code>{html.escape(key_from)}</code>; <code>.env</code> files are not read. "
-        f"{budget} <code>client.estimate(...)</code> prices work first.</div>"
+        f"{limits.html()} <code>client.estimate(...)</code> prices work first.</div>"
     )
+
+
+UNLIMITED = (
+    "lumakit: this Runware client has no budget and no max_cost, so nothing limits what it spends. Pass "
+    "lk.Client(budget=20) (a limit across calls, kernels and restarts) or max_cost= (a cap on each call), or "
+    "set LUMAKIT_BUDGET."
+)
+_warned_unlimited = False
+
+
+def warn_unlimited() -> None:
+    """Warn once per process, in a notebook, that a Runware client has nothing limiting its spending."""
+    global _warned_unlimited
+    if _warned_unlimited or not in_notebook():
+        return
+    _warned_unlimited = True
+    warnings.warn(UNLIMITED, UserWarning, stacklevel=4)
 
 
 def _announce(line: str, page: str, *, terminal: bool) -> None:
@@ -133,8 +196,9 @@ def announce_local(url: str) -> None:
     _announce(local_notice_line(url, dotenv), local_notice_html(url, dotenv), terminal=True)
 
 
-def announce_runware(url: str, key_from: str, max_cost: float | None) -> None:
-    """Tell a notebook user that Runware (billed) answers, where the key came from and the budget;
-    terminals get the log line only."""
-    line, page = runware_notice_line(url, key_from, max_cost), runware_notice_html(url, key_from, max_cost)
+def announce_runware(url: str, key_from: str, max_cost: float | None, limits: Limits | None = None) -> None:
+    """Tell a notebook user that Runware (billed) answers, where the key came from, the budget and what is
+    left; terminals get the log line only."""
+    line = runware_notice_line(url, key_from, max_cost, limits)
+    page = runware_notice_html(url, key_from, max_cost, limits)
     _announce(line, page, terminal=False)

@@ -10,6 +10,9 @@ whatever the file is called; ``take`` numbers several samples of one request. A 
 of :mod:`lumakit.lifecycle`, only along its arrows (:meth:`Cache.move`). The ledger is the truth across
 processes: :meth:`Cache.claim` gives each (request, take) at most one task in flight, atomically, so two
 kernels starting the same request at once send one job. Nothing here ever stores the API key.
+
+A row also carries its budget ``estimate`` (:mod:`lumakit._spending`), the ``scope`` it ran under, and
+``pack`` for a result unpacked from a pack (:mod:`lumakit._pack_rows`): paid by its maker, never counted.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import _files, _owners
+from . import _files, _owners, _pack_rows, _spending
 from .errors import RequestError
 from .lifecycle import OPEN, RESUMABLE, TaskState, can_move
 
@@ -60,6 +63,9 @@ _COLUMNS = (
     "take",
     "owner",
     "sent",
+    "estimate",
+    "scope",
+    "pack",
 )
 _OPEN_FOR_SQL = (
     f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND take = ? "
@@ -70,7 +76,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     task_uuid TEXT PRIMARY KEY, kind TEXT, label TEXT, key TEXT, backend TEXT, state TEXT NOT NULL,
     wire TEXT, created REAL, updated REAL, submitted REAL, finished REAL, cost REAL, result_path TEXT,
     video_uuid TEXT, video_url TEXT, error TEXT, extra TEXT,
-    take INTEGER NOT NULL DEFAULT 0, owner TEXT, sent REAL
+    take INTEGER NOT NULL DEFAULT 0, owner TEXT, sent REAL, estimate REAL, scope TEXT, pack TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_key ON tasks(key, backend, state);
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created);
@@ -117,6 +123,14 @@ class LedgerEntry:
     take: int = 0
     owner: str | None = None
     sent: float | None = None
+    estimate: float | None = None  # what it counts against a budget until its billed ``cost`` arrives
+    scope: str | None = None  # the budget scope or notebook it ran under
+    pack: str | None = None  # the pack it came from (paid by the pack's maker), else None
+
+    @property
+    def from_pack(self) -> bool:
+        """True for a result unpacked from a pack: someone else paid for it; it never counts here."""
+        return self.pack is not None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", TaskState(self.state))
@@ -143,6 +157,8 @@ class LedgerEntry:
 
     def __repr__(self) -> str:
         cost = "" if self.cost is None else f", ${self.cost:.2f}"
+        if self.pack is not None:
+            cost += ", from pack (paid by its maker)"
         label = f" [{self.label}]" if self.label else ""
         err = f", error={self.error!r}" if self.error else ""
         take = f" take {self.take}" if self.take else ""
@@ -167,7 +183,7 @@ class History(list):  # type: ignore[type-arg]
                     e.label or "",
                     e.state.value,
                     e.backend or "",
-                    "" if e.cost is None else f"${e.cost:.2f}",
+                    ("" if e.cost is None else f"${e.cost:.2f}") + (" (pack)" if e.pack else ""),
                     prompt[:40] + ("..." if len(prompt) > 40 else ""),
                 )
             )
@@ -221,6 +237,7 @@ class Cache:
                 if statement.strip():
                     self._db.execute(statement)
             _migrate(self._db)
+            _spending.create(self._db)
         self.owner = _owners.token(self.root)
 
     def __repr__(self) -> str:
@@ -266,12 +283,19 @@ class Cache:
         label: str | None = None,
         take: int = 0,
         extra: Mapping[str, Any] | None = None,
+        estimate: float | None = None,
+        scope: str | None = None,
+        hold: str | None = None,
     ) -> tuple[LedgerEntry, bool]:
         """Claim the (``key``, ``backend``, ``take``) slot for a new task, before anything is sent.
 
         Returns ``(entry, True)`` with a new ``PREPARING`` row owned by this process, or ``(entry, False)``
         with the task already open for the same request (in this process or another): wait for that one
         instead of sending a second job. Atomic across processes.
+
+        ``estimate`` is what the new task counts against a budget until its billed cost arrives; it moves
+        out of the call's budget ``hold`` (:meth:`hold_budget`) in the same transaction, so the total spent
+        never dips between the two.
         """
         with self._write() as db:
             if key is not None:
@@ -282,8 +306,11 @@ class Cache:
             now = time.time()
             row.update(task_uuid=task_uuid, state=TaskState.PREPARING.value, created=now, updated=now)
             row.update(wire=_dumps(wire), extra=_dumps(dict(extra or {})), take=take, owner=self.owner)
+            row.update(estimate=estimate, scope=scope)
             marks = ", ".join("?" * len(row))
             db.execute(f"INSERT INTO tasks ({', '.join(row)}) VALUES ({marks})", tuple(row.values()))
+            if hold is not None and key is not None:
+                _spending.consume(db, hold, key, take)
         entry = self.get(task_uuid)
         assert entry is not None
         return entry, True
@@ -426,13 +453,49 @@ class Cache:
         return [_entry(row) for row in rows]
 
     def lookup(self, key: str, backend: str, take: int = 0) -> LedgerEntry | None:
-        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None."""
-        for entry in self.finished(key, backend, take):
-            path = Path(entry.result_path) if entry.result_path else None
-            size = entry.extra.get("size")
-            if path is not None and path.is_file() and (size is None or path.stat().st_size == size):
-                return entry
-        return None
+        """The newest finished task for ``key`` (and ``take``) whose file is complete on disk, or None. For a
+        ``local`` client, Ray results from packs come before its own previews."""
+        if backend != "runware" and (hit := _complete(self.from_packs(key, take))) is not None:
+            return hit
+        return _complete(self.finished(key, backend, take))
+
+    # ---- budgets (the SQL lives in :mod:`lumakit._spending`) ----
+    def spent(self, backend: str, scope: str | None = None) -> float:
+        """USD ``backend`` jobs count against a budget (``scope`` None: every scope); a plain read."""
+        with self._lock:
+            return _spending.total(self._db, self.root, backend, scope)
+
+    def hold_budget(
+        self,
+        budget: float,
+        backend: str,
+        scope: str | None,
+        jobs: Iterable[tuple[str, int, float]],
+        hold_scope: str | None = None,
+    ) -> tuple[str | None, float, float]:
+        """Check a call's jobs (``(key, take, estimate)``) against ``budget`` and reserve them, atomically:
+        ``(hold id, or None when refused; spent; this call)``."""
+        with self._write() as db:
+            return _spending.hold(db, self.root, self.owner, budget, backend, scope, jobs, hold_scope)
+
+    def release_budget(self, hold: str) -> None:
+        """Drop what is left of a call's hold."""
+        with self._write() as db:
+            _spending.release(db, hold)
+
+    # ---- results from packs (the SQL lives in :mod:`lumakit._pack_rows`) ----
+    def add_from_pack(
+        self, rows: Iterable[Mapping[str, Any]], pack: str, place: Callable[[Mapping[str, Any]], None]
+    ) -> int:
+        """Record a pack's new results as finished tasks in one transaction (``place(row)`` puts each file in
+        the cache first); returns how many were added."""
+        with self._write() as db:
+            return _pack_rows.add(db, rows, pack, place)
+
+    def from_packs(self, key: str, take: int = 0) -> list[LedgerEntry]:
+        """Ray results unpacked from packs for ``key`` (and ``take``), newest first."""
+        rows = self._exec(f"SELECT {', '.join(_COLUMNS)} FROM tasks {_pack_rows.FROM_PACKS}", (key, take))
+        return [_entry(row) for row in rows]
 
     # ---- task UUIDs a dry run used: the real submit of the same request sends the same one ----
     def reserve_uuid(self, key: str, backend: str, take: int, candidate: str) -> str:
@@ -482,6 +545,16 @@ class Cache:
         self._exec("DELETE FROM uploads WHERE namespace = ? AND digest = ?", (namespace, digest))
 
 
+def _complete(entries: Iterable[LedgerEntry]) -> LedgerEntry | None:
+    """The first entry whose result file is complete on disk."""
+    for entry in entries:
+        path = Path(entry.result_path) if entry.result_path else None
+        size = entry.extra.get("size")
+        if path is not None and path.is_file() and (size is None or path.stat().st_size == size):
+            return entry
+    return None
+
+
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -503,7 +576,14 @@ def _wal(db: sqlite3.Connection, seconds: float = 30.0) -> None:
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring a ledger written by an earlier lumakit up to date (new columns, the state machine's names)."""
     have = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
-    for column, decl in (("take", "INTEGER NOT NULL DEFAULT 0"), ("owner", "TEXT"), ("sent", "REAL")):
+    for column, decl in (
+        ("take", "INTEGER NOT NULL DEFAULT 0"),
+        ("owner", "TEXT"),
+        ("sent", "REAL"),
+        ("estimate", "REAL"),  # the price this task counts against a budget until its billed cost arrives
+        ("scope", "TEXT"),  # the budget scope (or notebook) the task was run under
+        ("pack", "TEXT"),  # set on results unpacked from a pack: paid by its maker, never counted
+    ):
         if column not in have:
             db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {decl}")
     db.execute("UPDATE tasks SET state = 'not_sent' WHERE state = 'error' AND error LIKE 'stopped before%'")

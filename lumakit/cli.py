@@ -1,5 +1,5 @@
 """The ``lumakit`` command: ``demo``, ``modify``, ``sweep``, ``estimate``, ``resume``, ``grid``, ``serve``,
-``history``, ``cache``.
+``history``, ``cache``, ``pack``, ``unpack``.
 
 Every subcommand has ``--help``; bad input exits with code 2 and a one-line message naming the parameter,
 other lumakit errors with 1. With ``--json`` a command prints one JSON document on stdout and nothing else
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -160,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     history = sub.add_parser("history", help="every task this machine sent, newest first")
     history.add_argument("-n", type=int, default=20, help="how many")
     _add_json(history, "ledger records")
+
+    _add_pack_commands(sub)
 
     cache = sub.add_parser(
         "cache",
@@ -397,6 +400,65 @@ def _cmd_grid(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_pack_commands(sub: Any) -> None:
+    pack = sub.add_parser(
+        "pack",
+        help="write finished results and their ledger rows to one zip others can unpack (paid once)",
+        description="Write finished results (videos, the requests as sent, billed costs, task and video "
+        "UUIDs; never a key) to one zip. `lumakit unpack` (or LUMAKIT_SHARED_CACHE) makes them free cache "
+        "hits on any machine. Without filters, every finished result in the cache is packed.",
+    )
+    pack.add_argument("out", help="the zip to write")
+    pack.add_argument("--notebooks", metavar="A,B", help="results run in these notebooks (or budget scopes)")
+    pack.add_argument("--since", metavar="DATE", help="results finished on or after this date (2026-12-01)")
+    pack.add_argument("--tasks", metavar="UUID,UUID", help="these tasks only")
+    unpack = sub.add_parser(
+        "unpack",
+        help="add a pack's results to this machine's cache (free cache hits, no key needed)",
+        description="Check a pack (every file against its manifest) and add its results to the cache. A "
+        "corrupt or foreign pack is refused and changes nothing.",
+    )
+    unpack.add_argument("pack", help="a zip written by `lumakit pack`")
+
+
+def _names(raw: str | None) -> list[str] | None:
+    return None if raw is None else [n.strip() for n in raw.split(",") if n.strip()]
+
+
+def _cmd_pack(args: argparse.Namespace) -> int:
+    from .packs import make_pack
+
+    report = _read_ledger(
+        lambda cache: make_pack(
+            cache, args.out, notebooks=_names(args.notebooks), since=args.since, tasks=_names(args.tasks)
+        )
+    )
+    print(report)
+    return 0
+
+
+def _cmd_unpack(args: argparse.Namespace) -> int:
+    from .packs import unpack
+
+    print(_read_ledger(lambda cache: unpack(args.pack, cache)))
+    return 0
+
+
+def _spent_line(cache: Any) -> str:
+    """``lumakit history``'s last line: what the cache spent on Runware (the budget's total), and what
+    ``LUMAKIT_BUDGET`` has left when it is set."""
+    from .client._budget import check_scope, env_budget
+
+    scope = check_scope(os.environ.get("LUMAKIT_BUDGET_SCOPE"))
+    spent = cache.spent("runware", scope)
+    where = f" in scope {scope!r}" if scope else ""
+    line = f"spent on Runware{where}: ${spent:.2f} (billed costs, and estimates of jobs still running)"
+    budget = env_budget()
+    if budget is not None:
+        line += f"; budget ${budget:.2f}, left ${max(budget - spent, 0.0):.2f}"
+    return line
+
+
 def _read_ledger(read: Any) -> Any:
     """``read(cache)`` on the ledger alone: no client, so no local server is started just to read it."""
     from .cache import Cache
@@ -411,7 +473,7 @@ def _read_ledger(read: Any) -> Any:
 def _cmd_history(args: argparse.Namespace) -> int:
     if args.n < 0:
         raise RequestError("-n", args.n, "a number of tasks >= 0")
-    entries = _read_ledger(lambda cache: cache.history(limit=args.n))
+    entries, spent = _read_ledger(lambda cache: (cache.history(limit=args.n), _spent_line(cache)))
     if args.json:
         print(json.dumps(entries.to_records(), indent=2))
         return 0
@@ -419,6 +481,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
         print("no tasks yet")
     for e in entries:
         print(e)
+    print(spent)
     return 0
 
 
@@ -466,6 +529,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "grid": _cmd_grid,
         "history": _cmd_history,
         "cache": _cmd_cache,
+        "pack": _cmd_pack,
+        "unpack": _cmd_unpack,
     }[args.command]
     try:
         return command(args)

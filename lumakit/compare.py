@@ -27,11 +27,21 @@ import numpy as np
 from . import _files, media
 from ._preview import PREVIEW_COLOR, PREVIEW_MARK, is_preview
 from .errors import RequestError
+from .regions import Region, RegionLike
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["Departure", "departure", "departure_plot", "diff_grid", "frame_grid", "save_grid", "ssim"]
+__all__ = [
+    "Departure",
+    "RegionDeparture",
+    "departure",
+    "departure_plot",
+    "diff_grid",
+    "frame_grid",
+    "save_grid",
+    "ssim",
+]
 
 _DPI = 100
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -215,6 +225,7 @@ def frame_grid(
     times: Iterable[float] | None = None,
     size: tuple[int, int] | int | None = None,
     titles: bool | Sequence[str] = True,
+    crop: RegionLike | None = None,
 ) -> Figure:
     """A grid of frames: one row per video, one column per time.
 
@@ -226,16 +237,28 @@ def frame_grid(
       size: cell width in pixels, or a ``(w, h)`` cell box; default 240 px wide at the first clip's aspect.
         Frames are scaled by ffmpeg to fit the cell by their own aspect.
       titles: True labels rows with the mapping's keys (else file names), False leaves them off, or a list.
+      crop: show only this part of every frame, large (the subject): a box ``(x0, y0, x1, y1)`` in
+        fractions of the frame (or pixels of the first clip), or ``{seconds: box}`` keyframes (see
+        :mod:`lumakit.regions`). Each clip is read at the size that makes the box fill the cell.
 
     Returns:
       A ``matplotlib.figure.Figure`` with time labels on top and row labels on the left.
     """
     rows = _rows(videos, titles)
     infos = [media.probe(v) for _, v in rows]
+    region = None if crop is None else Region.coerce(crop, (infos[0].width, infos[0].height), "crop")
     fr = _fractions(infos[0], n, times)
     cell = _cell(infos, size)
-    sizes = [_fit(i, cell) for i in infos]
-    stacks = _sample(infos, fr, sizes)
+    if region is None:
+        sizes = [_fit(i, cell) for i in infos]
+    else:
+        if size is None or isinstance(size, (int, np.integer)):  # the cell takes the box's aspect
+            bw, bh = region.extent()
+            cell = (cell[0], max(2, round(cell[0] * bh * infos[0].height / (bw * infos[0].width))))
+        sizes = [region.zoomed_size(i.width, i.height, cell) for i in infos]
+    stacks: Sequence[Any] = _sample(infos, fr, sizes)
+    if region is not None:
+        stacks = [region.crop(np.asarray(st), fr * i.duration) for st, i in zip(stacks, infos, strict=True)]
     fig, axes = _figure(len(rows), len(fr), cell, preview=_previews([v for _, v in rows]))
     for i, stack in enumerate(stacks):
         for j, img in enumerate(stack):
@@ -322,6 +345,20 @@ class Departure:
         return len(self.times)
 
 
+@dataclass(frozen=True)
+class RegionDeparture(Departure):
+    """A :class:`Departure` of the whole frame that also knows a region (the subject): ``inside`` the box
+    and ``outside`` it (the background), each a :class:`Departure` over the same frames.
+
+    SSIM inside (outside) averages the 7x7 windows whose centre is inside (outside) the box. A part with no
+    pixel at some frame (a box covering the whole frame leaves no outside) has NaN there.
+    """
+
+    inside: Departure
+    outside: Departure
+    region: Region
+
+
 def _luma(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
@@ -340,6 +377,11 @@ def ssim(a: np.ndarray, b: np.ndarray, *, win: int = 7, data_range: float = 255.
     RGB input is compared on luma. Uniform ``win x win`` windows with sample covariance, as
     ``skimage.metrics.structural_similarity`` does by default, averaged over the windows that fit.
     """
+    return _ssim_map(a, b, win=win, data_range=data_range).mean(axis=(-2, -1))
+
+
+def _ssim_map(a: np.ndarray, b: np.ndarray, *, win: int = 7, data_range: float = 255.0) -> np.ndarray:
+    """SSIM of every ``win x win`` window that fits, ``(..., H - win + 1, W - win + 1)``."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
@@ -354,8 +396,7 @@ def ssim(a: np.ndarray, b: np.ndarray, *, win: int = 7, data_range: float = 255.
     vaa = (_box(a * a, win) - ua * ua) * norm
     vbb = (_box(b * b, win) - ub * ub) * norm
     vab = (_box(a * b, win) - ua * ub) * norm
-    s = ((2 * ua * ub + c1) * (2 * vab + c2)) / ((ua * ua + ub * ub + c1) * (vaa + vbb + c2))
-    return s.mean(axis=(-2, -1))
+    return ((2 * ua * ub + c1) * (2 * vab + c2)) / ((ua * ua + ub * ub + c1) * (vaa + vbb + c2))
 
 
 def _analysis_size(info: media.VideoInfo, max_side: int) -> tuple[int, int]:
@@ -363,16 +404,24 @@ def _analysis_size(info: media.VideoInfo, max_side: int) -> tuple[int, int]:
     return max(8, round(info.width * s)), max(8, round(info.height * s))
 
 
-def departure(source: Any, video: Any, *, n: int | None = None, max_side: int = 256) -> Departure:
+def departure(
+    source: Any, video: Any, *, n: int | None = None, max_side: int = 256, region: RegionLike | None = None
+) -> Departure:
     """Per-frame mean absolute difference and SSIM of ``video`` against ``source``.
 
     Every frame of ``video`` (or ``n`` evenly spaced ones) is compared with the source frame at the same
     relative time, both scaled by ffmpeg to the video's aspect with the longest side ``max_side``.
-    Results are memoized per (source, video, n, max_side), so a plot and a table of the same runs cost one
-    measurement.
+    Results are memoized per (source, video, n, max_side, region), so a plot and a table of the same runs
+    cost one measurement.
+
+    ``region``: the subject, a box ``(x0, y0, x1, y1)`` in fractions of the frame (or pixels of ``video``),
+    or ``{seconds: box}`` keyframes on the video's clock (see :mod:`lumakit.regions`). The answer is then a
+    :class:`RegionDeparture`: the whole frame as before, plus ``.inside`` and ``.outside`` the box.
     """
     s_info, v_info = media.probe(source), media.probe(video)
-    key = (_identity(s_info), _identity(v_info), n, max_side)
+    box = None if region is None else Region.coerce(region, (v_info.width, v_info.height))
+    where = None if box is None else (box.times.tobytes(), box.boxes.tobytes())
+    key = (_identity(s_info), _identity(v_info), n, max_side, where)
     hit = _departures.get(key)
     if hit is not None:
         return hit
@@ -384,6 +433,7 @@ def departure(source: Any, video: Any, *, n: int | None = None, max_side: int = 
     s_frames = media.prefetched(media.frames_at(s_info, s_t, size))
     mads: list[np.ndarray] = []
     sims: list[np.ndarray] = []
+    regions: list[list[np.ndarray]] = []  # per batch: inside MAD, inside SSIM, outside MAD, outside SSIM
     try:
         for k in range(0, len(t), 16):
             count = min(16, len(t) - k)
@@ -391,11 +441,18 @@ def departure(source: Any, video: Any, *, n: int | None = None, max_side: int = 
             sb = np.stack([next(s_frames) for _ in range(count)])
             mads.append(np.abs(vb.astype(np.int16) - sb.astype(np.int16)).mean(axis=(1, 2, 3)) / 255.0)
             sims.append(ssim(vb, sb))
+            if box is not None:
+                regions.append(_split_batch(np.asarray(t[k : k + count], float), vb, sb, box))
     finally:
         v_frames.close()
         s_frames.close()
     mad, sim = np.concatenate(mads), np.concatenate(sims)
-    result = Departure(times=np.asarray(t, float), mad=mad, ssim=sim)
+    times = np.asarray(t, float)
+    result = Departure(times=times, mad=mad, ssim=sim)
+    if box is not None:
+        im, iss, om, oss = (np.concatenate([r[j] for r in regions]) for j in range(4))
+        result = RegionDeparture(times=times, mad=mad, ssim=sim, inside=Departure(times, im, iss),
+                                 outside=Departure(times, om, oss), region=box)  # fmt: skip
     if len(_departures) >= 256:
         _departures.pop(next(iter(_departures)))
     _departures[key] = result
@@ -417,6 +474,28 @@ def _last_time(info: media.VideoInfo) -> float:
     return float(info.frame_times()[-1])
 
 
+def _split_batch(
+    times: np.ndarray, vb: np.ndarray, sb: np.ndarray, box: Region, win: int = 7
+) -> list[np.ndarray]:
+    """MAD and SSIM inside and outside ``box`` for a batch of frames.
+
+    Returns ``[inside MAD, inside SSIM, outside MAD, outside SSIM]``, one value per frame each.
+    """
+    h, w = vb.shape[1:3]
+    inside = box.masks(times, w, h)
+    if not inside.any(axis=(1, 2)).all():  # pragma: no cover - masks always hold at least one pixel
+        raise RequestError("region", box.label(), "a box of at least one pixel at the analysis size")
+    diff = np.abs(vb.astype(np.int16) - sb.astype(np.int16)).mean(axis=3) / 255.0
+    centre = inside[:, win // 2 : win // 2 + h - win + 1, win // 2 : win // 2 + w - win + 1]
+    ssims = _ssim_map(vb, sb, win=win)
+    parts: list[np.ndarray] = []
+    for mask, windows in ((inside, centre), (~inside, ~centre)):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            parts.append((diff * mask).sum(axis=(1, 2)) / mask.sum(axis=(1, 2)))
+            parts.append((ssims * windows).sum(axis=(1, 2)) / windows.sum(axis=(1, 2)))
+    return parts
+
+
 def _identity(info: media.VideoInfo) -> tuple[Any, ...]:
     """Cache identity of a video: the file's identity (an edited file is re-measured), or its URL."""
     return _files.identity(info.path) if isinstance(info.path, Path) else (info.path,)
@@ -429,16 +508,22 @@ def departure_plot(
     metric: str = "mad",
     n: int | None = None,
     titles: bool | Sequence[str] = True,
+    region: RegionLike | None = None,
 ) -> Figure:
     """How far each variant departs from the source: a curve per variant over time, and a bar per variant.
 
     ``metric`` is ``"mad"`` (mean absolute difference, higher = further) or ``"ssim"`` (lower = further).
     ``videos`` may map labels to precomputed :class:`Departure` objects as well as to videos (a
     ``Departure`` does not know its backend: pass the results themselves to get the preview mark).
+
+    ``region``: the subject's box (as for :func:`departure`); the plot is then "subject vs background":
+    per variant, a solid curve inside the box and a dashed one outside, and a pair of bars.
     """
     if metric not in ("mad", "ssim"):
         raise RequestError("metric", metric, ["mad", "ssim"])
     rows = _rows(videos, titles) if not isinstance(videos, Departure) else [("video", videos)]
+    if region is not None:
+        return _subject_plot(source, rows, metric, n, region)
     deps = [(label, v if isinstance(v, Departure) else departure(source, v, n=n)) for label, v in rows]
     fig = _new_figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, max(1.2, 0.35 * len(deps))]})
@@ -460,6 +545,53 @@ def departure_plot(
     bx.set_title(f"mean {metric.upper()}", fontsize=10)
     if metric == "ssim":
         ax.set_ylim(min(0.0, min(float(d.ssim.min()) for _, d in deps)), 1.02)
+        bx.set_ylim(0, 1.05)
+    if _previews([v for _, v in rows]):
+        fig.suptitle(
+            PREVIEW_MARK, x=0.01, ha="left", color=PREVIEW_COLOR, fontsize=10, fontweight="bold", gid=MARK_GID
+        )
+    return fig
+
+
+def _subject_plot(
+    source: Any, rows: list[tuple[str, Any]], metric: str, n: int | None, region: RegionLike
+) -> Figure:
+    """``departure_plot(region=)``: inside (solid) and outside (dashed) the box, per variant."""
+    deps: list[tuple[str, RegionDeparture]] = []
+    for label, v in rows:
+        d = v if isinstance(v, Departure) else departure(source, v, n=n, region=region)
+        if not isinstance(d, RegionDeparture):
+            raise RequestError(
+                "videos", label, "videos, or departures measured with region= (RegionDeparture)"
+            )
+        deps.append((label, d))
+    fig = _new_figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, max(1.4, 0.5 * len(deps))]})
+    name = {"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}[metric]
+    for k, (label, d) in enumerate(deps):
+        c = f"C{k % 10}"
+        ax.plot(d.times, getattr(d.inside, metric), color=c, lw=1.8, label=f"{label}: subject (inside)")
+        ax.plot(d.times, getattr(d.outside, metric), color=c, lw=1.2, ls="--", label=f"{label}: background")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(name)
+    ax.set_title(
+        f"subject vs background: departure inside and outside the box ({metric.upper()})", fontsize=10
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    x = np.arange(len(deps))
+    ins = [float(np.nanmean(getattr(d.inside, metric))) for _, d in deps]
+    outs = [float(np.nanmean(getattr(d.outside, metric))) for _, d in deps]
+    b1 = bx.bar(x - 0.2, ins, 0.4, color=[f"C{k % 10}" for k in x], label="subject")
+    b2 = bx.bar(
+        x + 0.2, outs, 0.4, color=[f"C{k % 10}" for k in x], alpha=0.45, hatch="//", label="background"
+    )
+    bx.bar_label(b1, fmt="%.3f", fontsize=7)
+    bx.bar_label(b2, fmt="%.3f", fontsize=7)
+    bx.set_xticks(x, [label for label, _ in deps], rotation=45, ha="right", fontsize=8)
+    bx.set_title(f"mean {metric.upper()}: subject | background", fontsize=10)
+    bx.legend(fontsize=7, loc="best")
+    if metric == "ssim":
         bx.set_ylim(0, 1.05)
     if _previews([v for _, v in rows]):
         fig.suptitle(

@@ -9,8 +9,10 @@ LumakitError
 │   └── TaskFailed    a task ended in status "error"
 ├── PollTimeout       we stopped waiting; the task may still run (and bill): client.resume(task_uuid)
 ├── BudgetError       the estimate is over max_cost; nothing was sent
+│   └── BudgetExceeded  the call would cross the budget (spent, left); nothing was sent
 ├── SweepError        some jobs of a sweep failed; .partial has the others, .failures says why
-└── MediaError        a file that is missing, empty, not a video, or outside the model's limits
+├── MediaError        a file that is missing, empty, not a video, or outside the model's limits
+└── PackError         a results pack that is corrupt, foreign or unreadable; nothing was changed
 """
 
 from __future__ import annotations
@@ -134,6 +136,30 @@ class BudgetError(LumakitError):
         super().__init__(msg)
 
 
+class BudgetExceeded(BudgetError):
+    """The call would cross the client's ``budget`` (a limit across calls, kernels and restarts, kept in
+    the ledger). Nothing was sent. ``spent``, ``left`` and ``estimate`` (this call) are USD."""
+
+    def __init__(
+        self, estimate: float, budget: float, spent: float, scope: str | None = None, *, breakdown: Any = None
+    ) -> None:
+        self.estimate = estimate
+        self.max_cost = budget
+        self.budget = budget
+        self.spent = spent
+        self.left = max(budget - spent, 0.0)
+        self.scope = scope
+        self.detail = ""
+        self.breakdown = breakdown
+        where = f" (scope {scope!r})" if scope else ""
+        LumakitError.__init__(
+            self,
+            f"this call would cost ${estimate:.2f} but only ${self.left:.2f} of the ${budget:.2f} "
+            f"budget{where} is left (${spent:.2f} spent or in flight); nothing was sent. Raise budget= "
+            "(or LUMAKIT_BUDGET), or run fewer jobs.",
+        )
+
+
 class SweepError(LumakitError):
     """Some jobs of a multi-job call failed; the others finished and are cached.
 
@@ -155,3 +181,13 @@ class MediaError(LumakitError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class PackError(LumakitError):
+    """A results pack (``lumakit pack``) that cannot be used: not a lumakit pack, a newer format, a file
+    missing or changed since it was packed. Nothing in the cache was changed."""
+
+    def __init__(self, pack: Any, problem: str) -> None:
+        self.pack = str(pack)
+        self.problem = problem
+        super().__init__(f"{pack}: {problem}; nothing was changed in the cache")

@@ -126,6 +126,19 @@ class Result:
         return self.extra.get("label")
 
     @property
+    def from_pack(self) -> Mapping[str, Any] | None:
+        """Where a result from a pack came from (``name``, ``made``, ``backend``, billed ``cost``,
+        ``finished``): someone else paid for it. None for a result of this cache's own tasks."""
+        pack = self.extra.get("pack")
+        return pack if isinstance(pack, Mapping) else None
+
+    @property
+    def _origin(self) -> str:
+        if self.from_pack is not None:
+            return "from pack (a local preview)" if self.is_local else "from pack (paid by its maker)"
+        return "cached" if self.cached else ""
+
+    @property
     def wire(self) -> dict[str, Any] | None:
         """The task exactly as it was sent (no key)."""
         return self.extra.get("wire") or _wire_of(self.request)
@@ -195,7 +208,7 @@ class Result:
             cost += " (estimate)"  # the local backend prices from the table; nothing was billed
         secs = "?" if self.seconds is None else f"{self.seconds:.1f}s"
         kind = getattr(self.request, "kind", None) or "task"
-        flags = " cached" if self.cached else ""
+        flags = f" {self._origin}" if self._origin else ""
         backend = "local preview, not Ray" if self.is_local else self.backend
         return (
             f"Result({kind} {self.task_uuid[:8]} -> {Path(self.path).name}, {cost}, {secs}, "
@@ -304,7 +317,7 @@ def _result_html(r: Result, width: int = 480) -> str:
         cost += " (estimate)"
     secs = "?" if r.seconds is None else f"{r.seconds:.1f} s"
     backend = '<b style="color:#b45309">local preview, not Ray</b>' if r.is_local else html.escape(r.backend)
-    cached = " · cached" if r.cached else ""
+    cached = f" · {r._origin}" if r._origin else ""
     return (
         f'<div class="lumakit-result">{_video_html(Path(r.path), width)}'
         f'<div style="font:12px monospace">{cost} · {secs} · {backend}{cached} · '

@@ -78,10 +78,9 @@ def pictures(client: Any) -> dict[str, Callable[[], object]]:
         return lk.frame_grid({"source": dolphin, **bands}, n=4, size=CELL)
 
     def p03():
-        pose = client.sweep(
+        pose = client.sweep(  # as the guide sends it: poseStrength alone, no strength
             dolphin,
             DOLPHIN,
-            strength="flex_2",
             variants={p: {"controls": lk.Controls(pose_strength=p)} for p in ("precise", "coarse")},
         )
         return lk.diff_grid(dolphin, pose, n=4, size=CELL)

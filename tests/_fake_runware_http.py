@@ -83,6 +83,17 @@ class RenderingRunware(FakeRunware):
                 uids |= {t.get("taskUUID") for t in body if t.get("taskType") == "videoInference"}
         return len(uids)
 
+    @property
+    def paid_tasks(self) -> list[dict[str, Any]]:
+        """The wire body of each videoInference task sent to run (not dry runs), once per taskUUID."""
+        seen: dict[str, dict[str, Any]] = {}
+        for method, _url, headers, body in self.requests:
+            if method == "POST" and isinstance(body, list) and headers.get("x-runware-dry-run") != "1":
+                for t in body:
+                    if t.get("taskType") == "videoInference":
+                        seen.setdefault(str(t.get("taskUUID")), t)
+        return list(seen.values())
+
     def _file(self, request: httpx.Request) -> httpx.Response:
         name = request.url.path.rsplit("/", 1)[-1]
         if name in self.uploads:

@@ -20,7 +20,8 @@ from lumakit import cli, media
 from lumakit.cache import Cache
 from lumakit.lifecycle import TaskState
 
-COMMANDS = ("demo", "modify", "sweep", "estimate", "resume", "grid", "serve", "history", "cache")
+COMMANDS = ("demo", "modify", "sweep", "estimate", "resume", "grid", "serve", "history", "cache", "pack",
+            "unpack")  # fmt: skip
 
 
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -97,7 +98,7 @@ def test_sweep_writes_the_comparison_video_and_the_report(clip: Path, tmp_path: 
     assert "adhere_1" in text and "reimagine_3" in text and text.count("data:video/mp4;base64,") == 3
     bad = run_cli("sweep", str(clip), "p", "--video", str(tmp_path / "ab.gif"), "--no-progress")
     assert bad.returncode == 2 and "--video" in bad.stderr and ".mp4" in bad.stderr
-    assert run_cli("history").stdout.count("\n") == 2, "the bad call sent nothing"
+    assert run_cli("history").stdout.count("LedgerEntry(") == 2, "the bad call sent nothing"
 
 
 def test_grid_names_rows_by_label(clip: Path, tmp_path: Path) -> None:

@@ -46,6 +46,8 @@ from _fake_runware_http import RunwareStandIn
 
 from lumakit._preview import PREVIEW_MARK
 from lumakit.compare import MARK_GID
+from lumakit.pricing import price
+from lumakit.request import parse_task
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -312,10 +314,14 @@ def test_notebook_shows_an_expected_output_picture_that_exists(name: str) -> Non
 
 @pytest.mark.parametrize("name", EXPECTED)
 def test_notebook_ends_with_a_recap_exercises_and_real_links(name: str) -> None:
-    last = _read(name).cells[-1]
-    assert last.cell_type == "markdown" and "## Recap" in last.source and "## Try this" in last.source
-    exercises = re.findall(r"^\d+\. ", last.source.split("## Try this", 1)[1], flags=re.M)
+    """A recap with 2-3 exercises, their check cells, then the answers and the links to the neighbours."""
+    cells = _read(name).cells
+    recap = next(c for c in cells if c.cell_type == "markdown" and "## Recap" in c.source)
+    assert "## Try this" in recap.source, f"{name}: the recap cell has no exercises"
+    exercises = re.findall(r"^\d+\. ", recap.source.split("## Try this", 1)[1], flags=re.M)
     assert 2 <= len(exercises) <= 3, f"{name}: {len(exercises)} exercises"
+    last = cells[-1]
+    assert last.cell_type == "markdown" and "## Answers" in last.source, f"{name}: no answers at the end"
     links = re.findall(r"\]\(([^)]+\.ipynb)\)", last.source)
     i = EXPECTED.index(name)
     neighbours = [EXPECTED[j] + ".ipynb" for j in (i - 1, i + 1) if 0 <= j < len(EXPECTED)]
@@ -417,6 +423,7 @@ class Run:
     seconds: float
     work: Path
     paid_jobs: int | None = None  # jobs the stand-in Runware created (None on the local backend)
+    priced: float | None = None  # what those jobs cost at lumakit's price table (USD)
 
 
 def _execute(name: str, work: Path, mode: str) -> Run:
@@ -438,7 +445,10 @@ def _execute(name: str, work: Path, mode: str) -> Run:
     with RunwareStandIn() as service:  # one per notebook: its jobs are its own
         client.execute(env=_kernel_env(work / "cache", service.url))
         jobs = service.paid_jobs
-    return Run(nb, time.perf_counter() - start, work, paid_jobs=jobs)
+        # every source in the notebooks is a 3.5 s 640x360 sample clip or a result of one (5 s generations
+        # price the same: a source up to 5 s takes the 5 s price)
+        priced = sum(price(parse_task(task), 3.5, (640, 360)).usd for task in service.fake.paid_tasks)
+    return Run(nb, time.perf_counter() - start, work, paid_jobs=jobs, priced=priced)
 
 
 class _Runner:
@@ -579,6 +589,11 @@ def test_notebook_runs_on_the_runware_path(name: str, runner: _Runner) -> None:
     assert not any(map(any, players)), f"{name}: a synced player marks Runware's results previews: {players}"
     assert run.paid_jobs is not None and 1 <= run.paid_jobs <= stated_paid_jobs(name), (
         f"{name}: submitted {run.paid_jobs} jobs, its opening cell states {stated_paid_jobs(name)}"
+    )
+    from test_notebook_teaching import stated_cost
+
+    assert run.priced is not None and run.priced <= stated_cost(name) + 0.005, (
+        f"{name}: sent ${run.priced:.2f} of jobs (price table), its opening states ${stated_cost(name):.2f}"
     )
     assert FAKE_KEY not in nbformat.writes(run.nb), f"{name}: the API key is in the executed notebook"
     key = FAKE_KEY.encode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,7 @@ def test_a_runware_client_says_where_its_key_came_from_and_its_budget_never_the_
 
     shown: list[object] = []
     monkeypatch.setattr(client_module, "_announced", set())
+    monkeypatch.setattr(_notice, "_warned_unlimited", True)  # the no-limit warning has its own test
     monkeypatch.setattr(_notice, "in_notebook", lambda: True)
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     monkeypatch.setenv("RUNWARE_API_KEY", "sk-notice-SECRET-123456")
@@ -98,3 +100,56 @@ def test_a_runware_client_says_where_its_key_came_from_and_its_budget_never_the_
     assert "RUNWARE_API_KEY" in text and "$2.50" in text and "SECRET" not in text
     assert capsys.readouterr().err == ""
     assert "no max_cost set" in _notice.runware_notice_line("u", "api_key=", None)
+
+
+@pytest.fixture
+def paid_notebook(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """A fresh kernel (nothing announced or warned yet) in a notebook, with a key: what it displays."""
+    import lumakit.client._async_client as client_module
+
+    shown: list[object] = []
+    monkeypatch.setattr(client_module, "_announced", set())
+    monkeypatch.setattr(_notice, "_warned_unlimited", False)
+    monkeypatch.setattr(_notice, "in_notebook", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setenv("RUNWARE_API_KEY", "sk-notice-SECRET-123456")
+    for name in ("LUMAKIT_BUDGET", "LUMAKIT_MAX_COST"):
+        monkeypatch.delenv(name, raising=False)
+    return shown
+
+
+def test_a_runware_notice_states_the_budget_and_what_is_left(tmp_path: Path, paid_notebook: list) -> None:
+    from lumakit.cache import Cache
+    from lumakit.client import AsyncClient
+
+    cache = Cache(tmp_path / "a")
+    # a job in flight from an earlier kernel counts its estimate
+    cache.claim("11111111-2222-4333-8444-555555555555", kind="modify", key="k" * 64, backend="runware",
+                wire=None, estimate=1.08)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a client with a budget does not warn
+        AsyncClient(cache_dir=tmp_path / "a", budget=20.0, budget_scope=None)
+    (note,) = paid_notebook
+    text = note.data  # type: ignore[attr-defined]
+    assert "lumakit backend: Runware" in text and "$20.00" in text and "$18.92 left" in text
+    assert "Nothing limits spending" not in text and "SECRET" not in text
+    limits = _notice.Limits(None, 5.0, 4.5, "02_strength_dial")
+    line = _notice.runware_notice_line("u", "api_key=", None, limits)
+    assert "budget $5.00 (scope '02_strength_dial'), $4.50 left" in line
+
+
+def test_a_runware_client_with_nothing_limiting_it_warns_once_in_a_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paid_notebook: list
+) -> None:
+    from lumakit.client import AsyncClient
+
+    with pytest.warns(UserWarning, match="nothing limits what it spends") as caught:
+        AsyncClient(cache_dir=tmp_path / "a", backend="runware")
+        AsyncClient(cache_dir=tmp_path / "b", backend="runware")  # once per process
+    assert len([w for w in caught if "nothing limits" in str(w.message)]) == 1
+    assert "Nothing limits spending" in paid_notebook[0].data  # type: ignore[attr-defined]
+    monkeypatch.setattr(_notice, "_warned_unlimited", False)
+    monkeypatch.setattr(_notice, "in_notebook", lambda: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # in a terminal: the log line says it, no warning
+        AsyncClient(cache_dir=tmp_path / "c", backend="runware")

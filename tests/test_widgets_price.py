@@ -84,3 +84,18 @@ def test_sweep_panel_totals_the_selected_levels_with_cached_jobs_at_zero(clips, 
         assert not panel.run_button.disabled and panel.price.total == pytest.approx(2.16)
         panel.levels = ("adhere_1",)
         assert panel.price_label.value == "cached: $0"
+
+
+def test_the_panels_show_what_the_budget_has_left_and_refuse_work_beyond_it(clips, tmp_path):
+    fake = FakeRunware(polls=1, cost=0.54)
+    with make_client(fake, tmp_path, sync=True, budget=2.0) as client:
+        panel = ModifyPanel(client, source=str(clips["short"]), prompt="glass", strength="flex_2")
+        assert panel.price_label.value == "≈ $1.08, estimate · left: $2.00"
+        assert client.quote({"modify": panel.request()}) == panel.price  # the panel prices through the client
+        client.modify(str(clips["short"]), "glass", strength="flex_2")  # billed $0.54
+        panel.strength = "flex_3"
+        assert panel.price_label.value == "≈ $1.08, estimate · left: $1.46"
+        sweep = SweepPanel(client, source=str(clips["short"]), prompt="glass")
+        assert sweep.price is not None and sweep.price.over_budget and sweep.run_button.disabled
+        assert "more than the budget has left" in sweep.price_label.value
+        assert fake.requests and len(fake.posts("videoInference")) == 1

@@ -17,18 +17,32 @@ from typing import Any
 import httpx
 
 from ..cache import Cache, History
-from ..errors import RequestError, SweepError
+from ..errors import RequestError
 from ..lifecycle import TaskState
 from ..pricing import Estimate
 from ..request import STRENGTHS, Request, Strength, build
 from ..results import Result, ResultSet
 from ..types import ControlsLike, SourceLike, WorkLike
+from . import _takes
 from ._batch_poll import BatchPoller
-from ._budget import check_budget, check_max_cost, env_max_cost, guard_estimate
+from ._budget import (
+    budget_hold,
+    check_budget,
+    check_budget_amount,
+    check_max_cost,
+    check_scope,
+    env_budget,
+    env_max_cost,
+    guard_estimate,
+    price_jobs,
+    resend_hold,
+)
+from ._collect import collect, unique_labels
 from ._downloads import Downloader
 from ._dry_run import estimate_with_dry_run
 from ._handles import AsyncTaskHandle
 from ._http import Clock, HttpSession, Sleep
+from ._money import ClientMoney
 from ._polling import PollPolicy, RetryPolicy
 from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
 from ._progress import CallProgress, OnUpdate
@@ -50,21 +64,23 @@ DEFAULT_REFRAME_PROMPT = "Extend the scene naturally beyond the frame, matching 
 _announced: set[str] = set()  # the backends already announced in this process
 
 
-def _announce(backend: str, url: str, key_from: str = "", max_cost: float | None = None) -> None:
+def _announce(backend: str, url: str, key_from: str = "", limits: Any = None) -> None:
     """Say once per process which backend answers (an HTML note in notebooks; a log line, and for the local
-    backend also a line on stderr, in terminals)."""
+    backend also a line on stderr, in terminals); for Runware, with the budget and what it has left."""
+    from .. import _notice
+
+    if backend == "runware" and limits is not None and limits.none:
+        _notice.warn_unlimited()
     if backend in _announced:
         return
     _announced.add(backend)
-    from .. import _notice
-
     if backend == "local":
         _notice.announce_local(url)
     else:
-        _notice.announce_runware(url, key_from, max_cost)
+        _notice.announce_runware(url, key_from, limits.max_cost if limits else None, limits)
 
 
-class AsyncClient:
+class AsyncClient(ClientMoney):
     """The async client. Same methods as :class:`Client`, as coroutines.
 
     Args:
@@ -72,7 +88,10 @@ class AsyncClient:
       base_url: the task endpoint (default ``RUNWARE_BASE_URL`` or ``https://api.runware.ai/v1``).
       cache_dir: results and ledger (default ``LUMAKIT_CACHE_DIR`` or the user cache dir).
       backend: ``"runware"`` or ``"local"`` (default ``LUMAKIT_BACKEND``; without a key: local).
-      max_cost: refuse calls whose estimate is over this many USD (default ``LUMAKIT_MAX_COST``).
+      max_cost: refuse a call whose estimate is over this many USD (default ``LUMAKIT_MAX_COST``).
+      budget: a limit in USD across calls, kernels and restarts, kept in the ledger (``LUMAKIT_BUDGET``):
+        a call that would cross it is refused before anything is sent (``spent()``, ``budget_left()``).
+      budget_scope: count the budget only over tasks run under this name (``LUMAKIT_BUDGET_SCOPE``).
       concurrency: jobs in flight at once (a nine-level sweep goes out in one wave by default).
       poll: the polling cadence (:class:`PollPolicy`).
       timeout: seconds to wait for one task (default ``poll.timeout``, 20 min).
@@ -90,6 +109,8 @@ class AsyncClient:
         cache_dir: str | os.PathLike[str] | None = None,
         backend: str | None = None,
         max_cost: float | None = None,
+        budget: float | None = None,
+        budget_scope: str | None = None,
         concurrency: int = 9,
         poll: PollPolicy | None = None,
         timeout: float | None = None,
@@ -140,9 +161,13 @@ class AsyncClient:
         self._upload_namespace = self._upload_namespace or f"{backend}:{self.base_url}"
         self.cache = Cache(cache_dir)
         self.max_cost = check_max_cost(max_cost) if max_cost is not None else env_max_cost()
+        self.budget = check_budget_amount(budget) if budget is not None else env_budget()
+        self.budget_scope = check_scope(
+            budget_scope if budget_scope is not None else os.environ.get("LUMAKIT_BUDGET_SCOPE")
+        )
         if backend == "runware":
             key_from = "api_key=" if api_key else "RUNWARE_API_KEY" if key != NO_KEY else "nowhere (no key)"
-            _announce("runware", self.base_url, key_from, self.max_cost)
+            _announce("runware", self.base_url, key_from, self._limits())
         self.concurrency = concurrency
         self.poll = poll or (PollPolicy.local() if backend == "local" else PollPolicy())
         self.timeout = float(timeout) if timeout is not None else None
@@ -390,13 +415,10 @@ class AsyncClient:
             as_plans(work), timeout, force, max_cost, on_update, desc="run", take=take
         )
 
+    takes = _takes.takes
+
     async def submit(
-        self,
-        request: Request,
-        *,
-        label: str | None = None,
-        take: int = 0,
-        max_cost: float | None = None,
+        self, request: Request, *, label: str | None = None, take: int = 0, max_cost: float | None = None
     ) -> AsyncTaskHandle:
         """Send one request without waiting for its result; returns a handle (``task_uuid``, ``status()``,
         ``result()``). A request already finished (the cache) or in flight (the ledger) is not sent again:
@@ -404,12 +426,14 @@ class AsyncClient:
         (job,) = await prepare_many({label or request.kind: request}, self.cache, self.backend, False, take)
         if job.hit is not None:
             return AsyncTaskHandle(self, job.hit.task_uuid)
+        await price_jobs([job], self._task_scope, self._lengths, read=self._budget_applies)
         await check_budget([job], max_cost, self.max_cost, self._lengths)
-        progress = self._progress([job.label], None, "")
-        try:
-            task_uuid = await self._runner.run(job, None, progress, send_only=True)
-        finally:
-            progress.close()
+        with budget_hold(self.cache, self.backend, [job], self.budget, self.budget_scope):
+            progress = self._progress([job.label], None, "")
+            try:
+                task_uuid = await self._runner.run(job, None, progress, send_only=True)
+            finally:
+                progress.close()
         return AsyncTaskHandle(self, str(task_uuid))
 
     async def wait(
@@ -439,9 +463,10 @@ class AsyncClient:
         progress = self._progress([label], on_update, label)
         try:
             request = request_from_wire(entry.wire)
-            out = await self._runner.finish(
-                entry, self._timeout(timeout), progress, label, request, resend=True
-            )
+            with resend_hold(self.cache, self.backend, [entry], self.budget, self.budget_scope):
+                out = await self._runner.finish(
+                    entry, self._timeout(timeout), progress, label, request, resend=True
+                )
         finally:
             progress.close()
         assert isinstance(out, Result)
@@ -476,7 +501,7 @@ class AsyncClient:
         """Finish every task in :meth:`pending` (polled together); ``label -> Result``. Failures raise
         :class:`~lumakit.errors.SweepError` after the others finished."""
         entries = [e for e in self.pending() if e.backend in (None, self.backend)]
-        labels = _unique_labels(e.label or e.task_uuid[:8] for e in entries)
+        labels = unique_labels(e.label or e.task_uuid[:8] for e in entries)
         progress = self._progress(labels, on_update, "resume")
 
         async def one(entry: Any, label: str) -> Result:
@@ -487,12 +512,13 @@ class AsyncClient:
             return out
 
         try:
-            outcomes = await asyncio.gather(
-                *(one(e, lab) for e, lab in zip(entries, labels, strict=True)), return_exceptions=True
-            )
+            with resend_hold(self.cache, self.backend, entries, self.budget, self.budget_scope):
+                outcomes = await asyncio.gather(
+                    *(one(e, lab) for e, lab in zip(entries, labels, strict=True)), return_exceptions=True
+                )
         finally:
             progress.close()
-        return _collect(labels, outcomes)
+        return collect(labels, outcomes)
 
     def history(self, limit: int | None = None) -> History:
         """Every task in the ledger, newest first (a list of :class:`~lumakit.cache.LedgerEntry`)."""
@@ -536,19 +562,22 @@ class AsyncClient:
         on_update: OnUpdate | None,
         desc: str,
         take: int = 0,
+        takes: int = 1,
     ) -> ResultSet:
-        jobs = await prepare_many(plans, self.cache, self.backend, force, take)
+        jobs = await _takes.prepare_takes(plans, self.cache, self.backend, force, take, takes)
+        await price_jobs(jobs, self._task_scope, self._lengths, read=self._budget_applies)
         await check_budget(jobs, max_cost, self.max_cost, self._lengths)
-        progress = self._progress([j.label for j in jobs], on_update, desc)
-        try:
-            outcomes = await asyncio.gather(
-                *(self._run_job(j, timeout, progress) for j in jobs), return_exceptions=True
-            )
-        finally:
-            progress.close()
+        with budget_hold(self.cache, self.backend, jobs, self.budget, self.budget_scope):
+            progress = self._progress([j.label for j in jobs], on_update, desc)
+            try:
+                outcomes = await asyncio.gather(
+                    *(self._run_job(j, timeout, progress) for j in jobs), return_exceptions=True
+                )
+            finally:
+                progress.close()
         if len(jobs) == 1 and isinstance(outcomes[0], BaseException):
             raise outcomes[0]
-        return _collect([j.label for j in jobs], outcomes)
+        return collect([j.label for j in jobs], outcomes)
 
     async def _run_job(self, job: PreparedJob, timeout: float | None, progress: CallProgress) -> Result:
         if job.hit is not None:
@@ -559,42 +588,10 @@ class AsyncClient:
                 progress=1.0,
                 cost=job.hit.cost,
                 state=TaskState.DONE,
+                message="from pack (paid by its maker)" if job.hit.from_pack else "",
             )
             return self._downloads.result(job.hit, cached=True, request=job.request)
         async with self._sem:
             out = await self._runner.run(job, self._timeout(timeout), progress)
         assert isinstance(out, Result)
         return out
-
-
-def _unique_labels(labels: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for label in labels:
-        name, n = label, 2
-        while name in out:
-            name, n = f"{label}_{n}", n + 1
-        out.append(name)
-    return out
-
-
-def _collect(labels: list[str], outcomes: list[Any]) -> ResultSet:
-    """A ResultSet of the successes, or :class:`SweepError` (after every job ended) if any failed."""
-    results: dict[str, Result] = {}
-    failures: dict[str, BaseException] = {}
-    for label, out in zip(labels, outcomes, strict=True):
-        if isinstance(out, BaseException):
-            failures[label] = out
-        else:
-            results[label] = out
-    for out in failures.values():
-        if not isinstance(out, Exception):  # KeyboardInterrupt, CancelledError: not ours to wrap
-            raise out
-    if failures:
-        log.warning(
-            "%d of %d jobs failed (%s); the others are cached",
-            len(failures),
-            len(labels),
-            ", ".join(failures),
-        )
-        raise SweepError(ResultSet(results), failures, len(labels)) from next(iter(failures.values()))
-    return ResultSet(results)

@@ -1,4 +1,6 @@
-"""Budgets: ``max_cost`` checks against the price table (dry runs are :mod:`._dry_run`).
+"""Budgets: ``max_cost`` (a cap on each call) and ``budget`` (a limit across calls, kernels and restarts,
+counted in the ledger: :mod:`lumakit._spending`), both checked before anything is sent (dry runs are
+:mod:`._dry_run`).
 
 :func:`guard_estimate` is the one price every guard uses (``max_cost``, budgets across calls, the panels):
 each source's length is read first (:mod:`._source_length`), and what cannot be read is priced at its job
@@ -7,10 +9,15 @@ kind's maximum (:mod:`lumakit.pricing`), so the guard is never below what Runwar
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from typing import Any
 
-from ..errors import BudgetError, RequestError
+from ..cache import Cache, LedgerEntry
+from ..errors import BudgetError, BudgetExceeded, RequestError
+from ..lifecycle import TaskState
 from ..pricing import UNKNOWN_LENGTH_NOTE, Estimate, EstimateLine, price
 from ._prepared import PreparedJob
 from ._source_length import SourceLengths
@@ -65,3 +72,114 @@ async def check_budget(
     est = await guard_estimate(jobs, lengths)
     if est.total > limit + 1e-9:
         raise BudgetError(est.total, limit, detail="\n" + repr(est) + "\n", breakdown=est)
+
+
+# ---- the budget: a limit across calls, kernels and restarts, counted in the ledger ------------------------
+def env_budget() -> float | None:
+    """``LUMAKIT_BUDGET`` as USD, or ``None`` when unset."""
+    raw = os.environ.get("LUMAKIT_BUDGET")
+    if not raw:
+        return None
+    try:
+        return check_budget_amount(float(raw))
+    except ValueError:
+        raise RequestError("LUMAKIT_BUDGET", raw, "a number of USD >= 0, e.g. 20 or 12.50") from None
+
+
+def check_budget_amount(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise RequestError("budget", value, "a number of USD >= 0, or None for no budget")
+    return float(value)
+
+
+def check_scope(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 200 or not value.strip():
+        raise RequestError("budget_scope", value, "a short name (e.g. '02_strength_dial'), or None")
+    return value.strip()
+
+
+def notebook_name() -> str | None:
+    """The running notebook's name without ``.ipynb`` (Jupyter tells its kernels in ``JPY_SESSION_NAME``,
+    VS Code in ``__vsc_ipynb_file__``), or None outside a notebook."""
+    raw = os.environ.get("JPY_SESSION_NAME") or _vscode_notebook()
+    if not raw:
+        return None
+    name = os.path.basename(raw.rstrip("/"))
+    return name[: -len(".ipynb")] if name.endswith(".ipynb") else name or None
+
+
+def _vscode_notebook() -> str | None:
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    value = getattr(ip, "user_ns", {}).get("__vsc_ipynb_file__") if ip is not None else None
+    return value if isinstance(value, str) else None
+
+
+async def price_jobs(
+    jobs: list[PreparedJob], scope: str | None, lengths: SourceLengths, *, read: bool
+) -> Estimate:
+    """Give each job the estimate it will count against a budget until its billed cost arrives, and the
+    scope its task is recorded under; returns that estimate (cached jobs at 0). With ``read`` (a budget
+    applies), the guard's price: every source's length read first (:func:`guard_estimate`); without, the
+    table's price with what is known (an unread length at its job kind's maximum)."""
+    est = await guard_estimate(jobs, lengths) if read else table_estimate(jobs)
+    for job, line in zip(jobs, est.lines, strict=True):
+        job.estimate = line.amount
+        job.scope = scope
+    return est
+
+
+@contextlib.contextmanager
+def budget_hold(
+    cache: Cache, backend: str, jobs: list[PreparedJob], budget: float | None, scope: str | None
+) -> Iterator[None]:
+    """Refuse the call with :class:`BudgetExceeded` if its jobs' estimates would cross ``budget`` (what the
+    ledger counts for ``scope``, None: the whole cache), else reserve them until the call ends. Only
+    Runware jobs count: local previews are not billed. Cached jobs and results from packs cost nothing."""
+    todo = [j for j in jobs if j.hit is None and j.estimate]
+    slots = [(j.key, j.take, float(j.estimate or 0.0)) for j in todo]
+    with _held(cache, backend, slots, budget, scope, todo[0].scope if todo else None, jobs) as hold:
+        for job in todo:
+            job.hold = hold
+        yield
+
+
+@contextlib.contextmanager
+def resend_hold(
+    cache: Cache, backend: str, entries: list[LedgerEntry], budget: float | None, scope: str | None
+) -> Iterator[None]:
+    """The budget check of ``resume()``: tasks stopped before they were sent (``not_sent``) are sent now,
+    at the estimate they were claimed with; :class:`BudgetExceeded` if that would cross the budget."""
+    todo = [e for e in entries if e.state is TaskState.NOT_SENT and e.key and e.estimate]
+    slots = [(str(e.key), e.take, float(e.estimate or 0.0)) for e in todo]
+    with _held(cache, backend, slots, budget, scope, todo[0].scope if todo else None, None):
+        yield
+
+
+@contextlib.contextmanager
+def _held(
+    cache: Cache,
+    backend: str,
+    slots: list[tuple[str, int, float]],
+    budget: float | None,
+    scope: str | None,
+    hold_scope: str | None,
+    jobs: list[PreparedJob] | None,
+) -> Iterator[str | None]:
+    if budget is None or backend != "runware" or not slots:
+        yield None
+        return
+    hold, spent, call = cache.hold_budget(budget, backend, scope, slots, hold_scope=hold_scope)
+    if hold is None:
+        raise BudgetExceeded(call, budget, spent, scope, breakdown=table_estimate(jobs) if jobs else None)
+    try:
+        yield hold
+    finally:
+        cache.release_budget(hold)

@@ -61,7 +61,7 @@ class Downloader:
             entry,
             cached=cached,
             request=request if request is not None else request_from_wire(entry.wire),
-            backend="local" if self._backend == "local" else None,
+            backend="local" if (entry.backend or self._backend) == "local" else None,
         )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from .._files import digest as file_digest
 from ..cache import Cache, LedgerEntry
 from ..errors import MediaError, RequestError
+from ..packs.shared import shared_lookup
 from ..request import Request, parse_task
 from ..wire.spec import source_length_problem
 
@@ -35,6 +36,9 @@ class PreparedJob:
     hit: LedgerEntry | None = None
     source_size: tuple[int, int] | None = None  # width, height of a local source (its price tier)
     force: bool = False  # run again even if the request finished before
+    estimate: float | None = None  # what the task counts against a budget until its billed cost arrives
+    scope: str | None = None  # the budget scope (or notebook) its task is recorded under
+    hold: str | None = None  # the call's budget hold its estimate moves out of when the task is claimed
 
     def local_sources(self) -> dict[str, str]:
         """``placeholder -> absolute path`` of each local file, kept in the ledger so the task can be
@@ -64,19 +68,35 @@ async def prepare_many(
 async def prepare(
     request: Request, label: str, cache: Cache, backend: str, force: bool, take: int = 0
 ) -> PreparedJob:
+    return await asyncio.to_thread(prepare_now, request, label, cache, backend, force, take)
+
+
+def prepare_now(
+    request: Request,
+    label: str,
+    cache: Cache,
+    backend: str,
+    force: bool,
+    take: int = 0,
+    *,
+    check_length: bool = True,
+) -> PreparedJob:
+    """Hash local sources, measure the source video (length limits), build the key and look it up; blocking,
+    no network (``client.quote`` calls it directly)."""
     digests: dict[str, str] = {}
     for src in request.sources():
         if src.kind == "path":
-            digests[src.value] = await asyncio.to_thread(file_digest, src.value)
+            digests[src.value] = file_digest(src.value)
     key = request.canonical_key(digests)
     seconds, size = None, None
     video = getattr(request, "video", None)
     if video is not None and video.local_path and Path(video.local_path).is_file():
-        seconds, size = await asyncio.to_thread(source_info, video.local_path)
-        check_source_length(request.kind, seconds, video.local_path)  # the 18 s / 30 s check, by job kind
+        seconds, size = source_info(video.local_path)
+        if check_length:  # the 18 s / 30 s check, by job kind
+            check_source_length(request.kind, seconds, video.local_path)
     job = PreparedJob(request, label, key, digests, seconds, take, source_size=size, force=force)
     if not force:
-        job.hit = cache.lookup(key, backend, take)
+        job.hit = cache.lookup(key, backend, take) or shared_lookup(cache, key, backend, take)
     return job
 
 

@@ -83,6 +83,9 @@ class TaskRunner:
                 label=None if job.label == job.request.kind else job.label,
                 take=job.take,
                 extra={"sources": job.local_sources(), **length_record(job)},
+                estimate=job.estimate,
+                scope=job.scope,
+                hold=job.hold,
             )
             if mine:
                 self.cache.release_uuid(job.key, self.backend, job.take)

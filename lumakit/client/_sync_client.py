@@ -13,7 +13,7 @@ from ..cache import Cache
 from ..request import Request
 from . import _sync
 from ._async_client import AsyncClient
-from ._budget import check_max_cost
+from ._budget import check_budget_amount, check_max_cost, check_scope
 from ._handles import TaskHandle
 from ._polling import PollPolicy, RetryPolicy
 
@@ -51,9 +51,10 @@ class Client:
     """The notebook client: blocking calls that work inside Jupyter's running event loop.
 
     Same arguments and methods as :class:`AsyncClient` (``modify``, ``sweep``, ``generate``, ``reframe``,
-    ``run``, ``submit``, ``wait``, ``resume``, ``pending``, ``resume_all``, ``history``, ``estimate``,
-    ``plan_sweep``); each is the async method itself, run on a private loop thread. A kernel interrupt marks
-    the task "interrupted" so ``client.resume(task_uuid)`` can finish it.
+    ``run``, ``takes``, ``submit``, ``wait``, ``resume``, ``pending``, ``resume_all``, ``history``,
+    ``estimate``, ``quote``, ``spent``, ``budget_left``, ``plan_sweep``); each is the async method itself,
+    run on a private loop thread. A kernel interrupt marks the task "interrupted" so
+    ``client.resume(task_uuid)`` can finish it.
     """
 
     def __init__(
@@ -64,6 +65,8 @@ class Client:
         cache_dir: str | os.PathLike[str] | None = None,
         backend: str | None = None,
         max_cost: float | None = None,
+        budget: float | None = None,
+        budget_scope: str | None = None,
         concurrency: int = 9,
         poll: PollPolicy | None = None,
         timeout: float | None = None,
@@ -74,8 +77,8 @@ class Client:
     ) -> None:
         self._async = AsyncClient(
             api_key, base_url=base_url, cache_dir=cache_dir, backend=backend, max_cost=max_cost,
-            concurrency=concurrency, poll=poll, timeout=timeout, progress=progress, transport=transport,
-            retry=retry, **private,
+            budget=budget, budget_scope=budget_scope, concurrency=concurrency, poll=poll, timeout=timeout,
+            progress=progress, transport=transport, retry=retry, **private,
         )  # fmt: skip
         self.backend: str = self._async.backend
         self.base_url: str = self._async.base_url
@@ -83,6 +86,7 @@ class Client:
 
     modify = _blocking(AsyncClient.modify)
     sweep = _blocking(AsyncClient.sweep)
+    takes = _blocking(AsyncClient.takes)
     generate = _blocking(AsyncClient.generate)
     reframe = _blocking(AsyncClient.reframe)
     run = _blocking(AsyncClient.run)
@@ -93,6 +97,9 @@ class Client:
     plan_sweep = _delegate(AsyncClient.plan_sweep)
     pending = _delegate(AsyncClient.pending)
     history = _delegate(AsyncClient.history)
+    quote = _delegate(AsyncClient.quote)
+    spent = _delegate(AsyncClient.spent)
+    budget_left = _delegate(AsyncClient.budget_left)
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncClient(", "Client(", 1)
@@ -110,6 +117,24 @@ class Client:
     @max_cost.setter
     def max_cost(self, usd: float | None) -> None:
         self._async.max_cost = check_max_cost(usd)
+
+    @property
+    def budget(self) -> float | None:
+        """The spending limit in USD across calls, kernels and restarts (None: no budget); settable."""
+        return self._async.budget
+
+    @budget.setter
+    def budget(self, usd: float | None) -> None:
+        self._async.budget = check_budget_amount(usd)
+
+    @property
+    def budget_scope(self) -> str | None:
+        """The name the budget counts tasks under (None: the whole cache); settable."""
+        return self._async.budget_scope
+
+    @budget_scope.setter
+    def budget_scope(self, name: str | None) -> None:
+        self._async.budget_scope = check_scope(name)
 
     def submit(
         self, request: Request, *, label: str | None = None, take: int = 0, max_cost: float | None = None

@@ -1,0 +1,134 @@
+"""Budget totals in the ledger: what a cache has spent, and holds that reserve a call's price atomically.
+
+A budget is a limit in USD across calls, kernels and restarts, so its total lives in the ledger, not in a
+client. Each task row counts::
+
+    preparing, submitted, processing, interrupted   its billed ``cost`` if known, else its ``estimate``
+    done                                            its billed ``cost`` (the estimate if none came back)
+    failed                                          its billed ``cost`` if the service sent one, else 0
+    not_sent                                        0 (nothing reached the service)
+
+Rows unpacked from a pack (``pack`` set) never count: their maker paid. A call reserves its price with a
+*hold* in the same ``BEGIN IMMEDIATE`` transaction as the check, so two kernels racing for the last dollars
+cannot both pass; each job's estimate moves from the hold to its task row when the task is claimed
+(:meth:`lumakit.cache.Cache.claim`), and what is left of the hold is released when the call ends. A hold
+whose process died (its owner lock is free, :mod:`lumakit._owners`) is dropped. Every function here runs
+inside the caller's transaction (a write one for :func:`hold`, :func:`consume` and :func:`release`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import _owners
+from .lifecycle import OPEN
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS holds (
+    id TEXT PRIMARY KEY, owner TEXT, backend TEXT, scope TEXT, jobs TEXT NOT NULL, created REAL
+)
+"""
+_OPEN_SQL = "(" + ", ".join(sorted(f"'{s.value}'" for s in OPEN)) + ")"
+_COUNTED = f"""
+SELECT COALESCE(SUM(CASE
+    WHEN state IN {_OPEN_SQL} THEN COALESCE(cost, estimate, 0)
+    WHEN state = 'done' THEN COALESCE(cost, estimate, 0)
+    WHEN state = 'failed' THEN COALESCE(cost, 0)
+    ELSE 0 END), 0)
+FROM tasks WHERE backend = ? AND pack IS NULL
+"""
+
+
+def create(db: sqlite3.Connection) -> None:
+    db.execute(_SCHEMA)
+
+
+def _slot(key: str, take: int) -> str:
+    return f"{key}:{take}"
+
+
+def _live_holds(
+    db: sqlite3.Connection, root: Path, backend: str, prune: bool
+) -> list[tuple[str | None, dict[str, float]]]:
+    """``(scope, {slot: estimate})`` of each live hold; the holds of processes that died are left out (and
+    deleted, with ``prune``: inside a write transaction)."""
+    live = []
+    for hold_id, owner, scope, jobs in db.execute(
+        "SELECT id, owner, scope, jobs FROM holds WHERE backend = ?", (backend,)
+    ).fetchall():
+        if not _owners.alive(root, owner):
+            if prune:
+                db.execute("DELETE FROM holds WHERE id = ?", (hold_id,))
+        else:
+            live.append((scope, {str(k): float(v) for k, v in json.loads(jobs).items()}))
+    return live
+
+
+def total(db: sqlite3.Connection, root: Path, backend: str, scope: str | None, prune: bool = False) -> float:
+    """USD counted against a budget: task rows (see the module's table) plus live holds. A plain read unless
+    ``prune``."""
+    sql, params = _COUNTED, [backend]
+    if scope is not None:
+        sql, params = sql + " AND scope = ?", [backend, scope]
+    (rows,) = db.execute(sql, params).fetchone()
+    held = sum(
+        sum(jobs.values())
+        for hold_scope, jobs in _live_holds(db, root, backend, prune)
+        if scope in (None, hold_scope)
+    )
+    return round(float(rows) + held, 6)
+
+
+def hold(
+    db: sqlite3.Connection,
+    root: Path,
+    owner: str,
+    budget: float,
+    backend: str,
+    scope: str | None,
+    jobs: Iterable[tuple[str, int, float]],
+    hold_scope: str | None,
+) -> tuple[str | None, float, float]:
+    """Check a call against ``budget`` and reserve its price: ``(hold id or None if refused, spent, call)``.
+    ``jobs`` are ``(key, take, estimate)``; one whose request is already open, or held by another call (two
+    kernels starting the same cell), adds nothing: it will be adopted, not sent twice."""
+    held = {slot for _scope, slots in _live_holds(db, root, backend, True) for slot in slots}
+    mine: dict[str, float] = {}
+    for key, take, estimate in jobs:
+        if _slot(key, take) in held:
+            continue
+        open_row = db.execute(
+            f"SELECT 1 FROM tasks WHERE key = ? AND backend = ? AND take = ? AND state IN {_OPEN_SQL}",
+            (key, backend, take),
+        ).fetchone()
+        if open_row is None:
+            mine[_slot(key, take)] = estimate
+    call = round(sum(mine.values()), 6)
+    spent = total(db, root, backend, scope, prune=True)
+    if spent + call > budget + 1e-9:
+        return None, spent, call
+    hold_id = uuid.uuid4().hex
+    db.execute(
+        "INSERT INTO holds (id, owner, backend, scope, jobs, created) VALUES (?, ?, ?, ?, ?, ?)",
+        (hold_id, owner, backend, hold_scope, json.dumps(mine), time.time()),
+    )
+    return hold_id, spent, call
+
+
+def consume(db: sqlite3.Connection, hold_id: str, key: str, take: int) -> None:
+    """Take a job out of its call's hold: the task row inserted in this transaction counts it now."""
+    row = db.execute("SELECT jobs FROM holds WHERE id = ?", (hold_id,)).fetchone()
+    if row is None:
+        return
+    jobs = json.loads(row[0])
+    if jobs.pop(_slot(key, take), None) is not None:
+        db.execute("UPDATE holds SET jobs = ? WHERE id = ?", (json.dumps(jobs), hold_id))
+
+
+def release(db: sqlite3.Connection, hold_id: str) -> None:
+    db.execute("DELETE FROM holds WHERE id = ?", (hold_id,))

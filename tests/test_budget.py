@@ -1,0 +1,213 @@
+"""The budget: a spending limit across calls, kernels and restarts, counted in the ledger. A job counts its
+estimate until its billed cost arrives, then the billed cost; a call that would cross what is left is refused
+before anything is sent; cache hits never count."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from _fake_runware import SRC, FakeRunware, make_client
+from _offline_urls import made_up_urls_are_not_read  # noqa: F401 (an autouse fixture)
+
+from lumakit.cache import Cache
+from lumakit.errors import APIError, BudgetError, BudgetExceeded, RequestError
+from lumakit.request import build
+
+PROMPT = "a glass dolphin"
+# a URL source's length and size are unknown here: at 360p, the guard prices an edit at $1.08 (the longest
+# source's price), as a short 720p edit would be
+LOW = {"resolution": "360p"}
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_a_call_that_would_cross_the_budget_is_refused_before_anything_is_sent(tmp_path):
+    fake = FakeRunware(polls=1, cost=0.54)  # the edit is estimated at $1.08 and billed $0.54
+
+    async def go():
+        async with make_client(fake, tmp_path, budget=3.0) as client:
+            await client.modify(SRC, PROMPT, strength="flex_1", **LOW)
+            assert client.spent() == pytest.approx(0.54)  # the billed cost replaced the estimate
+            assert client.budget_left() == pytest.approx(2.46)
+            before = fake.http_requests
+            with pytest.raises(BudgetExceeded) as info:
+                await client.sweep(
+                    SRC, PROMPT, strengths=["adhere_1", "adhere_2", "adhere_3"], **LOW
+                )  # 3 x 1.08
+            assert fake.http_requests == before  # nothing was sent: no upload, no task
+            await client.sweep(SRC, PROMPT, strengths=["adhere_1", "adhere_2"], **LOW)  # 2.16 <= 2.46: runs
+            return info.value, client.spent(), client.history()
+
+    err, spent, history = run(go())
+    assert isinstance(err, BudgetError)  # an except BudgetError around max_cost catches it too
+    assert err.spent == pytest.approx(0.54) and err.left == pytest.approx(2.46)
+    assert err.estimate == pytest.approx(3.24) and err.budget == 3.0
+    assert "$3.24" in str(err) and "$2.46" in str(err) and "nothing was sent" in str(err)
+    assert spent == pytest.approx(3 * 0.54)
+    assert len(history) == 3 and len(fake.posts("videoInference")) == 3
+
+
+def test_a_job_in_flight_counts_its_estimate_until_its_billed_cost_arrives(tmp_path):
+    fake = FakeRunware(polls=3, cost=0.54)
+
+    async def go():
+        async with make_client(fake, tmp_path, budget=2.0) as client:
+            handle = await client.submit(build("modify", video=SRC, prompt=PROMPT, strength="flex_2", **LOW))
+            in_flight = client.spent()
+            with pytest.raises(BudgetExceeded):  # 1.08 in flight + 1.08 > 2.00
+                await client.modify(SRC, PROMPT, strength="flex_3", **LOW)
+            await handle.result()
+            after = client.spent()
+            await client.modify(SRC, PROMPT, strength="flex_3", **LOW)  # 0.54 + 1.08 <= 2.00
+            return in_flight, after
+
+    in_flight, after = run(go())
+    assert in_flight == pytest.approx(1.08) and after == pytest.approx(0.54)
+    assert len(fake.posts("videoInference")) == 2
+
+
+def test_the_total_survives_a_restart_and_cache_hits_cost_nothing(tmp_path):
+    fake = FakeRunware(polls=1, cost=0.54)
+
+    async def first():
+        async with make_client(fake, tmp_path, budget=1.2) as client:
+            await client.modify(SRC, PROMPT, strength="flex_1", **LOW)
+
+    async def second():
+        async with make_client(fake, tmp_path, budget=1.2) as client:  # a new kernel on the same cache
+            spent = client.spent()
+            again = await client.modify(
+                SRC, PROMPT, strength="flex_1", **LOW
+            )  # a cache hit: free, never refused
+            with pytest.raises(BudgetExceeded) as info:  # 0.54 + 1.08 > 1.20
+                await client.modify(SRC, PROMPT, strength="flex_2", **LOW)
+            return spent, again, info.value
+
+    run(first())
+    spent, again, err = run(second())
+    assert spent == pytest.approx(0.54) and again.cached and err.left == pytest.approx(0.66)
+    assert len(fake.posts("videoInference")) == 1
+
+
+def test_max_cost_stays_the_cap_of_one_call_and_the_budget_the_sum(tmp_path):
+    fake = FakeRunware(polls=1, cost=1.08)
+
+    async def go():
+        async with make_client(fake, tmp_path, budget=10.0, max_cost=2.5) as client:
+            with pytest.raises(BudgetError) as cap:
+                await client.sweep(SRC, PROMPT, strengths=["adhere_1", "adhere_2", "adhere_3"], **LOW)
+            for level in ("flex_1", "flex_2", "flex_3"):  # each call under the cap; the sum grows
+                await client.modify(SRC, PROMPT, strength=level, **LOW)
+            return cap.value, client.spent()
+
+    cap, spent = run(go())
+    assert not isinstance(cap, BudgetExceeded) and cap.max_cost == 2.5
+    assert spent == pytest.approx(3.24)
+
+
+def test_scoped_budgets_count_their_own_tasks_and_the_whole_cache_counts_all(tmp_path):
+    fake = FakeRunware(polls=1, cost=1.0)
+
+    async def go():
+        async with make_client(fake, tmp_path, budget=1.5, budget_scope="01_first_edit") as one:
+            await one.modify(SRC, PROMPT, strength="flex_1", **LOW)
+            with pytest.raises(BudgetExceeded):
+                await one.modify(SRC, PROMPT, strength="flex_2", **LOW)
+        async with make_client(fake, tmp_path, budget=1.5, budget_scope="02_strength_dial") as two:
+            await two.modify(SRC, PROMPT, strength="flex_2", **LOW)  # its own $1.50
+            scoped = two.spent()
+        async with make_client(fake, tmp_path, budget=5.0) as whole:
+            return scoped, whole.spent(), {e.scope for e in whole.history()}
+
+    scoped, whole, scopes = run(go())
+    assert scoped == pytest.approx(1.0) and whole == pytest.approx(2.0)
+    assert scopes == {"01_first_edit", "02_strength_dial"}
+
+
+def test_the_budget_comes_from_the_environment_is_settable_and_checked(tmp_path, monkeypatch):
+    fake = FakeRunware(polls=1)
+    monkeypatch.setenv("LUMAKIT_BUDGET", "0.5")
+    with make_client(fake, tmp_path, sync=True) as client:
+        assert client.budget == 0.5
+        with pytest.raises(BudgetExceeded):
+            client.modify(SRC, PROMPT, strength="flex_1", **LOW)
+        client.budget = 20.0
+        assert client.modify(SRC, PROMPT, strength="flex_1", **LOW).cost == 0.54
+        assert client.budget_left() == pytest.approx(19.46)
+        with pytest.raises(RequestError, match="budget"):
+            client.budget = -1
+        client.budget = None
+        assert client.budget_left() is None and client.spent() == pytest.approx(0.54)
+    monkeypatch.setenv("LUMAKIT_BUDGET", "twenty")
+    with pytest.raises(RequestError, match="LUMAKIT_BUDGET"):
+        make_client(fake, tmp_path, sync=True)
+    assert len(fake.posts("videoInference")) == 1
+
+
+def test_a_hold_of_a_process_that_died_is_dropped(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    hold, spent, call = cache.hold_budget(5.0, "runware", None, [("k" * 64, 0, 3.0)])
+    assert hold is not None and spent == 0 and call == 3.0
+    assert cache.spent("runware") == 3.0  # held while the call runs
+    cache._exec("UPDATE holds SET owner = 'a-dead-kernel'")
+    assert cache.spent("runware") == 0.0
+
+
+def test_resume_of_a_task_never_sent_is_checked_against_the_budget(tmp_path):
+    fake = FakeRunware(polls=1, cost=0.54)
+    for _ in range(6):  # the POST never leaves: the task is stopped before it was sent, nothing billed
+        fake.script("videoInference", httpx.ConnectError("refused"))
+
+    async def go():
+        async with make_client(fake, tmp_path, budget=1.5) as client:
+            with pytest.raises(APIError):
+                await client.modify(SRC, PROMPT, strength="flex_1", **LOW)
+            (stopped,) = client.pending()
+            assert stopped.state == "not_sent" and client.spent() == 0.0  # nothing sent: nothing counts
+            await client.modify(SRC, PROMPT, strength="flex_2", **LOW)  # 0.54 billed: 0.96 left
+            sent = len(fake.posts("videoInference"))
+            with pytest.raises(BudgetExceeded):  # sending it now would count 1.08 more
+                await client.resume(stopped.task_uuid)
+            assert len(fake.posts("videoInference")) == sent
+            client.budget = 2.0
+            done = await client.resume(stopped.task_uuid)
+            return done, client.spent()
+
+    done, spent = run(go())
+    assert done.path.is_file() and spent == pytest.approx(1.08)
+
+
+def test_a_task_is_recorded_under_its_budget_scope_else_its_notebook(tmp_path, monkeypatch):
+    fake = FakeRunware(polls=1)
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/class/notebooks/02_strength_dial.ipynb")
+    with make_client(fake, tmp_path, sync=True) as client:
+        client.modify(SRC, PROMPT, strength="flex_1", **LOW)
+    with make_client(fake, tmp_path, sync=True, budget_scope="homework") as client:
+        client.modify(SRC, PROMPT, strength="flex_2", **LOW)
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    with make_client(fake, tmp_path, sync=True) as client:
+        client.modify(SRC, PROMPT, strength="flex_3", **LOW)
+        scopes = [e.scope for e in reversed(client.history())]
+    assert scopes == ["02_strength_dial", "homework", None]
+    with pytest.raises(RequestError, match="budget_scope"):
+        make_client(fake, tmp_path, sync=True, budget_scope=3)
+
+
+def test_local_previews_are_free_a_budget_never_refuses_them(tmp_path):
+    fake = FakeRunware(polls=1, local=True)  # plays the local backend
+
+    async def go():
+        async with make_client(fake, tmp_path, key=None, backend="local", budget=0.5) as client:
+            quoted = client.quote(
+                {"flex_1": build("modify", video=SRC, prompt=PROMPT, strength="flex_1", **LOW)}
+            )
+            runs = await client.sweep(SRC, PROMPT, strengths=["adhere_1", "flex_2"], **LOW)
+            return quoted, runs, client.spent()
+
+    quoted, runs, spent = run(go())
+    assert len(runs) == 2 and spent == 0.0  # each local preview carries a $1.08 estimate: not billed
+    assert quoted.left is None and not quoted.over and "left" not in quoted.text()
