@@ -15,6 +15,7 @@ into its cell by aspect (letterboxed).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -426,15 +427,13 @@ def departure(
     if hit is not None:
         return hit
     size = _analysis_size(v_info, max_side)
-    t = _frame_centres(v_info) if n is None else media.frame_times(v_info.path, n)
-    s_t = np.minimum(t / v_info.duration * s_info.duration, _last_time(s_info))
+    t = np.asarray(media.frame_centres(v_info) if n is None else media.frame_times(v_info.path, n), float)
+    s_t = np.minimum(t / v_info.duration * s_info.duration, s_info.frame_times()[-1])  # a frame inside it
     # Both clips stream (each ffmpeg decoding ahead on its own thread), 16 frames measured at a time.
     v_frames = media.prefetched(media.frames_at(v_info, t, size))
     s_frames = media.prefetched(media.frames_at(s_info, s_t, size))
-    mads: list[np.ndarray] = []
-    sims: list[np.ndarray] = []
-    regions: list[list[np.ndarray]] = []  # per batch: inside MAD, inside SSIM, outside MAD, outside SSIM
-    try:
+    mads, sims, regions = [], [], []  # regions, per batch: inside MAD, inside SSIM, outside MAD, outside SSIM
+    with contextlib.closing(v_frames), contextlib.closing(s_frames):  # their ffmpeg reaped on any exit
         for k in range(0, len(t), 16):
             count = min(16, len(t) - k)
             vb = np.stack([next(v_frames) for _ in range(count)])
@@ -442,17 +441,13 @@ def departure(
             mads.append(np.abs(vb.astype(np.int16) - sb.astype(np.int16)).mean(axis=(1, 2, 3)) / 255.0)
             sims.append(ssim(vb, sb))
             if box is not None:
-                regions.append(_split_batch(np.asarray(t[k : k + count], float), vb, sb, box))
-    finally:
-        v_frames.close()
-        s_frames.close()
+                regions.append(_split_batch(t[k : k + count], vb, sb, box))
     mad, sim = np.concatenate(mads), np.concatenate(sims)
-    times = np.asarray(t, float)
-    result = Departure(times=times, mad=mad, ssim=sim)
+    result = Departure(times=t, mad=mad, ssim=sim)
     if box is not None:
         im, iss, om, oss = (np.concatenate([r[j] for r in regions]) for j in range(4))
-        result = RegionDeparture(times=times, mad=mad, ssim=sim, inside=Departure(times, im, iss),
-                                 outside=Departure(times, om, oss), region=box)  # fmt: skip
+        result = RegionDeparture(times=t, mad=mad, ssim=sim, inside=Departure(t, im, iss),
+                                 outside=Departure(t, om, oss), region=box)  # fmt: skip
     if len(_departures) >= 256:
         _departures.pop(next(iter(_departures)))
     _departures[key] = result
@@ -462,25 +457,10 @@ def departure(
 _departures: dict[tuple[Any, ...], Departure] = {}
 
 
-def _frame_centres(info: media.VideoInfo) -> np.ndarray:
-    """The middle of the time each frame is shown (by the stream's timestamps: right for VFR too)."""
-    starts = info.frame_times()
-    ends = np.append(starts[1:], max(info.duration, starts[-1] + 1.0 / info.fps))
-    return (starts + ends) / 2
-
-
-def _last_time(info: media.VideoInfo) -> float:
-    """The latest time to sample a clip at: its last frame's timestamp (a frame inside the clip)."""
-    return float(info.frame_times()[-1])
-
-
 def _split_batch(
     times: np.ndarray, vb: np.ndarray, sb: np.ndarray, box: Region, win: int = 7
 ) -> list[np.ndarray]:
-    """MAD and SSIM inside and outside ``box`` for a batch of frames.
-
-    Returns ``[inside MAD, inside SSIM, outside MAD, outside SSIM]``, one value per frame each.
-    """
+    """Per-frame MAD and SSIM inside, then outside ``box``: ``[in_mad, in_ssim, out_mad, out_ssim]``."""
     h, w = vb.shape[1:3]
     inside = box.masks(times, w, h)
     if not inside.any(axis=(1, 2)).all():  # pragma: no cover - masks always hold at least one pixel

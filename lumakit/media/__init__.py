@@ -48,6 +48,7 @@ from ._probe import (
 from ._read import (
     SELECT_MAX,
     display_filter,
+    frame_centres,
     frame_index,
     frame_times,
     frames,
@@ -64,6 +65,7 @@ __all__ = [
     "describe",
     "display_filter",
     "ffmpeg_exe",
+    "frame_centres",
     "frame_index",
     "frame_times",
     "frames",

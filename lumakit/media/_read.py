@@ -160,6 +160,13 @@ def frame_times(video: VideoLike, n: int) -> np.ndarray:
     return (np.arange(n) + 0.5) * info.duration / n
 
 
+def frame_centres(info: VideoInfo) -> np.ndarray:
+    """The middle of the time each frame is shown (s), by the stream's timestamps: right for VFR too."""
+    starts = info.frame_times()
+    ends = np.append(starts[1:], max(info.duration, starts[-1] + 1.0 / info.fps))
+    return (starts + ends) / 2
+
+
 def frame_index(info: VideoInfo, times: np.ndarray) -> np.ndarray:
     """Index of the frame shown at each time (s): the last frame whose timestamp is at or before it."""
     shown = np.searchsorted(info.frame_times(), np.asarray(times, float) + 1e-6, side="right") - 1
