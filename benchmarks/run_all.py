@@ -3,6 +3,7 @@
     python benchmarks/run_all.py            # all of them
     python benchmarks/run_all.py import grid  # only those whose file name contains a word
     python benchmarks/run_all.py compose      # the comparison video vs ffmpeg hstack, report size
+    python benchmarks/run_all.py clips        # real clips: 1,800-frame departure, 1080p sweep, 720p report
 
 Each ``benchmarks/bench_*.py`` exposes ``main() -> dict[str, float]``; figures are measured in one run, on
 this machine, and compared with each other (ratios), never with a fixed number of seconds elsewhere.

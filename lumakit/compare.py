@@ -15,6 +15,7 @@ into its cell by aspect (letterboxed).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -263,7 +264,8 @@ def frame_grid(
     for i, stack in enumerate(stacks):
         for j, img in enumerate(stack):
             _show(axes[i, j], img, cell)
-    _label(axes, [r for r, _ in rows] if titles is not False else None, _time_labels(infos, fr))
+    names = [r + (f"\n{media.HDR_MARK}" if i.hdr else "") for (r, _), i in zip(rows, infos, strict=True)]
+    _label(axes, names if titles is not False else None, _time_labels(infos, fr))
     return fig
 
 
@@ -425,21 +427,27 @@ def departure(
     if hit is not None:
         return hit
     size = _analysis_size(v_info, max_side)
-    if n is None:
-        t = (np.arange(v_info.n_frames) + 0.5) / v_info.fps
-        t = np.minimum(t, v_info.duration)
-        v_frames = np.stack(list(media.iter_frames(v_info.path, size=size)))
-        t = t[: len(v_frames)]
-    else:
-        t = media.frame_times(v_info.path, n)
-        v_frames = media.frames(v_info.path, t, size=size)
-    s_t = np.minimum(t / v_info.duration * s_info.duration, max(0.0, s_info.duration - 0.5 / s_info.fps))
-    s_frames = media.frames(s_info.path, s_t, size=size)
-    mad = np.abs(v_frames.astype(np.int16) - s_frames.astype(np.int16)).mean(axis=(1, 2, 3)) / 255.0
-    sim = np.concatenate([ssim(v_frames[k : k + 32], s_frames[k : k + 32]) for k in range(0, len(t), 32)])
-    result = Departure(times=np.asarray(t, float), mad=mad, ssim=sim)
+    t = np.asarray(media.frame_centres(v_info) if n is None else media.frame_times(v_info.path, n), float)
+    s_t = np.minimum(t / v_info.duration * s_info.duration, s_info.frame_times()[-1])  # a frame inside it
+    # Both clips stream (each ffmpeg decoding ahead on its own thread), 16 frames measured at a time.
+    v_frames = media.prefetched(media.frames_at(v_info, t, size))
+    s_frames = media.prefetched(media.frames_at(s_info, s_t, size))
+    mads, sims, regions = [], [], []  # regions, per batch: inside MAD, inside SSIM, outside MAD, outside SSIM
+    with contextlib.closing(v_frames), contextlib.closing(s_frames):  # their ffmpeg reaped on any exit
+        for k in range(0, len(t), 16):
+            count = min(16, len(t) - k)
+            vb = np.stack([next(v_frames) for _ in range(count)])
+            sb = np.stack([next(s_frames) for _ in range(count)])
+            mads.append(np.abs(vb.astype(np.int16) - sb.astype(np.int16)).mean(axis=(1, 2, 3)) / 255.0)
+            sims.append(ssim(vb, sb))
+            if box is not None:
+                regions.append(_split_batch(t[k : k + count], vb, sb, box))
+    mad, sim = np.concatenate(mads), np.concatenate(sims)
+    result = Departure(times=t, mad=mad, ssim=sim)
     if box is not None:
-        result = _split(result, v_frames, s_frames, box)
+        im, iss, om, oss = (np.concatenate([r[j] for r in regions]) for j in range(4))
+        result = RegionDeparture(times=t, mad=mad, ssim=sim, inside=Departure(t, im, iss),
+                                 outside=Departure(t, om, oss), region=box)  # fmt: skip
     if len(_departures) >= 256:
         _departures.pop(next(iter(_departures)))
     _departures[key] = result
@@ -449,34 +457,23 @@ def departure(
 _departures: dict[tuple[Any, ...], Departure] = {}
 
 
-def _split(
-    whole: Departure, v_frames: np.ndarray, s_frames: np.ndarray, box: Region, win: int = 7
-) -> Departure:
-    """``whole`` with MAD and SSIM inside and outside ``box`` (per frame, from the same frames)."""
-    n, h, w = v_frames.shape[:3]
-    inside = box.masks(whole.times, w, h)
+def _split_batch(
+    times: np.ndarray, vb: np.ndarray, sb: np.ndarray, box: Region, win: int = 7
+) -> list[np.ndarray]:
+    """Per-frame MAD and SSIM inside, then outside ``box``: ``[in_mad, in_ssim, out_mad, out_ssim]``."""
+    h, w = vb.shape[1:3]
+    inside = box.masks(times, w, h)
     if not inside.any(axis=(1, 2)).all():  # pragma: no cover - masks always hold at least one pixel
         raise RequestError("region", box.label(), "a box of at least one pixel at the analysis size")
-    diff = np.abs(v_frames.astype(np.int16) - s_frames.astype(np.int16)).mean(axis=3) / 255.0
+    diff = np.abs(vb.astype(np.int16) - sb.astype(np.int16)).mean(axis=3) / 255.0
     centre = inside[:, win // 2 : win // 2 + h - win + 1, win // 2 : win // 2 + w - win + 1]
-    ssims = np.concatenate(
-        [_ssim_map(v_frames[k : k + 32], s_frames[k : k + 32], win=win) for k in range(0, n, 32)]
-    )
-
-    def part(mask: np.ndarray, windows: np.ndarray) -> Departure:
+    ssims = _ssim_map(vb, sb, win=win)
+    parts: list[np.ndarray] = []
+    for mask, windows in ((inside, centre), (~inside, ~centre)):
         with np.errstate(invalid="ignore", divide="ignore"):
-            mad = (diff * mask).sum(axis=(1, 2)) / mask.sum(axis=(1, 2))
-            sim = (ssims * windows).sum(axis=(1, 2)) / windows.sum(axis=(1, 2))
-        return Departure(times=whole.times, mad=mad, ssim=sim)
-
-    return RegionDeparture(
-        times=whole.times,
-        mad=whole.mad,
-        ssim=whole.ssim,
-        inside=part(inside, centre),
-        outside=part(~inside, ~centre),
-        region=box,
-    )
+            parts.append((diff * mask).sum(axis=(1, 2)) / mask.sum(axis=(1, 2)))
+            parts.append((ssims * windows).sum(axis=(1, 2)) / windows.sum(axis=(1, 2)))
+    return parts
 
 
 def _identity(info: media.VideoInfo) -> tuple[Any, ...]:
@@ -512,8 +509,10 @@ def departure_plot(
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, max(1.2, 0.35 * len(deps))]})
     colors = [f"C{i % 10}" for i in range(len(deps))]
     name = {"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}[metric]
+    hdr = {label for label, v in rows if not isinstance(v, Departure) and media.probe(v).hdr}
     for (label, d), c in zip(deps, colors, strict=True):
-        ax.plot(d.times, getattr(d, metric), color=c, label=label, lw=1.6)
+        shown = f"{label} ({media.HDR_MARK})" if label in hdr else label
+        ax.plot(d.times, getattr(d, metric), color=c, label=shown, lw=1.6)
     ax.set_xlabel("time (s)")
     ax.set_ylabel(name)
     ax.set_title(f"departure from the source, frame by frame ({metric.upper()})", fontsize=10)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -154,7 +155,8 @@ def comparison_video(
              for i, (lb, v) in enumerate(items)]  # fmt: skip
     infos = [media.probe(v) for _, v in items]
     if labels is True:
-        captions = [caption_for(lb, v) for lb, v in items]
+        captions = [caption_for(lb, v) + (f" · {media.HDR_MARK}" if i.hdr else "")
+                    for (lb, v), i in zip(items, infos, strict=True)]  # fmt: skip
     elif labels is False:
         captions = ["" for _ in items]
     else:
@@ -184,13 +186,15 @@ def _compose(
     duration = max(t.info.duration for t in tiles)
     opened: list[Any] = []
     layers: list[Any] = []
+    scratch = tempfile.TemporaryDirectory(prefix=".lumakit-tiles-")
     try:
         for k, tile in enumerate(tiles):
             row, col = divmod(k, n_cols)
             x0 = sum(col_w[:col]) + _GAP * col
             y0 = row * (tile_h + band + _GAP)
             x = x0 + (col_w[col] - tile.size[0]) // 2
-            clip = mp.VideoFileClip(str(tile.info.path), audio=False, target_resolution=tile.size)
+            readable = _readable(tile, fps, Path(scratch.name) / f"tile{k}.mp4")
+            clip = mp.VideoFileClip(str(readable), audio=False, target_resolution=tile.size)
             opened.append(clip)
             last = max(0.0, tile.info.duration - 1.0 / tile.info.fps)
             held = clip.time_transform(lambda t, last=last: min(t, last)).with_duration(duration)
@@ -215,6 +219,26 @@ def _compose(
         for clip in opened:
             with contextlib.suppress(Exception):
                 clip.close()
+        scratch.cleanup()
+
+
+def _readable(tile: _Tile, fps: float, out: Path) -> Path:
+    """The tile's clip as moviepy reads it right: an HDR clip tone-mapped to SDR, a variable-rate clip
+    re-timed to ``fps`` by its own timestamps (moviepy assumes a constant rate); others as they are."""
+    info = tile.info
+    if not (info.hdr or info.vfr):
+        return Path(info.path)
+    vf = (media.display_filter(info, tile.size) or "null") + f",fps={fps:.6g}"
+    cmd = [media.ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(info.path),
+           "-map", "0:v:0", "-an", "-vf", vf, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12",
+           "-pix_fmt", "yuv420p", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        what = "tone-map" if info.hdr else "re-time"
+        raise MediaError(info.path, f"ffmpeg failed to {what} the clip for the comparison video: "
+                         + (lines[-1] if lines else f"exit status {done.returncode}"))  # fmt: skip
+    return out
 
 
 def _write(video: Any, out: Path, fps: float, crf: int, with_audio: bool) -> Path:

@@ -132,6 +132,12 @@ def video_src(
     return _embedded(src, max_side, codec, max_bytes or EMBED_BUDGET)
 
 
+def _hdr_mark(video: Any) -> str | None:
+    """``media.HDR_MARK`` for a local HDR clip (shown tone-mapped), else None."""
+    src = media.source_path(video)
+    return media.HDR_MARK if not isinstance(src, str) and media.probe(src).hdr else None
+
+
 def _duration(video: Any) -> float | None:
     src = media.source_path(video)
     if isinstance(src, str):
@@ -149,7 +155,7 @@ def _sources(
         out.append(
             {
                 "src": video_src(v, embed=embed, max_side=max_side, codec=codec, max_bytes=per_clip),
-                "title": title or "",
+                "title": " · ".join(t for t in (title, _hdr_mark(v)) if t),
                 "duration": _duration(v),
                 "preview": is_preview(v),  # the synced player marks local-backend results
             }
@@ -291,7 +297,10 @@ def synced_player(
     for _, v in items:
         src = media.source_path(v)
         if not isinstance(src, str):
-            step_fps = media.probe(src).fps
+            info = media.probe(src)
+            # a step is one frame: for a variable-rate clip, its shortest frame (no step skips a frame)
+            gaps = [b - a for a, b in zip(info.frame_times()[:-1], info.frame_times()[1:], strict=True)]
+            step_fps = 1.0 / min(gaps) if info.vfr and gaps and min(gaps) > 0 else info.fps
             break
     fallback = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay, border=px)
     return SyncedPlayer(

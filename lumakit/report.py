@@ -115,6 +115,24 @@ def _result_section(label: str, r: Any, missing: bool = False) -> str:
     return f'<section class="result"><h3>{html.escape(label)}</h3><table>{cells}</table>{request}</section>'
 
 
+def _media_notes(playable: dict[str, Any]) -> list[str]:
+    """Notes on what the clips are: HDR ones shown tone-mapped, results without the source's sound."""
+    infos = {label: media.probe(v) for label, v in playable.items()}
+    notes = []
+    hdr = [label for label, info in infos.items() if info.hdr]
+    if hdr:
+        names = ", ".join(f"{html.escape(k)} ({infos[k].hdr})" for k in hdr)
+        notes.append(f'<p class="meta hdr"><b>{media.HDR_MARK}:</b> {names}. The files themselves are '
+                     "untouched; the player, grid and plot show them mapped to SDR.</p>")  # fmt: skip
+    source = infos.get("source")
+    if source is not None and source.has_audio:
+        silent = [k for k, info in infos.items() if k != "source" and not info.has_audio]
+        if silent:
+            notes.append(f'<p class="meta audio">The source has sound; these results have none: '
+                         f"{html.escape(', '.join(silent))}.</p>")  # fmt: skip
+    return notes
+
+
 def save_report(
     results: Any,
     path: str | os.PathLike[str] = "report.html",
@@ -211,6 +229,7 @@ def _write_report(
             "renderer, not from Ray: they show what the request asks for, not what Ray would make, and "
             "their costs are estimates.</p>"
         )
+    parts += _media_notes(playable)
     if len(playable) < len(shown):
         left = ", ".join(html.escape(k) for k in shown if k not in playable)
         parts.append(f'<p class="meta">Not embedded (remote, shown in the frame grid only): {left}</p>')

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from _clips import make_clip
+from _clips import ClipSet, make_clip
 
 # Headless plotting everywhere, before any test imports matplotlib.
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -33,3 +33,10 @@ def clip(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     """
     shape = {"seconds": 1.0, "fps": 12, **getattr(request.module, "CLIP", {})}
     return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", **shape)
+
+
+
+@pytest.fixture(scope="session")
+def clip_set(tmp_path_factory: pytest.TempPathFactory) -> ClipSet:
+    """``clip_set["720p30_audio"]`` etc.: the user clip set, made lazily and shared by the whole session."""
+    return ClipSet(tmp_path_factory.mktemp("clip-set"))

@@ -402,7 +402,7 @@ def test_fast_frame_helpers_render_exactly_what_plain_numpy_does(shape: tuple[in
 def test_source_measurement_is_remembered_per_content(
     clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lumakit.local import render
+    from lumakit.local import source as render
 
     render._SOURCE_STATS.clear()
     calls: list[object] = []

@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 import pytest
-from test_notebooks import EXPECTED, GUIDE_URL, NOTEBOOKS, _read, stated_paid_jobs
+from test_notebooks import EXPECTED, GUIDE_URL, NOTEBOOKS, _read, stated_budget, stated_paid_jobs
 
 from lumakit import media
 from lumakit.pricing import price
@@ -249,6 +249,22 @@ def test_the_opening_states_the_runware_cost_the_price_table_gives(name: str) ->
     assert total - 1e-9 <= stated_cost(name) < total + 0.01, (
         f"{name}: states ${stated_cost(name):.2f}, the price table gives ${total:.3f}"
     )
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_every_client_has_a_budget_of_its_own_that_covers_the_notebook_and_its_exercises(name: str) -> None:
+    """Each notebook's client gets a budget scoped to the notebook: room for every job it states and every
+    paid exercise, so a learner who does them all is never refused, and one who does more is."""
+    code = [c.source for c in _read(name).cells if c.cell_type == "code"]
+    for src in code:
+        for call in re.findall(r"lk\.(?:Async)?Client\([^)]*\)", src):
+            assert "budget=" in call, f"{name}: a client with no budget: {call}"
+    budget, scope = stated_budget(name)
+    assert scope == name, f"{name}: the budget is scoped to {scope!r}"
+    exercises = sum(float(m[1]) for item in _exercises(name)[1] if (m := _PAID_NOTE.search(item)) and m[1])
+    needed = stated_cost(name) + exercises
+    assert needed <= budget, f"{name}: a ${budget:.2f} budget for ${needed:.2f} of jobs and exercises"
+    assert "max_cost=" in "\n".join(code), f"{name}: no cap per call next to the budget"
 
 
 @pytest.mark.parametrize("readme", ["notebooks/README.md", "README.md"])

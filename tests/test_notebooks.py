@@ -44,7 +44,9 @@ import numpy as np
 import pytest
 from _fake_runware_http import RunwareStandIn
 
+from lumakit._notice import UNLIMITED
 from lumakit._preview import PREVIEW_MARK
+from lumakit.cache import Cache
 from lumakit.compare import MARK_GID
 from lumakit.pricing import price
 from lumakit.request import parse_task
@@ -226,6 +228,17 @@ def stated_paid_jobs(name: str) -> int:
     return int(found[0])
 
 
+BUDGET = re.compile(r'lk\.Client\(budget=(\d+\.\d\d), budget_scope="([^"]+)"')
+
+
+def stated_budget(name: str) -> tuple[float, str]:
+    """The budget and its scope that the notebook's client cell (``test:backend``) gives the client."""
+    cell = next(c for c in _read(name).cells if "test:backend" in _tags(c))
+    found = BUDGET.findall(cell.source)
+    assert len(found) == 1, f"{name}: the client cell must make lk.Client(budget=X.XX, budget_scope=...) once"
+    return float(found[0][0]), found[0][1]
+
+
 def _assigned_strings(source: str) -> dict[str, str]:
     """``NAME = "..."`` assignments of a code cell (adjacent literals joined, as Python does)."""
     out = {}
@@ -249,19 +262,22 @@ def test_notebook_opens_with_what_it_teaches_how_long_and_what_it_costs(name: st
 
 @pytest.mark.parametrize("name", EXPECTED)
 def test_a_budget_is_set_before_the_first_paid_call(name: str) -> None:
-    """The client is made with ``max_cost=`` (no call can be paid before the client exists) and every paid
-    call comes after it; the notebook prices its work with ``client.estimate`` before its first paid call."""
+    """The client is made with a ``budget=`` and a ``max_cost=`` (no call can be paid before the client
+    exists) and every paid call comes after it; the notebook prices its work with ``client.estimate`` before
+    its first paid call."""
     paid = re.compile(r"client\.(modify|sweep|generate|reframe|submit)\(")
     code = [c.source for c in _read(name).cells if c.cell_type == "code"]
     made = next((i for i, src in enumerate(code) if "lk.Client(" in src), None)
     assert made is not None, f"{name}: no lk.Client(...) in its code"
-    assert re.search(r"lk\.Client\(max_cost=\d", code[made]), f"{name}: no budget where the client is made"
+    call = re.search(r"lk\.Client\(([^)]*)\)", code[made])
+    limits = call[1] if call else ""
+    assert "budget=" in limits and "max_cost=" in limits, f"{name}: no budget where the client is made"
     first_paid = next((i for i, src in enumerate(code) if paid.search(src)), None)
     assert first_paid is not None and made < first_paid, name
     assert any("client.estimate(" in src for src in code[: first_paid + 1]), f"{name}: not priced first"
     if name == "00_quickstart":  # the budget is the first thing taught
         first_md = [c.source for c in _read(name).cells if c.cell_type == "markdown"]
-        assert next(i for i, m in enumerate(first_md) if "max_cost" in m) <= 2
+        assert next(i for i, m in enumerate(first_md) if "budget=" in m and "max_cost=" in m) <= 1
 
 
 @pytest.mark.parametrize("name", EXPECTED)
@@ -530,6 +546,10 @@ def _check(name: str, nb: Any, backend: str) -> None:
         text = _outputs_text(cell)
         assert "Traceback" not in text, where
         assert FAKE_KEY not in text + _html(cell), f"{where}\nthe API key is in the output"
+        shown = text + _html(cell)
+        assert UNLIMITED not in shown and "nothing limits spending" not in shown.lower(), (
+            f"{where}\nwarns that nothing limits spending"
+        )
         for tag in _tags(cell):
             checked += 1
             if tag == "test:video":
@@ -549,6 +569,12 @@ def _check(name: str, nb: Any, backend: str) -> None:
     assert checked, f"{name}: no tagged cells were checked"
 
 
+def _first_output(nb: Any) -> tuple[Any, str]:
+    """The first code cell that shows anything, and what it shows (text and HTML)."""
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.get("outputs"))
+    return cell, _outputs_text(cell) + "\n" + _html(cell)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", EXPECTED)
 def test_notebook_runs(name: str, runner: _Runner) -> None:
@@ -566,8 +592,13 @@ def test_notebook_runs(name: str, runner: _Runner) -> None:
     assert players or "sync=True" not in "".join(c.source for c in run.nb.cells), f"{name}: no player state"
     for clips in players:  # each player shows a result (a preview) beside its source (none)
         assert any(clips), f"{name}: a synced player shows its local results unmarked: {clips}"
-    first = next(c for c in run.nb.cells if "test:backend" in _tags(c))  # where lk.Client() is made
+    first, shown = _first_output(run.nb)  # where lk.Client() is made
+    assert "test:backend" in _tags(first), f"{name}: the first output is not the client's:\n{first.source}"
     assert "lumakit backend: local preview" in _html(first), f"{name}: no HTML note of the backend"
+    # the budget counts Runware jobs only: nothing is "left" of it on the free local backend
+    assert "backend: local" in shown and "free" in shown, f"{name}: the first output:\n{shown}"
+    money_left = re.search(r"\$[\d.]+,? left|left: \$", shown)
+    assert not money_left, f"{name}: claims a budget left on local previews:\n{shown}"
     stderr = [o for o in first.outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
     assert not any("RUNWARE_API_KEY" in o.get("text", "") for o in stderr), "the note went to stderr"
 
@@ -587,6 +618,16 @@ def test_notebook_runs_on_the_runware_path(name: str, runner: _Runner) -> None:
         )
     players = _player_previews(run.nb)
     assert not any(map(any, players)), f"{name}: a synced player marks Runware's results previews: {players}"
+    budget, scope = stated_budget(name)
+    first, shown = _first_output(run.nb)  # which backend, the budget and what is left, before any job
+    assert "test:backend" in _tags(first), f"{name}: the first output is not the client's:\n{first.source}"
+    for expected in ("lumakit backend: Runware", f"budget ${budget:.2f}, ${budget:.2f} left"):
+        assert expected in shown, f"{name}: expected {expected!r} in the first output:\n{shown}"
+    cache = Cache(run.work / "cache")  # every job sent was counted against the notebook's own budget
+    spent, in_all = cache.spent("runware", scope), cache.spent("runware")
+    assert 0 < spent <= budget and spent == pytest.approx(in_all), (
+        f"{name}: ${spent:.2f} counted under {scope!r}, ${in_all:.2f} sent in all, budget ${budget:.2f}"
+    )
     assert run.paid_jobs is not None and 1 <= run.paid_jobs <= stated_paid_jobs(name), (
         f"{name}: submitted {run.paid_jobs} jobs, its opening cell states {stated_paid_jobs(name)}"
     )

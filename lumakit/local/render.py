@@ -26,9 +26,7 @@ same request on the same source gives identical frames, and knob changes act on 
 
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +45,22 @@ from ..request import (
     Strength,
 )
 from .anchors import AnchorPull
+from .kernels import (
+    _box_blur_small,
+    _ellipse,
+    _gather2d,
+    _mul_planes,
+    _reflect,
+    _seed,
+    _shift_blur,
+    _take_rgb,
+    _to_u8,
+    _tune_malloc,
+    box_blur,
+    upsample,
+)
 from .looks import LUMA, Painter, look_for, value_noise
+from .source import auto_controls, measure_source, preview_frames, preview_size
 
 Progress = Callable[[float], None]
 
@@ -82,251 +95,6 @@ def default_controls(strength: Strength) -> dict[str, Any]:
         "normalsAugmentation": round(0.04 * i, 3),
         "trajectorySparsity": 0.0 if i < 6 else round(0.15 * (i - 5), 3),
         "face": False,
-    }
-
-
-# ---------------------------------------------------------------------------------------------- helpers
-_malloc_tuned = False
-
-
-def _tune_malloc() -> None:
-    """Keep freed frame-sized buffers in the heap (glibc only, once per process).
-
-    Each frame allocates and frees a few dozen frame-sized float arrays. With glibc's defaults they go back
-    to the OS and are page-faulted in again every frame, which costs about a third of the render time. Raising
-    the mmap threshold to 32 MB and the trim threshold to 128 MB keeps them; the process may hold up to
-    128 MB of free heap in return. Elsewhere (macOS, Windows, musl) this does nothing.
-    """
-    global _malloc_tuned
-    if _malloc_tuned:
-        return
-    _malloc_tuned = True
-    try:
-        import ctypes
-        import sys
-
-        if not sys.platform.startswith("linux"):
-            return
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 32 * 1024 * 1024)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 128 * 1024 * 1024)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass
-
-
-def _shift_blur(x: np.ndarray, r: int) -> np.ndarray:
-    """Box blur as a sum of 2r+1 shifted copies per axis, edges replicated; keeps C order (fast later ops).
-
-    Along rows the shifted copies are added as whole flat arrays (a column slice of a 2-D array is several
-    times slower in numpy); the ``r`` columns at each edge, which that wraps onto the neighbouring row, are
-    then recomputed. Every pixel sums the same values in the same order as the plain slice version.
-    """
-    h, w = x.shape[:2]
-    acc = x
-    rr = min(r, h - 1)
-    if rr >= 1:
-        src, acc = acc, acc.copy()
-        for k in range(1, rr + 1):
-            acc[k:] += src[:-k]
-            acc[:k] += src[:1]
-            acc[:-k] += src[k:]
-            acc[-k:] += src[-1:]
-        acc *= np.float32(1.0 / (2 * rr + 1))
-    rr = min(r, w - 1)
-    if rr >= 1:
-        src, acc = acc, acc.copy()
-        c = src[0, 0].size  # values per pixel
-        fa, fs = acc.reshape(-1), src.reshape(-1)
-        for k in range(1, rr + 1):
-            fa[k * c :] += fs[: -k * c]
-            fa[: -k * c] += fs[k * c :]
-        for cols in (np.arange(rr), np.arange(max(rr, w - rr), w)):  # the edge columns, done exactly
-            strip = src[:, cols]
-            for k in range(1, rr + 1):
-                strip += src[:, np.maximum(cols - k, 0)]
-                strip += src[:, np.minimum(cols + k, w - 1)]
-            acc[:, cols] = strip
-        acc *= np.float32(1.0 / (2 * rr + 1))
-    return acc
-
-
-def _mul_planes(y: np.ndarray, m: np.ndarray) -> None:
-    """``y *= m[..., None]`` for (H, W, 3) ``y`` and (H, W) ``m``, a channel at a time (several x faster)."""
-    for c in range(y.shape[2]):
-        y[..., c] *= m
-
-
-def _take_rgb(img: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``img.reshape(-1, 3)[idx]`` shaped ``idx.shape + (3,)``: whole pixels gathered as 12-byte items."""
-    return _take_pixels(img, idx)
-
-
-def _gather2d(img: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``img[rows][:, cols]`` as a C-contiguous array, gathering whole pixels in one pass.
-
-    (Chained fancy indexing returns a column-major result, which makes every later full-frame op several
-    times slower.)
-    """
-    w = img.shape[1]
-    idx = (np.asarray(rows, np.intp)[:, None] * w + np.asarray(cols, np.intp)[None, :]).reshape(-1)
-    return _take_pixels(img, idx).reshape(len(rows), len(cols), *img.shape[2:])
-
-
-def _take_pixels(img: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``img.reshape(h * w, ...)[idx]`` for any dtype, pixels moved as opaque items."""
-    px = img.shape[2:]
-    item = img.dtype.itemsize * int(np.prod(px, dtype=np.intp))
-    flat = np.ascontiguousarray(img).view(np.dtype((np.void, item))).reshape(-1)
-    return np.take(flat, idx).view(img.dtype).reshape(*idx.shape, *px)
-
-
-def _box_blur_small(x: np.ndarray, r: int) -> tuple[np.ndarray, int]:
-    """The subsampled blur :func:`box_blur` repeats back up for ``r > 2``, and its factor."""
-    f = 2 if r <= 8 else 4
-    return _shift_blur(np.ascontiguousarray(x[::f, ::f]), max(1, round(r / f))), f
-
-
-def box_blur(x: np.ndarray, r: int) -> np.ndarray:
-    """Box blur of radius ``r`` (edges replicated) on float32 (H, W) or (H, W, C).
-
-    Radii above 2 blur a 2x (above 8: 4x) subsampled copy and repeat it back up: same look, a fraction of
-    the cost.
-    """
-    if r < 1:
-        return x
-    if r <= 2:
-        return _shift_blur(x, r)
-    h, w = x.shape[:2]
-    small, f = _box_blur_small(x, r)
-    return upsample(small, f, h, w)
-
-
-def upsample(small: np.ndarray, f: int, h: int, w: int) -> np.ndarray:
-    """Repeat each pixel of (h', w'[, C]) ``small`` into an ``f`` x ``f`` block, cropped to (h, w).
-
-    Same values as ``np.repeat(np.repeat(small, f, 0), f, 1)[:h, :w]``, about twice as fast: pixels are
-    repeated along the row as opaque items, then each row is copied ``f`` times.
-    """
-    small = np.ascontiguousarray(small)
-    hs, ws = small.shape[:2]
-    px = small.shape[2:]
-    item = small.dtype.itemsize * int(np.prod(px, dtype=np.intp))
-    wide = np.repeat(small.view(np.dtype((np.void, item))).reshape(hs, ws), f, axis=1)
-    out = np.empty((hs, f, ws * f * item), np.uint8)
-    out[...] = wide.view(np.uint8).reshape(hs, 1, ws * f * item)
-    out = out.view(small.dtype).reshape(hs * f, ws * f, *px)
-    return out if (hs * f, ws * f) == (h, w) else out[:h, :w]
-
-
-def _seed(*parts: object) -> int:
-    text = "\x1f".join(str(p) for p in parts)
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
-
-
-def _reflect(i: np.ndarray, n: int) -> np.ndarray:
-    """Mirror indices into [0, n): ... 2 1 0 | 0 1 2 ... n-1 | n-1 n-2 ..."""
-    m = np.mod(i, 2 * n)
-    return np.where(m < n, m, 2 * n - 1 - m).astype(np.intp)
-
-
-def _to_u8(x: np.ndarray) -> np.ndarray:
-    """Float [0, 1] -> uint8, rounding; ``x`` (a temporary) is overwritten."""
-    np.clip(x, 0.0, 1.0, out=x)
-    x *= np.float32(255.0)
-    x += np.float32(0.5)
-    return x.astype(np.uint8)
-
-
-def _ellipse(h: int, w: int, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
-    yy = (np.arange(h, dtype=np.float32)[:, None] - cy) / max(ry, 1.0)
-    xx = (np.arange(w, dtype=np.float32)[None, :] - cx) / max(rx, 1.0)
-    d = np.sqrt(xx * xx + yy * yy)
-    return np.clip((1.15 - d) / 0.3, 0.0, 1.0).astype(np.float32)
-
-
-def face_region(sample: np.ndarray) -> dict[str, Any]:
-    """A face box as fractions of the frame: skin-toned pixels in a few frames, else the usual central spot.
-
-    ``sample`` is (T, h, w, 3) uint8 (small frames). Returns ``{"x", "y", "width", "height", "detected"}``.
-    """
-    f = sample.astype(np.float32)
-    r, g, b = f[..., 0], f[..., 1], f[..., 2]
-    cb = 128 - 0.1687 * r - 0.3313 * g + 0.5 * b
-    cr = 128 + 0.5 * r - 0.4187 * g - 0.0813 * b
-    skin = (cr > 135) & (cr < 175) & (cb > 85) & (cb < 130) & (r > 60) & (r > b) & (r > g)
-    freq = skin.mean(0)
-    h, w = freq.shape
-    mask = freq > 0.5
-    if mask.mean() > 0.01 and mask.mean() < 0.6:
-        ys, xs = np.nonzero(mask)
-        cy, cx = float(np.median(ys)), float(np.median(xs))
-        sy, sx = float(ys.std()), float(xs.std())
-        bw, bh = min(0.6, 3.4 * sx / w + 0.04), min(0.8, 3.4 * sy / h + 0.04)
-        return {"x": round(cx / w - bw / 2, 3), "y": round(cy / h - bh / 2, 3), "width": round(bw, 3),
-                "height": round(bh, 3), "detected": True}  # fmt: skip
-    return {"x": 0.35, "y": 0.12, "width": 0.3, "height": 0.5, "detected": False}
-
-
-@dataclass(frozen=True)
-class SourceStats:
-    """What :func:`auto_controls` measures: motion energy and edge density (both per pixel, 0..1 scale)."""
-
-    motion: float
-    edges: float
-    face: dict[str, Any]
-
-
-_SOURCE_STATS: dict[str, SourceStats] = {}  # content digest -> stats: a sweep over one clip measures it once
-_SOURCE_STATS_MAX = 64
-_SOURCE_STATS_LOCK = threading.Lock()
-
-
-def measure_source(video: Path | str) -> SourceStats:
-    """Motion energy (mean |frame-to-frame difference| per frame) and edge density, on small frames.
-
-    Remembered per file content (it costs a second decode of the clip), so sweeps over one source pay once.
-    """
-    src = media.source_path(video)
-    key = None if isinstance(src, str) else media.content_digest(src)
-    hit = _SOURCE_STATS.get(key) if key else None
-    if hit is None:
-        hit = _measure_source(video)
-        if key:
-            with _SOURCE_STATS_LOCK:  # server workers render in threads
-                while len(_SOURCE_STATS) >= _SOURCE_STATS_MAX:
-                    _SOURCE_STATS.pop(next(iter(_SOURCE_STATS)))
-                _SOURCE_STATS[key] = hit
-    return SourceStats(motion=hit.motion, edges=hit.edges, face=dict(hit.face))
-
-
-def _measure_source(video: Path | str) -> SourceStats:
-    info = media.probe(video)
-    w = 160
-    h = max(2, round(w * info.height / info.width / 2) * 2)
-    n = int(min(info.n_frames, 24))
-    sample = media.frames(video, n=max(2, n), size=(w, h))
-    lum = sample.astype(np.float32) @ LUMA / 255.0
-    step_s = info.duration / max(len(sample), 1)
-    motion = float(np.abs(np.diff(lum, axis=0)).mean() / max(step_s * info.fps, 1.0))
-    grad = np.abs(np.diff(lum, axis=1))[:, :, :-1] + np.abs(np.diff(lum, axis=2))[:, :-1, :]
-    edges = float((grad > 0.08).mean())
-    return SourceStats(motion=motion, edges=edges, face=face_region(sample))
-
-
-def auto_controls(stats: SourceStats) -> dict[str, Any]:
-    """Controls derived from the source, wire names plus ``strength``.
-
-    More motion -> ``precise`` pose and more motion anchors; more edges -> less depth blur and surface change;
-    a detected face -> ``face: true``. Busy sources get a closer strength.
-    """
-    m, e = stats.motion, stats.edges
-    return {
-        "strength": "flex_1" if e > 0.12 else "flex_2",
-        "poseStrength": "precise" if m > 0.004 else "coarse",
-        "depthBlur": round(float(np.clip(0.5 - 2.0 * e, 0.05, 0.5)), 2),
-        "normalsAugmentation": round(float(np.clip(0.45 - 1.5 * e, 0.05, 0.45)), 2),
-        "trajectorySparsity": round(float(np.clip(0.6 - 60.0 * m, 0.0, 0.6)), 2),
-        "face": bool(stats.face["detected"]),
     }
 
 
@@ -531,14 +299,17 @@ def render_modify(
     plan = plan_edit(request, video)
     seed = _seed(request.prompt, media.content_digest(video))
     pull = AnchorPull.load(anchors, info.n_frames) if anchors else None
-    painter = _ModifyPainter(plan, info.width, info.height, request.prompt, seed, pull)
+    pw, ph = preview_size(info.width, info.height)
+    painter = _ModifyPainter(plan, pw, ph, request.prompt, seed, pull)
     k = 1 + round(float(plan.controls.get("trajectorySparsity") or 0.0) * (MAX_KEYFRAME_STEP - 1))
 
     def gen() -> Iterator[np.ndarray]:
-        for t, (anchored, real) in enumerate(_trajectory(media.iter_frames(video), info.n_frames, k)):
+        source = preview_frames(video, (pw, ph))
+        for t, (anchored, real) in enumerate(_trajectory(source, info.n_frames, k)):
             yield painter.frame(anchored, real, t)
 
-    _write(out, gen(), info.fps, info.n_frames, progress=progress, quality=quality, codec=codec)
+    _write(out, gen(), info.fps, info.n_frames, progress=progress, quality=quality, codec=codec,
+           size=(info.width, info.height))  # fmt: skip
     done = {**plan.summary(), "keyframeStep": k, "look": painter.painter.look.summary()}
     return done | ({"anchors": pull.summary()} if pull is not None else {})
 
@@ -705,7 +476,8 @@ def render_reframe(
     (centred by default), the new area mirrored from it, blurred and painted in the prompt's look."""
     _tune_malloc()
     info = media.probe(video)
-    w, h = request.size
+    full = request.size
+    w, h = preview_size(*full)
     position = cast("tuple[float, float, float, float] | None", request.source_position)  # normalized
     x0, y0, sw, sh = reframe_geometry(info.width, info.height, w, h, position)
     rows = _reflect(np.arange(h) - y0, sh)
@@ -717,17 +489,17 @@ def render_reframe(
     alpha = alpha.repeat(3, axis=2)  # full (H, W, 3): same-shape ops are much faster than channel broadcasts
     painter = Painter(look_for(request.prompt), w, h)
     blur_r = max(2, round(0.02 * max(w, h)))
-    size = None if (sw, sh) == (info.width, info.height) else (sw, sh)
 
     def gen() -> Iterator[np.ndarray]:
-        for t, f in enumerate(media.iter_frames(video, size=size)):
+        for t, f in enumerate(preview_frames(video, (sw, sh))):
             canvas = _gather2d(f, rows, cols).astype(np.float32) * np.float32(1 / 255)
             ext = painter.apply(box_blur(canvas, blur_r), t, amount=0.8)
             ext = canvas + np.float32(0.75) * (ext - canvas)
             yield _to_u8(canvas + alpha * (ext - canvas))
 
-    _write(out, gen(), info.fps, info.n_frames, progress=progress, quality=quality, codec=codec)
-    return {"sourceBox": {"x": x0, "y": y0, "width": sw, "height": sh}, "look": painter.look.summary()}
+    _write(out, gen(), info.fps, info.n_frames, progress=progress, quality=quality, codec=codec, size=full)
+    fx, fy, fw, fh = reframe_geometry(info.width, info.height, *full, position)  # in the output
+    return {"sourceBox": {"x": fx, "y": fy, "width": fw, "height": fh}, "look": painter.look.summary()}
 
 
 def _write(
@@ -739,8 +511,10 @@ def _write(
     progress: Progress | None,
     quality: int | None,
     codec: str,
+    size: tuple[int, int] | None = None,
 ) -> None:
-    """Encode ``frames`` to ``out``, calling ``progress(done / n_frames)`` as each frame is taken."""
+    """Encode ``frames`` to ``out`` (scaled by the encoder to ``size``, the size the request asks for),
+    calling ``progress(done / n_frames)`` as each frame is taken."""
 
     def counted() -> Iterator[np.ndarray]:
         for t, frame in enumerate(frames, 1):
@@ -749,7 +523,7 @@ def _write(
                 progress(t / n_frames)
 
     # a preview is re-encoded small for display anyway: trade file size for half the encode time
-    media.write_video(out, counted(), fps, quality=quality, codec=codec, preset=ENCODE_PRESET)
+    media.write_video(out, counted(), fps, quality=quality, codec=codec, preset=ENCODE_PRESET, size=size)
 
 
 def render(

@@ -1,0 +1,108 @@
+"""Real clips: departure of every frame of a long fast clip, the local sweep at 1080p, a report at 720p.
+
+    python benchmarks/bench_clips.py
+
+Clips are made here by ffmpeg (testsrc2 with a sine tone, H.264). Figures, all measured in this one run:
+  departure_30s60fps_over_decode: ``compare.departure`` of a 30 s 1280x720 60 fps clip (1,800 frames, every
+      frame, against itself: two decodes, scaling and SSIM) ÷ one sequential ffmpeg decode of it (goal ≤ 1.5);
+  departure_peak_mb: Python's peak traced memory during that departure (tracemalloc; frames stream);
+  sweep9_1080p10s_s: a nine-level ``client.sweep`` of a 10 s 1920x1080 30 fps clip on the local backend,
+      wall seconds from a cold cache (goal ≤ 90); ``sweep9_1080p10s_cpu_s`` its CPU seconds (this process and
+      its ffmpeg children): on a shared machine, CPU seconds ÷ 2 is the wall time two free cores would take;
+  report_sweep9_720p10s_s: ``save_report`` of a nine-level sweep of a 10 s 1280x720 clip, wall seconds.
+Prints the figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lumakit import compare, media
+from lumakit.client import Client, PollPolicy
+from lumakit.local import LocalServer
+from lumakit.request import STRENGTHS
+
+
+def make_clip(path: Path, seconds: float, fps: int, w: int, h: int) -> Path:
+    subprocess.run([media.ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", f"testsrc2=size={w}x{h}:rate={fps}:duration={seconds}",
+                    "-f", "lavfi", "-i", f"sine=duration={seconds}", "-c:v", "libx264", "-preset", "veryfast",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)], check=True)  # fmt: skip
+    return path
+
+
+def decode_seconds(path: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([media.ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path),
+                    "-map", "0:v:0", "-f", "null", "-"], check=True)  # fmt: skip
+    return time.perf_counter() - start
+
+
+def cpu_seconds() -> float:
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def sweep(clip: Path, folder: Path) -> tuple[float, float, object]:
+    fast = PollPolicy(initial_delay=0.05, interval=0.05, max_interval=0.2)
+    with LocalServer(folder / "server") as server, Client(
+        backend="local", base_url=server.url, cache_dir=folder / "cache", progress=False, poll=fast
+    ) as client:
+        start, cpu = time.perf_counter(), cpu_seconds()
+        runs = client.sweep(str(clip), "a glass dolphin", strengths=list(STRENGTHS))
+        return time.perf_counter() - start, cpu_seconds() - cpu, runs
+
+
+class _Figures(dict[str, float]):
+    """The figures, each printed as soon as it is measured (a long run shows its progress)."""
+
+    def __setitem__(self, key: str, value: float) -> None:
+        print(f"{key:<34} {value:.2f}", flush=True)
+        super().__setitem__(key, value)
+
+
+def main() -> dict[str, float]:
+    out: dict[str, float] = _Figures()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        import os
+
+        os.environ["LUMAKIT_CACHE_DIR"] = str(d / "lumakit-cache")  # proxies and previews start cold
+        long = make_clip(d / "long.mp4", 30, 60, 1280, 720)
+        raw = min(decode_seconds(long) for _ in range(2))
+        compare._departures.clear()
+        media.probe(long)  # probing is not decoding: both sides start from a probed clip
+        tracemalloc.start()
+        start = time.perf_counter()
+        dep = compare.departure(long, long)
+        took = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert len(dep) == 1800
+        out["decode_30s60fps_s"] = raw
+        out["departure_30s60fps_s"] = took
+        out["departure_30s60fps_over_decode"] = took / raw
+        out["departure_peak_mb"] = peak / 1e6
+
+        hd = make_clip(d / "hd.mp4", 10, 30, 1920, 1080)
+        out["sweep9_1080p10s_s"], out["sweep9_1080p10s_cpu_s"], _ = sweep(hd, d / "s1080")
+
+        sd = make_clip(d / "sd.mp4", 10, 30, 1280, 720)
+        _, _, runs = sweep(sd, d / "s720")
+        start = time.perf_counter()
+        runs.save_report(d / "report.html", source=sd)  # type: ignore[attr-defined]
+        out["report_sweep9_720p10s_s"] = time.perf_counter() - start
+    return dict(out)
+
+
+if __name__ == "__main__":
+    main()
