@@ -17,6 +17,7 @@ import os
 import sqlite3
 import time
 import urllib.parse
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,8 +65,9 @@ def open_ledger(
 ) -> tuple[sqlite3.Connection, bool]:
     """``(connection, read_only)`` for the ledger under ``root`` (created with ``root`` if missing).
 
-    A writable ledger is switched to WAL, then ``prepare`` brings it up to date (its schema and
-    :func:`migrate`); ``create`` makes the tables of the empty in-memory ledger of a read-only folder.
+    A writable ledger is switched to WAL (unless it is already), then ``prepare`` brings it up to date (its
+    schema and :func:`migrate`, skipped without a write lock when the ledger's :func:`schema_version` is
+    current); ``create`` makes the tables of the empty in-memory ledger of a read-only folder.
     """
     path = root / LEDGER_NAME
     try:
@@ -121,6 +123,8 @@ def _open_read_only(path: Path, create: Callable[[sqlite3.Connection], None]) ->
 def _wal(db: sqlite3.Connection, seconds: float = 30.0) -> None:
     """Switch the ledger to WAL. Two kernels opening a new ledger at once race for that switch, and SQLite
     answers "locked" at once instead of waiting, so wait here."""
+    if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return  # already WAL: asking again would wait on another connection's write
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -132,19 +136,40 @@ def _wal(db: sqlite3.Connection, seconds: float = 30.0) -> None:
             time.sleep(0.05)
 
 
+#: Columns added to ``tasks`` since its first release, in order.
+ADDED_COLUMNS = (
+    ("take", "INTEGER NOT NULL DEFAULT 0"),
+    ("owner", "TEXT"),
+    ("sent", "REAL"),
+    ("estimate", "REAL"),  # the price this task counts against a budget until its billed cost arrives
+    ("scope", "TEXT"),  # the budget scope (or notebook) the task was run under
+    ("pack", "TEXT"),  # set on results unpacked from a pack: paid by its maker, never counted
+)
+#: The state machine's names as earlier lumakits wrote them, renamed.
+RENAMES = (
+    "UPDATE tasks SET state = 'not_sent' WHERE state = 'error' AND error LIKE 'stopped before%'",
+    "UPDATE tasks SET state = 'failed' WHERE state = 'error'",
+    "UPDATE tasks SET state = 'preparing' WHERE state = 'pending'",
+)
+
+
+def schema_version(*schemas: str) -> int:
+    """The version a ledger is stamped with (``PRAGMA user_version``) once it is up to date: drawn from the
+    schema text and the migrations themselves, so a change to either is a new version nobody must bump."""
+    text = "\n".join([*schemas, repr(ADDED_COLUMNS), repr(RENAMES)])
+    return zlib.crc32(text.encode()) & 0x7FFFFFFF
+
+
+def is_current(db: sqlite3.Connection, version: int) -> bool:
+    """Whether the ledger is stamped ``version`` (read without a write lock)."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0]) == version
+
+
 def migrate(db: sqlite3.Connection) -> None:
     """Bring a ledger written by an earlier lumakit up to date (new columns, the state machine's names)."""
     have = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
-    for column, decl in (
-        ("take", "INTEGER NOT NULL DEFAULT 0"),
-        ("owner", "TEXT"),
-        ("sent", "REAL"),
-        ("estimate", "REAL"),  # the price this task counts against a budget until its billed cost arrives
-        ("scope", "TEXT"),  # the budget scope (or notebook) the task was run under
-        ("pack", "TEXT"),  # set on results unpacked from a pack: paid by its maker, never counted
-    ):
+    for column, decl in ADDED_COLUMNS:
         if column not in have:
             db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {decl}")
-    db.execute("UPDATE tasks SET state = 'not_sent' WHERE state = 'error' AND error LIKE 'stopped before%'")
-    db.execute("UPDATE tasks SET state = 'failed' WHERE state = 'error'")
-    db.execute("UPDATE tasks SET state = 'preparing' WHERE state = 'pending'")
+    for statement in RENAMES:
+        db.execute(statement)

@@ -28,7 +28,7 @@ from pathlib import Path
 from . import _owners
 from .lifecycle import OPEN
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS holds (
     id TEXT PRIMARY KEY, owner TEXT, backend TEXT, scope TEXT, jobs TEXT NOT NULL, created REAL
 )
@@ -45,7 +45,7 @@ FROM tasks WHERE backend = ? AND pack IS NULL
 
 
 def create(db: sqlite3.Connection) -> None:
-    db.execute(_SCHEMA)
+    db.execute(SCHEMA)
 
 
 def _slot(key: str, take: int) -> str:

@@ -570,13 +570,18 @@ def _dumps(value: Any) -> str | None:
 
 
 def _prepare(db: sqlite3.Connection) -> None:
-    """A writable ledger's schema, up to date (``_ledger`` has switched it to WAL)."""
+    """A writable ledger's schema, up to date (``_ledger`` has switched it to WAL). A ledger already stamped
+    with this schema's version is only read: opening it (``lumakit history``) takes no write lock."""
+    version = _ledger.schema_version(_SCHEMA, _spending.SCHEMA)
+    if _ledger.is_current(db, version):
+        return
     db.execute("BEGIN IMMEDIATE")
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
     _ledger.migrate(db)
     _spending.create(db)
+    db.execute(f"PRAGMA user_version = {version}")
     db.execute("COMMIT")
 
 

@@ -179,6 +179,43 @@ def test_a_read_only_cache_shows_its_history_and_serves_cache_hits(
     assert fake.http_requests == sent  # the hit and the refusal sent nothing
 
 
+def test_lumakit_history_reads_a_ledger_another_kernel_is_writing_without_waiting_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ledger at this lumakit's schema is opened without a write lock: ``lumakit history`` answers while
+    another kernel holds a write transaction (it used to wait for it, then fail with "database is locked")."""
+    import sqlite3
+    import threading
+
+    root = tmp_path / "cache"
+    Cache(root).close()  # a ledger, up to date
+    monkeypatch.setenv("LUMAKIT_CACHE_DIR", str(root))
+    writer = sqlite3.connect(root / "ledger.sqlite3", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another kernel, mid-write
+    answered: list[tuple[int, str, str]] = []
+    try:
+        reader = threading.Thread(target=lambda: answered.append(cli_run("history")), daemon=True)
+        reader.start()
+        reader.join(timeout=15)  # the old open waited up to 30 s for the write lock
+        assert answered and answered[0][0] == 0 and answered[0][2] == ""
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        reader.join()
+
+
+def test_a_ledger_of_an_earlier_lumakit_is_migrated_once_then_only_read(tmp_path: Path) -> None:
+    import sqlite3
+
+    root = tmp_path / "cache"
+    Cache(root).close()
+    with contextlib.closing(sqlite3.connect(root / "ledger.sqlite3", isolation_level=None)) as db:
+        db.execute("PRAGMA user_version = 0")  # as every ledger written before the version stamp
+    Cache(root).close()  # migrates it (a no-op here) and stamps it
+    with contextlib.closing(sqlite3.connect(root / "ledger.sqlite3")) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] != 0
+
+
 def test_an_unreadable_ledger_names_itself(shared_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = shared_tmp / "cache"
     filled_cache(root, n=3)

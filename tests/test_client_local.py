@@ -82,6 +82,34 @@ def test_no_key_starts_the_shared_local_backend_and_says_so_once(tmp_path, clip,
     assert r.is_local
 
 
+def test_a_client_without_a_key_starts_the_local_backend_on_first_use_not_when_constructed(
+    tmp_path, clip, monkeypatch
+):
+    import threading
+
+    import lumakit.local.server as server_module
+
+    monkeypatch.setattr(server_module, "_shared", None)  # a fresh kernel: no shared backend yet
+    monkeypatch.setattr(client_module, "_announced", set())
+
+    def serving() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name == "lumakit-local"]
+
+    before = serving()
+    client = Client(cache_dir=tmp_path / "cache", progress=False, poll=FAST)
+    try:
+        assert client.backend == "local" and server_module._shared is None and serving() == before
+        assert "starts on first use" in repr(client)  # a repr does not start it either
+        r = client.modify(str(clip), "a glass dolphin", strength="adhere_1")
+        started = server_module._shared
+        assert started is not None and started.running and r.is_local
+        assert len(serving()) == len(before) + 1 and client.base_url == started.url
+    finally:
+        client.close()
+        if server_module._shared is not None:
+            server_module._shared.stop()
+
+
 def test_garbled_answers_are_ambiguous_not_fatal(tmp_path, clip):
     plan = FaultPlan([("submit", "malformed"), ("poll", "malformed")])
     with LocalServer(tmp_path / "server", faults=plan) as server, local_client(server, tmp_path) as client:

@@ -40,6 +40,7 @@ from ._budget import (
 from ._collect import collect, unique_labels
 from ._downloads import Downloader
 from ._dry_run import estimate_with_dry_run
+from ._endpoint import choose_endpoint
 from ._handles import AsyncTaskHandle
 from ._http import Clock, HttpSession, Sleep
 from ._money import ClientMoney
@@ -47,7 +48,6 @@ from ._polling import PollPolicy, RetryPolicy
 from ._prepared import PreparedJob, as_plans, prepare_many, request_from_wire
 from ._progress import CallProgress, OnUpdate
 from ._runner import TaskRunner
-from ._secrets import Secret
 from ._source_length import SourceLengths
 from ._submit import Submitter
 from ._uploads import Uploader
@@ -56,10 +56,6 @@ __all__ = ["AsyncClient"]
 
 log = logging.getLogger("lumakit.client")
 
-DEFAULT_BASE_URL = "https://api.runware.ai/v1"  # [doc]
-BACKENDS = ("runware", "local")
-LOCAL_KEY = "local"  # what the local backend is sent instead of a key
-NO_KEY = "none"  # a custom base URL without a key (a proxy that adds its own)
 DEFAULT_REFRAME_PROMPT = "Extend the scene naturally beyond the frame, matching its content, light and style"
 _announced: set[str] = set()  # the backends already announced in this process
 
@@ -78,6 +74,15 @@ def _announce(backend: str, url: str, key_from: str = "", limits: Any = None) ->
         _notice.announce_local(url)
     else:
         _notice.announce_runware(url, key_from, limits.max_cost if limits else None, limits)
+
+
+def _start_shared_local_backend() -> str:
+    """The shared local backend's task endpoint, started (and announced) now: on a client's first use."""
+    from ..local import shared_server
+
+    url = shared_server().url
+    _announce("local", url)
+    return url
 
 
 class AsyncClient(ClientMoney):
@@ -120,62 +125,37 @@ class AsyncClient(ClientMoney):
         _sleep: Sleep | None = None,
         _clock: Clock | None = None,
     ) -> None:
-        backend = backend or os.environ.get("LUMAKIT_BACKEND") or None
-        if backend is not None and backend not in BACKENDS:
-            raise RequestError("backend", backend, BACKENDS)
-        key = api_key or os.environ.get("RUNWARE_API_KEY") or None
-        url = base_url or os.environ.get("RUNWARE_BASE_URL") or None
-        if backend is None:
-            backend = "runware" if (key or url) else "local"
-        self._upload_namespace = None
-        if backend == "local":
-            if base_url is None:
-                from ..local import shared_server
-
-                server = shared_server()
-                base_url = server.url
-                self._upload_namespace = f"local:{getattr(server, 'data_dir', base_url)}"
-                _announce("local", base_url)
-            url = base_url
-            key = api_key or LOCAL_KEY  # the local backend takes any key; the real one stays at home
-        else:
-            url = url or DEFAULT_BASE_URL
-            if not key:
-                if url == DEFAULT_BASE_URL:
-                    raise RequestError(
-                        "api_key",
-                        None,
-                        "a Runware API key: pass api_key= or set RUNWARE_API_KEY (or use backend='local')",
-                        message="backend 'runware' needs an API key",
-                    )
-                key = NO_KEY
+        endpoint = choose_endpoint(api_key, base_url, backend)
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise RequestError("concurrency", concurrency, "an integer >= 1")
         if timeout is not None and (
             isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
         ):
             raise RequestError("timeout", timeout, "seconds > 0, or None for poll.timeout")
-        self.backend: str = backend
-        self.base_url: str = str(url)
-        self._key = Secret(str(key), placeholder=key in (LOCAL_KEY, NO_KEY))
-        self._upload_namespace = self._upload_namespace or f"{backend}:{self.base_url}"
+        self.backend: str = endpoint.backend
+        self._key = endpoint.key
+        self._upload_namespace = endpoint.upload_namespace
         self.cache = Cache(cache_dir)
         self.max_cost = check_max_cost(max_cost) if max_cost is not None else env_max_cost()
         self.budget = check_budget_amount(budget) if budget is not None else env_budget()
         self.budget_scope = check_scope(
             budget_scope if budget_scope is not None else os.environ.get("LUMAKIT_BUDGET_SCOPE")
         )
-        if backend == "runware":
-            key_from = "api_key=" if api_key else "RUNWARE_API_KEY" if key != NO_KEY else "nowhere (no key)"
-            _announce("runware", self.base_url, key_from, self._limits())
+        if endpoint.backend == "runware":
+            _announce("runware", str(endpoint.url), endpoint.key_from, self._limits())
         self.concurrency = concurrency
-        self.poll = poll or (PollPolicy.local() if backend == "local" else PollPolicy())
+        self.poll = poll or (PollPolicy.local() if self.backend == "local" else PollPolicy())
         self.timeout = float(timeout) if timeout is not None else None
         self.progress = progress
         self._sleep: Sleep = _sleep or asyncio.sleep
         self._clock: Clock = _clock or time.monotonic
         self._http = HttpSession(
-            self.base_url, self._key, transport=transport, retry=retry, sleep=self._sleep, clock=self._clock
+            endpoint.url or _start_shared_local_backend,  # no URL: the shared local backend, on first use
+            self._key,
+            transport=transport,
+            retry=retry,
+            sleep=self._sleep,
+            clock=self._clock,
         )
         self._sem = asyncio.Semaphore(concurrency)
         self._rng = random.Random()
@@ -200,9 +180,16 @@ class AsyncClient(ClientMoney):
             clock=self._clock,
         )
 
+    @property
+    def base_url(self) -> str:
+        """The task endpoint. Without a key and a ``base_url``, asking for it starts the shared local
+        backend (as the first call does)."""
+        return self._http.base_url
+
     def __repr__(self) -> str:
+        url = self._http.known_url or "(local backend, starts on first use)"
         return (
-            f"{type(self).__name__}(backend={self.backend!r}, base_url={self.base_url!r}, "
+            f"{type(self).__name__}(backend={self.backend!r}, base_url={url!r}, "
             f"cache_dir={str(self.cache.root)!r}, api_key=***)"
         )
 

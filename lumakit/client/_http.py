@@ -83,7 +83,7 @@ class HttpSession:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Callable[[], str],
         api_key: Secret,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -92,9 +92,13 @@ class HttpSession:
         sleep: Sleep | None = None,
         clock: Clock | None = None,
     ) -> None:
-        check_key_transport(base_url, api_key)  # before any connection: never a key in clear text
-        self.base_url = base_url
         self._key = api_key
+        self._url: str | None = None
+        self._find_url: Callable[[], str] | None = None
+        if callable(base_url):
+            self._find_url = base_url  # an endpoint that exists only once asked for (the local backend)
+        else:
+            self._set_url(base_url)
         self.retry = retry or RetryPolicy()
         self.sleep: Sleep = sleep or asyncio.sleep
         self.clock: Clock = clock or time.monotonic
@@ -106,8 +110,26 @@ class HttpSession:
             headers={"User-Agent": f"lumakit/{__version__}"},
         )
 
+    def _set_url(self, url: str) -> str:
+        check_key_transport(url, self._key)  # before any connection: never a key in clear text
+        self._url = url
+        return url
+
+    @property
+    def base_url(self) -> str:
+        """The task endpoint; an endpoint given as a function is asked for it on first use, once."""
+        if self._url is None:
+            assert self._find_url is not None
+            return self._set_url(self._find_url())
+        return self._url
+
+    @property
+    def known_url(self) -> str | None:
+        """The endpoint if it is known yet (never starts anything)."""
+        return self._url
+
     def __repr__(self) -> str:
-        return f"HttpSession(base_url={self.base_url!r}, api_key=***)"
+        return f"HttpSession(base_url={self._url!r}, api_key=***)"
 
     async def aclose(self) -> None:
         await self._http.aclose()

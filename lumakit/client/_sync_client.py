@@ -81,8 +81,12 @@ class Client:
             progress=progress, transport=transport, retry=retry, **private,
         )  # fmt: skip
         self.backend: str = self._async.backend
-        self.base_url: str = self._async.base_url
         self.cache: Cache = self._async.cache
+
+    @property
+    def base_url(self) -> str:
+        """The task endpoint (without a key, asking for it starts the shared local backend)."""
+        return self._async.base_url
 
     modify = _blocking(AsyncClient.modify)
     sweep = _blocking(AsyncClient.sweep)
