@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import mimetypes
 import os
 import re
 import shutil
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._files import atomic_path, mime_type
 from .lifecycle import TaskState
 
 __all__ = ["Result", "ResultSet", "TaskUpdate"]
@@ -190,10 +190,8 @@ class Result:
         target = Path(dest).expanduser()
         if not (target.suffix.lower() in _VIDEO_SUFFIXES and not target.is_dir()):
             target = target / self.file_name(label)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, target)
+        with atomic_path(target) as tmp:
+            shutil.copyfile(src, tmp)
         return target
 
     def to_record(self, label: str | None = None) -> dict[str, Any]:
@@ -295,7 +293,7 @@ def _video_html(path: Path, width: int) -> str:
             return shown
     except Exception:  # display not built yet / not importable: plain tag below
         pass
-    mime = mimetypes.guess_type(str(path))[0] or "video/mp4"
+    mime = mime_type(path, "video/mp4")
     try:
         size = Path(path).stat().st_size
     except OSError:

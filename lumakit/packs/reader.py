@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -10,6 +9,7 @@ import zipfile
 from pathlib import Path
 from typing import IO, Any
 
+from .._files import atomic_path
 from ..errors import PackError
 from . import manifest
 
@@ -81,16 +81,8 @@ class Pack:
 
     def copy_verified(self, item: dict[str, Any], dest: Path) -> None:
         """Copy ``item``'s file to ``dest`` (via a temp file, moved into place only once it checked out)."""
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-        try:
-            with open(tmp, "wb") as out:
-                self._stream(item, out)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        os.replace(tmp, dest)
+        with atomic_path(dest) as tmp, open(tmp, "wb") as out:
+            self._stream(item, out)
 
     def local_file(self, item: dict[str, Any]) -> Path | None:
         """The item's file in place, for a pack that is a folder (None for a zip)."""

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .._files import atomic_path
 from .._version import __version__
 from ..cache import Cache, LedgerEntry
 from ..errors import RequestError
@@ -151,17 +152,10 @@ def make_pack(
             "made": manifest.when(time.time()), "results": items}  # fmt: skip
     raw = json.dumps(data, indent=1, ensure_ascii=False).encode()
     _refuse_keys(raw)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-    try:
-        with zipfile.ZipFile(tmp, "w") as archive:
-            archive.writestr(manifest.MANIFEST, raw, compress_type=zipfile.ZIP_DEFLATED)
-            for path, name in tqdm(files, desc="pack: writing", unit="result", disable=not progress):
-                # videos do not compress: stored as they are
-                archive.write(path, name, compress_type=zipfile.ZIP_STORED)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        archive.writestr(manifest.MANIFEST, raw, compress_type=zipfile.ZIP_DEFLATED)
+        for path, name in tqdm(files, desc="pack: writing", unit="result", disable=not progress):
+            # videos do not compress: stored as they are
+            archive.write(path, name, compress_type=zipfile.ZIP_STORED)
     cost = round(sum(i["cost"] or 0.0 for i in items), 4)
     return PackReport(target, len(items), cost, target.stat().st_size)
