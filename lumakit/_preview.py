@@ -14,10 +14,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PREVIEW_COLOR", "PREVIEW_MARK", "is_preview"]
+__all__ = ["PREVIEW_COLOR", "PREVIEW_MARK", "RENDERER_NOTE", "is_preview", "mark_html"]
 
-PREVIEW_MARK = "local preview, not Ray"
-PREVIEW_COLOR = "#b45309"  # the amber the Result's HTML already uses for its backend line
+PREVIEW_MARK = "local preview, not Ray"  # on a result and on every visual made from one
+RENDERER_NOTE = "local preview renderer, not Ray"  # what the local backend is (its answers, logs, reports)
+PREVIEW_COLOR = "#b45309"  # the amber of both, wherever they are drawn
+
+
+def mark_html(text: str = PREVIEW_MARK) -> str:
+    """The mark as HTML, bold in the preview amber."""
+    return f'<b style="color:{PREVIEW_COLOR}">{text}</b>'
 
 
 def is_preview(video: Any) -> bool:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _files, media
+from ._preview import PREVIEW_COLOR, RENDERER_NOTE
 from .errors import RequestError
 
 __all__ = ["cost_label", "save_report"]
@@ -38,9 +39,10 @@ h1{font-size:22px;margin-bottom:4px} h2{font-size:17px;margin-top:28px}
 .meta{color:#59636e} .preview{background:#fff4e5;border:1px solid #f0b35a;padding:8px 12px;border-radius:6px}
 table{border-collapse:collapse} td,th{border-bottom:1px solid #d1d9e0;padding:4px 10px;text-align:left;
 vertical-align:top} pre{font-size:12px;background:#f6f8fa;padding:8px;overflow:auto;max-width:900px}
-img.figure{max-width:100%;height:auto} .local{color:#b45309;font-weight:600}
+img.figure{max-width:100%;height:auto} .local{color:PREVIEW_COLOR;font-weight:600}
 .missing{background:#ffebe9;border:1px solid #ff8182;padding:8px 12px;border-radius:6px}
 """
+_STYLE = _STYLE.replace("PREVIEW_COLOR", PREVIEW_COLOR)  # the preview amber, from its one home
 
 
 def cost_label(result: Any) -> str:
@@ -95,7 +97,7 @@ def _result_section(label: str, r: Any, missing: bool = False) -> str:
     if missing:
         rows.append(("file", "missing from the cache: not shown above"))
     if hasattr(r, "backend"):
-        mark = ' <span class="local">local preview renderer, not Ray</span>' if r.is_local else ""
+        mark = f' <span class="local">{RENDERER_NOTE}</span>' if r.is_local else ""
         rows.append(("backend", html.escape(r.backend) + mark))
         secs = "?" if r.seconds is None else f"{r.seconds:.1f} s"
         rows += [("time", secs + (" (cached)" if r.cached else "")), ("task UUID", r.task_uuid)]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ._files import atomic_path, mime_type
+from ._preview import PREVIEW_MARK, mark_html
 from .lifecycle import TaskState
 
 __all__ = ["Result", "ResultSet", "TaskUpdate"]
@@ -207,7 +208,7 @@ class Result:
         secs = "?" if self.seconds is None else f"{self.seconds:.1f}s"
         kind = getattr(self.request, "kind", None) or "task"
         flags = f" {self._origin}" if self._origin else ""
-        backend = "local preview, not Ray" if self.is_local else self.backend
+        backend = PREVIEW_MARK if self.is_local else self.backend
         return (
             f"Result({kind} {self.task_uuid[:8]} -> {Path(self.path).name}, {cost}, {secs}, "
             f"backend={backend}{flags})"
@@ -314,7 +315,7 @@ def _result_html(r: Result, width: int = 480) -> str:
     if r.extra.get("cost_is_estimate"):
         cost += " (estimate)"
     secs = "?" if r.seconds is None else f"{r.seconds:.1f} s"
-    backend = '<b style="color:#b45309">local preview, not Ray</b>' if r.is_local else html.escape(r.backend)
+    backend = mark_html() if r.is_local else html.escape(r.backend)
     cached = f" · {r._origin}" if r._origin else ""
     return (
         f'<div class="lumakit-result">{_video_html(Path(r.path), width)}'

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import media
+from .._preview import RENDERER_NOTE
 from ..errors import MediaError, RequestError
 from ..request import GenerateRequest, Keyframe, ModifyRequest, Request, parse_task
 from ..wire.answers import (
@@ -51,7 +52,7 @@ from .webhooks import TIMEOUT as WEBHOOK_TIMEOUT
 from .webhooks import Webhooks, not_called, webhook_url
 
 BACKEND = "local-preview"
-NOTE = "local preview renderer, not Ray"
+NOTE = RENDERER_NOTE
 SYNC_WAIT = 600.0  # seconds a sync videoInference may take
 STATS = (
     "requests",

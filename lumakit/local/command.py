@@ -10,6 +10,7 @@ import argparse
 import sys
 import threading
 
+from .._preview import RENDERER_NOTE
 from ..errors import LumakitError
 from .faults import NAMED_ACTIONS, PHASES, STATUS_ACTIONS, FaultPlan, Latency
 from .server import LocalServer
@@ -88,7 +89,7 @@ def serve_main(
     except OSError as e:
         print(f"lumakit serve: cannot listen on 127.0.0.1:{args.port}: {e}", file=sys.stderr)
         return 1
-    print(f"lumakit local backend (local preview renderer, not Ray) listening on {server.url}", flush=True)
+    print(f"lumakit local backend ({RENDERER_NOTE}) listening on {server.url}", flush=True)
     print(f"  data: {server.data_dir}   any non-empty 'Authorization: Bearer <key>' works", flush=True)
     if args.fault:
         print(f"  fault plan: {', '.join(args.fault)}", flush=True)

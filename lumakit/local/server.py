@@ -17,6 +17,7 @@ import os
 import threading
 from typing import Any
 
+from .._preview import RENDERER_NOTE
 from ..errors import RequestError
 from .backend import Backend
 from .faults import FaultPlan, Latency
@@ -99,7 +100,7 @@ class LocalServer:
         )
         self.backend.serve_at(self.base_url)
         threading.Thread(target=self._httpd.serve_forever, name="lumakit-local", daemon=True).start()
-        log.info("lumakit local backend at %s (local preview renderer, not Ray)", self.url)
+        log.info("lumakit local backend at %s (%s)", self.url, RENDERER_NOTE)
         return self
 
     def stop(self) -> None:

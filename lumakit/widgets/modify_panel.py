@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
+from .._preview import RENDERER_NOTE
 from ..errors import RequestError
 from ..lifecycle import TaskState
 from ..request import Controls, ModifyRequest, Strength, classify_source
@@ -240,7 +241,7 @@ class ModifyPanel(JobPanel):
         show_quote(price, self.price_label, self.generate_button, running=self.running)
 
     def _header_html(self) -> str:
-        note = " · local preview renderer, not Ray" if self.backend == "local" else ""
+        note = f" · {RENDERER_NOTE}" if self.backend == "local" else ""
         return f"<b>Modify Video</b> <span style='color:#777'>backend: {escape(self.backend)}{note}</span>"
 
     # -- running -----------------------------------------------------------------------------------------

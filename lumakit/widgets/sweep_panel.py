@@ -15,6 +15,7 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
+from .._preview import RENDERER_NOTE
 from ..errors import RequestError
 from ..request import (
     BANDS,
@@ -66,7 +67,7 @@ class SweepPanel(JobPanel):
         self.add_class("lumakit-sweep-panel")
         self.header = W.HTML(
             f"<b>Strength sweep</b> <span style='color:#777'>backend: {escape(self.backend)}"
-            f"{' · local preview renderer, not Ray' if self.backend == 'local' else ''}</span>"
+            f"{' · ' + RENDERER_NOTE if self.backend == 'local' else ''}</span>"
         )
         self.source_box = W.Text(
             description="source",
