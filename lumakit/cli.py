@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LumakitError, MediaError, RequestError, SweepError
+from .request.values import ONE_PER_BAND
+from .wire.spec import POSE_STRENGTHS
 
-SWEEP_DEFAULT = "adhere_1,flex_2,reimagine_3"
+SWEEP_DEFAULT = ",".join(ONE_PER_BAND)
 DEMO_PROMPT = "Transform only the dolphin into a creature of glass and neon light, the ocean left natural"
 
 
@@ -31,7 +33,7 @@ def _add_job_options(p: argparse.ArgumentParser) -> None:
 
 def _add_controls(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("controls (leave out to leave unset)")
-    g.add_argument("--pose-strength", choices=("precise", "coarse"))
+    g.add_argument("--pose-strength", choices=POSE_STRENGTHS)
     g.add_argument("--depth-blur", type=float, metavar="0..1")
     g.add_argument("--normals-augmentation", type=float, metavar="0..1")
     g.add_argument("--trajectory-sparsity", type=float, metavar="0..1")
@@ -228,7 +230,7 @@ def _check_video_path(value: str | None) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .compare import save_grid
     from .display import save_page
-    from .request import ONE_PER_BAND, STRENGTHS
+    from .request import STRENGTHS
     from .samples import path as sample_path
 
     source = Path(args.source) if args.source else sample_path("dolphin")
