@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,35 +43,6 @@ def _sql_in(states: Iterable[TaskState]) -> str:
 
 _OPEN_SQL = _sql_in(OPEN)
 _RESUMABLE_SQL = _sql_in(RESUMABLE)
-_COLUMNS = (
-    "task_uuid",
-    "kind",
-    "label",
-    "key",
-    "backend",
-    "state",
-    "wire",
-    "created",
-    "updated",
-    "submitted",
-    "finished",
-    "cost",
-    "result_path",
-    "video_uuid",
-    "video_url",
-    "error",
-    "extra",
-    "take",
-    "owner",
-    "sent",
-    "estimate",
-    "scope",
-    "pack",
-)
-_OPEN_FOR_SQL = (
-    f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND take = ? "
-    f"AND state IN {_OPEN_SQL} ORDER BY created DESC LIMIT 1"
-)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     task_uuid TEXT PRIMARY KEY, kind TEXT, label TEXT, key TEXT, backend TEXT, state TEXT NOT NULL,
@@ -167,6 +138,14 @@ class LedgerEntry:
             f"LedgerEntry({self.task_uuid}, {self.kind}{label}{take}, {self.state}, {self.backend}, "
             f"{_when(self.created)}{cost}{err})"
         )
+
+
+#: The ledger's columns, in the order every SELECT reads them: the fields of :class:`LedgerEntry`.
+_COLUMNS = tuple(f.name for f in fields(LedgerEntry))
+_OPEN_FOR_SQL = (
+    f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE key = ? AND backend = ? AND take = ? "
+    f"AND state IN {_OPEN_SQL} ORDER BY created DESC LIMIT 1"
+)
 
 
 class History(list):  # type: ignore[type-arg]

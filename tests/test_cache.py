@@ -163,3 +163,17 @@ def test_default_cache_dir_follows_the_environment(tmp_path, monkeypatch):
     assert default_cache_dir() == tmp_path / "here"
     monkeypatch.delenv("LUMAKIT_CACHE_DIR")
     assert "lumakit" in str(default_cache_dir())
+
+
+def test_the_ledger_table_has_a_column_for_each_field_of_a_ledger_entry_and_no_other(tmp_path):
+    """The columns are read from ``LedgerEntry``: a field added there without a column (or the reverse)
+    would lose what the ledger records."""
+    import dataclasses
+    import sqlite3
+
+    from lumakit.cache import LedgerEntry
+
+    Cache(tmp_path / "c").close()
+    with sqlite3.connect(tmp_path / "c" / "ledger.sqlite3") as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
+    assert columns == {f.name for f in dataclasses.fields(LedgerEntry)}
