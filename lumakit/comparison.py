@@ -45,7 +45,7 @@ def default_font() -> str | None:
 
 def caption_for(label: str | None, video: Any) -> str:
     """A tile's caption: the label, plus a Result's strength/controls in short and "local preview"."""
-    from .results import describe_edit
+    from .wire.tasks import describe_edit
 
     parts = [label] if label else []
     wire = getattr(video, "wire", None)

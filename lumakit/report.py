@@ -27,6 +27,7 @@ from typing import Any
 from . import _files, media
 from ._preview import PREVIEW_COLOR, RENDERER_NOTE
 from .errors import RequestError
+from .wire.tasks import describe_edit
 
 __all__ = ["cost_label", "save_report"]
 
@@ -90,8 +91,6 @@ def _file_missing(video: Any) -> bool:
 
 
 def _result_section(label: str, r: Any, missing: bool = False) -> str:
-    from .results import describe_edit
-
     wire = getattr(r, "wire", None)
     rows = [("edit", describe_edit(wire) if wire else "-"), ("cost", cost_label(r))]
     if missing:

@@ -24,6 +24,7 @@ from typing import Any
 from ._files import atomic_path, mime_type
 from ._preview import PREVIEW_MARK, mark_html
 from .lifecycle import TaskState
+from .wire.tasks import describe_edit
 
 __all__ = ["Result", "ResultSet", "TaskUpdate"]
 
@@ -65,16 +66,6 @@ class TaskUpdate:
     def __post_init__(self) -> None:
         if self.status not in UPDATE_STATUSES:
             raise ValueError(f"status={self.status!r} is not one of {UPDATE_STATUSES}")
-
-
-def describe_edit(wire: Mapping[str, Any] | None) -> str:
-    """``flex_2``, ``flex_2 + poseStrength=precise``, ``autoControls`` or ``-`` from a wire task."""
-    edit = ((wire or {}).get("settings") or {}).get("edit") or {}
-    if edit.get("autoControls"):
-        return "autoControls"
-    parts = [edit["strength"]] if "strength" in edit else []
-    parts += [f"{k}={v}" for k, v in (edit.get("controls") or {}).items()]
-    return " + ".join(parts) or "-"
 
 
 def _wire_of(request: Any) -> dict[str, Any] | None:

@@ -334,3 +334,13 @@ def auto_frames(frames: list[Any]) -> list[Any]:
             frame = free.pop(0)
         out.append(frame)
     return out
+
+
+def describe_edit(wire: Mapping[str, Any] | None) -> str:
+    """``flex_2``, ``flex_2 + poseStrength=precise``, ``autoControls`` or ``-`` from a wire task."""
+    edit = ((wire or {}).get("settings") or {}).get("edit") or {}
+    if edit.get("autoControls"):
+        return "autoControls"
+    parts = [edit["strength"]] if "strength" in edit else []
+    parts += [f"{k}={v}" for k, v in (edit.get("controls") or {}).items()]
+    return " + ".join(parts) or "-"
