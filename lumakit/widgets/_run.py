@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-ASYNC_TWIN_ATTRS = ("aio", "_async")  # where a sync Client keeps the AsyncClient it drives
+ASYNC_TWIN = "aio"  # the public name under which a sync Client shows the AsyncClient it drives
 
 
 class StopWaiting(KeyboardInterrupt):
@@ -42,10 +42,9 @@ def async_method(client: Any, name: str) -> tuple[Callable[..., Any], bool] | No
     method = getattr(client, name)
     if inspect.iscoroutinefunction(method):
         return method, False
-    for attr in ASYNC_TWIN_ATTRS:
-        twin = getattr(client, attr, None)
-        if twin is not None and inspect.iscoroutinefunction(getattr(twin, name, None)):
-            return getattr(twin, name), True
+    twin = getattr(client, ASYNC_TWIN, None)
+    if twin is not None and inspect.iscoroutinefunction(getattr(twin, name, None)):
+        return getattr(twin, name), True
     return None
 
 

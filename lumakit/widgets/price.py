@@ -29,7 +29,7 @@ def show_quote(price: Quote | None, label: Any, button: Any, *, running: bool) -
 def quote(client: Any, requests: Mapping[str, Request]) -> Quote:
     """Price ``label -> request`` before running it, as ``client`` would run it (its ``quote``). A client
     of another kind (one without ``quote``) gets the table's price of each request, sources unmeasured."""
-    own = getattr(getattr(client, "aio", client), "quote", None)
+    own = getattr(client, "quote", None)  # Client.quote and AsyncClient.quote: the same, not a coroutine
     if own is not None:
         return own(dict(requests))  # type: ignore[no-any-return]
     from ..pricing import price
