@@ -58,7 +58,9 @@ from ._read import (
 )
 
 __all__ = [
+    "CODECS",
     "HDR_MARK",
+    "PREVIEW_CODECS",
     "SELECT_MAX",
     "VideoInfo",
     "VideoLike",
@@ -82,8 +84,9 @@ __all__ = [
     "write_video",
 ]
 
-_CODECS = {"h264": ".mp4", "vp9": ".webm"}
-_PREVIEW_CODECS = {**_CODECS, "gif": ".gif"}  # GIF: for front ends that play no H.264 nor VP9
+CODECS = {"h264": ".mp4", "vp9": ".webm"}  # what lumakit writes, and what the synced player plays
+PREVIEW_CODECS = {**CODECS, "gif": ".gif"}  # GIF: for front ends that play no H.264 nor VP9
+_AUDIO_ARGS = {"h264": ["-c:a", "aac", "-b:a", "96k"], "vp9": ["-c:a", "libopus", "-b:a", "96k"]}
 
 
 def labeled(videos: Any, titles: Iterable[str | None] | None = None) -> list[tuple[str | None, Any]]:
@@ -209,8 +212,8 @@ def _video_args(codec: str, crf: int, preset: str = "veryfast") -> list[str]:
 
 
 def _check_codec(codec: str) -> str:
-    if codec not in _CODECS:
-        raise RequestError("codec", codec, list(_CODECS))
+    if codec not in CODECS:
+        raise RequestError("codec", codec, list(CODECS))
     return codec
 
 
@@ -325,8 +328,12 @@ def preview(
     codec: str = "h264",
     crf: int = 30,
     fps: float | None = None,
+    audio: bool = False,
 ) -> Path:
-    """A small silent video for embedding: longest side ≤ ``max_side`` (never upscaled), even size.
+    """A small video for embedding: longest side ≤ ``max_side`` (never upscaled), even size.
+
+    Silent unless ``audio`` (then it carries the clip's first audio track, if it has one: AAC in MP4, Opus
+    in WebM; a GIF never has sound).
 
     HDR (PQ/HLG) clips are tone-mapped to SDR (the user's file is untouched); frame timestamps are kept, so
     a variable-frame-rate clip plays on its own clock.
@@ -335,14 +342,16 @@ def preview(
     GIF (at most 12.5 fps) for front ends that play neither. ``fps`` caps the frame rate. Cached by content
     under :func:`preview_dir`, so showing the same clip again is free.
     """
-    if codec not in _PREVIEW_CODECS:
-        raise RequestError("codec", codec, list(_PREVIEW_CODECS))
+    if codec not in PREVIEW_CODECS:
+        raise RequestError("codec", codec, list(PREVIEW_CODECS))
     if not isinstance(max_side, (int, np.integer)) or max_side < 16:
         raise RequestError("max_side", max_side, "an int >= 16 (pixels)")
     info = probe(video)
     key = f"{content_digest(info.path)[:24]}-{max_side}-{codec}-{crf}-{fps or 0:g}"
     key += "-sdr" if info.hdr else ""
-    out = preview_dir() / f"{key}{_PREVIEW_CODECS[codec]}"
+    sound = audio and info.has_audio and codec in _AUDIO_ARGS
+    key += "-audio" if sound else ""
+    out = preview_dir() / f"{key}{PREVIEW_CODECS[codec]}"
     if out.exists() and out.stat().st_size > 0:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -359,8 +368,8 @@ def preview(
         vf += ",split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=4"
     with _files.atomic_path(out) as tmp:
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(info.path),
-               "-map", "0:v:0", "-an", "-sn", "-dn", "-map_metadata", "-1", "-vf", vf,
-               *args, str(tmp)]  # fmt: skip
+               "-map", "0:v:0", *(["-map", "0:a:0", *_AUDIO_ARGS[codec]] if sound else ["-an"]),
+               "-sn", "-dn", "-map_metadata", "-1", "-vf", vf, *args, str(tmp)]  # fmt: skip
         proc = _run(cmd)
         if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
             detail = _explain(info.path, proc.stderr.decode())
