@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import _files
 from ..errors import MediaError, RequestError
+from ._exr import exr_video, is_exr
 from ._probe import (
     _LIVE,
     HDR_MARK,
@@ -66,12 +67,14 @@ __all__ = [
     "VideoLike",
     "describe",
     "display_filter",
+    "exr_video",
     "ffmpeg_exe",
     "frame_centres",
     "frame_index",
     "frame_times",
     "frames",
     "frames_at",
+    "is_exr",
     "is_remote",
     "iter_frames",
     "labeled",
