@@ -65,7 +65,13 @@ def _items(
             titles,
             message="a {label: video} dict already names its videos: give the dict or titles=",
         )
-    return [(t, media.materialize(v, fps=opts.frame_rate)) for t, v in media.labeled(videos, titles)]
+    out = []
+    for t, v in media.labeled(videos, titles):
+        shown = media.materialize(v, fps=opts.frame_rate)
+        if media.is_exr_source(v):  # EXR frames: shown as their tone-mapped video, and marked so
+            t = " · ".join(x for x in (t, media.EXR_MARK) if x)
+        out.append((t, shown))
+    return out
 
 
 def _embedded(video: Any, max_side: int, codec: str, max_bytes: int, audio: bool = False) -> str:

@@ -75,3 +75,20 @@ def test_exr_is_named_where_a_video_was_expected(exr: tuple[Path, Path, Path], t
     bad.write_bytes(b"not an exr")
     with pytest.raises(MediaError, match="ffmpeg failed to tone-map 1 EXR frame"):
         media.exr_video(bad)
+
+
+def test_an_exr_download_keeps_its_kind() -> None:
+    from lumakit.client._downloads import ext_for
+
+    wire = {"outputFormat": "MP4", "settings": {"hdr": True, "exrExport": True}}
+    assert ext_for(wire, "https://im.runware.ai/video/ws/0.5/vi/abc.zip?x=1") == "zip"
+    assert ext_for(wire, "https://im.runware.ai/video/abc.exr") == "exr"
+    assert ext_for(wire, "https://im.runware.ai/video/abc.mp4") == "mp4"
+    assert ext_for({}, "https://im.runware.ai/video/abc.webm") == "webm"
+
+
+def test_players_and_comparison_show_exr_frames_as_they_are_given(exr: tuple[Path, Path, Path]) -> None:
+    _, zipped, sdr = exr
+    page = display.html_for({"source": sdr, "exr result": zipped})
+    assert page.count("<video") == 2 and "exr result · EXR, tone-mapped for display" in page
+    assert media.materialize(zipped, fps=12) == media.exr_video(zipped, fps=12)

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import _files
 from ..errors import MediaError, RequestError
-from ._exr import exr_video, is_exr
+from ._exr import EXR_MARK, exr_video, is_exr
 from ._probe import (
     _LIVE,
     HDR_MARK,
@@ -60,6 +60,7 @@ from ._read import (
 
 __all__ = [
     "CODECS",
+    "EXR_MARK",
     "HDR_MARK",
     "PREVIEW_CODECS",
     "SELECT_MAX",
@@ -75,6 +76,7 @@ __all__ = [
     "frames",
     "frames_at",
     "is_exr",
+    "is_exr_source",
     "is_remote",
     "iter_frames",
     "labeled",
@@ -128,7 +130,8 @@ _MAGIC = ((b"GIF8", 0, ".gif"), (b"\x1a\x45\xdf\xa3", 0, ".webm"), (b"ftyp", 4, 
 
 
 def materialize(video: Any, *, fps: float = 24.0) -> Any:
-    """A frame array or a video file's bytes as a file (cached by content); anything else unchanged.
+    """A frame array or a video file's bytes as a file (cached by content), EXR frames as their tone-mapped
+    video (:func:`exr_video`, at ``fps``); anything else unchanged.
 
     Frame arrays are ``(T, H, W, 3)`` RGB (or ``(T, H, W)`` gray, or ``(T, H, W, 4)``), ``uint8`` or floats
     in [0, 1], played at ``fps``; bytes are an MP4/MOV, WebM or GIF file's content.
@@ -160,7 +163,26 @@ def materialize(video: Any, *, fps: float = 24.0) -> Any:
             tmp.write_bytes(data)
             os.replace(tmp, out)
         return out
-    return video
+    exr = _local_exr(video)
+    return exr_video(exr, fps=fps) if exr is not None else video
+
+
+def is_exr_source(video: Any) -> bool:
+    """True when ``video`` names local EXR frames (``.exr``, a folder or a ``.zip`` of them)."""
+    return _local_exr(video) is not None
+
+
+def _local_exr(video: Any) -> Path | None:
+    """The local EXR frames (``.exr``, a folder or a ``.zip`` of them) ``video`` names, else None."""
+    if not isinstance(video, (str, os.PathLike)) and getattr(video, "path", None) is None:
+        return None
+    try:
+        src = source_path(video)
+    except (RequestError, MediaError):
+        return None
+    if isinstance(src, str) or not (src.is_dir() or src.suffix.lower() in (".exr", ".zip")):
+        return None
+    return src if src.exists() and is_exr(src) else None
 
 
 def _title(video: Any) -> str | None:

@@ -19,7 +19,7 @@ from .. import _files
 from ..errors import MediaError, RequestError
 from ._probe import _run, ffmpeg_exe
 
-EXR_SUFFIXES = (".exr", ".zip")
+EXR_MARK = "EXR, tone-mapped for display"  # beside HDR_MARK: said wherever EXR frames are shown
 # linear light (EXR) -> Hable's curve -> BT.709 video levels
 EXR_TONEMAP = (
     "format=gbrpf32le,tonemap=hable:desat=0,"
