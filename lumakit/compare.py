@@ -391,8 +391,9 @@ def departure(
     t = np.asarray(media.frame_centres(v_info) if n is None else media.frame_times(v_info.path, n), float)
     s_t = np.minimum(t / v_info.duration * s_info.duration, s_info.frame_times()[-1])  # a frame inside it
     # Both clips stream (each ffmpeg decoding ahead on its own thread), 16 frames measured at a time.
-    v_frames = media.prefetched(media.frames_at(v_info, t, size))
-    s_frames = media.prefetched(media.frames_at(s_info, s_t, size))
+    threads = max(1, (os.cpu_count() or 2) // 2)  # the two decoders share the cores, not fight over them
+    v_frames = media.prefetched(media.frames_at(v_info, t, size, threads=threads))
+    s_frames = media.prefetched(media.frames_at(s_info, s_t, size, threads=threads))
     mads, sims, regions = [], [], []  # regions, per batch: inside MAD, inside SSIM, outside MAD, outside SSIM
     with contextlib.closing(v_frames), contextlib.closing(s_frames):  # their ffmpeg reaped on any exit
         for k in range(0, len(t), 16):
