@@ -110,3 +110,34 @@ def test_report_plays_the_sources_sound_and_the_user_can_switch_it_off(tmp_path:
             assert errors == []
         finally:
             browser.close()
+
+
+@pytest.mark.timeout(300)
+def test_autoplay_refused_with_sound_plays_muted_and_a_click_brings_the_sound(tmp_path: Path) -> None:
+    from _clips import make_clip, with_audio
+
+    import lumakit as lk
+
+    source = with_audio(make_clip(tmp_path / "plain.mp4", seconds=2, seed=0), tmp_path / "source.mp4")
+    page = lk.save_page({"source": source, "r1": make_clip(tmp_path / "r1.mp4", seconds=2, seed=1)},
+                        tmp_path / "page.html")  # fmt: skip
+    muted = "() => Array.from(document.querySelectorAll('.lk-player video')).map(v => v.muted)"
+    with sync_api.sync_playwright() as p:
+        # the policy of a page nobody has clicked yet: no sound before a gesture
+        args = [*ARGS, "--autoplay-policy=document-user-activation-required"]
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            pg = browser.new_page()
+            pg.set_default_timeout(60_000)
+            errors: list[str] = []
+            pg.on("pageerror", lambda e: errors.append(str(e)))
+            pg.goto(page.as_uri())
+            pg.wait_for_function(f"() => ({TIMES})().length === 2 && ({TIMES})().every(t => t > 0.3)")
+            assert pg.evaluate(muted) == [True, True]  # refused sound: the group still plays, muted
+            toggle = pg.locator(".lk-player .lk-sound-toggle")
+            assert toggle.get_attribute("title") == "click for sound"
+            toggle.click()
+            assert pg.evaluate(muted) == [False, True]
+            assert errors == []
+        finally:
+            browser.close()
