@@ -56,7 +56,18 @@ def _rows(videos: Any, titles: bool | Sequence[str] | None) -> list[tuple[str, A
     """``[(label, video)]`` with a label for every row (mapping key, ``.title``, or file name)."""
     explicit = None if isinstance(titles, bool) or titles is None else list(titles)
     items = media.labeled(videos, explicit)
-    return [(label if label is not None else media.display_name(v), v) for label, v in items]
+    rows = []
+    for label, v in items:
+        name = label if label is not None else media.display_name(v)
+        if media.is_exr_source(v):  # EXR frames: measured and shown as their tone-mapped video, marked so
+            name, v = f"{name} · {media.EXR_MARK}", media.materialize(v)
+        rows.append((name, v))
+    return rows
+
+
+def _video(v: Any) -> Any:
+    """``v``, or the tone-mapped video of the EXR frames it names."""
+    return media.materialize(v) if media.is_exr_source(v) else v
 
 
 def _fractions(ref: media.VideoInfo, n: int | None, times: Iterable[float] | None) -> np.ndarray:
@@ -287,7 +298,7 @@ def diff_grid(
     one shared colour scale (``vmax``, default the 99th percentile of all differences) and a colour bar.
     Every video is scaled to the source's cell size so pixels line up.
     """
-    src_info = media.probe(source)
+    src_info = media.probe(_video(source))
     rows = _rows(videos, titles)
     infos = [src_info] + [media.probe(v) for _, v in rows]
     fr = _fractions(src_info, n, times)
@@ -380,7 +391,7 @@ def departure(
     or ``{seconds: box}`` keyframes on the video's clock (see :mod:`lumakit.regions`). The answer is then a
     :class:`RegionDeparture`: the whole frame as before, plus ``.inside`` and ``.outside`` the box.
     """
-    s_info, v_info = media.probe(source), media.probe(video)
+    s_info, v_info = media.probe(_video(source)), media.probe(_video(video))
     box = None if region is None else Region.coerce(region, (v_info.width, v_info.height))
     where = None if box is None else (box.times.tobytes(), box.boxes.tobytes())
     key = (_identity(s_info), _identity(v_info), n, max_side, where)

@@ -92,3 +92,13 @@ def test_players_and_comparison_show_exr_frames_as_they_are_given(exr: tuple[Pat
     page = display.html_for({"source": sdr, "exr result": zipped})
     assert page.count("<video") == 2 and "exr result · EXR, tone-mapped for display" in page
     assert media.materialize(zipped, fps=12) == media.exr_video(zipped, fps=12)
+
+
+def test_grids_and_departure_take_exr_frames(exr: tuple[Path, Path, Path]) -> None:
+    from lumakit import compare
+
+    _, zipped, sdr = exr
+    fig = compare.frame_grid({"source": sdr, "exr": zipped}, n=3)
+    assert [ax.get_ylabel() for ax in fig.axes[::3]][:2] == ["source", f"exr · {media.EXR_MARK}"]
+    d = compare.departure(sdr, zipped)
+    assert len(d) == 12 and 0 < d.mean().mad < 0.5 and d.mean().ssim > 0.3  # the same pictures, tone-mapped
