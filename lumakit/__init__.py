@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "BudgetError": "errors",
     "SweepError": "errors",
     "MediaError": "errors",
+    "CacheError": "errors",
     "UnpublishedSizeWarning": "errors",
     # client and results
     "Client": "client",
@@ -127,6 +128,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         APIError,
         AuthenticationError,
         BudgetError,
+        CacheError,
         LumakitError,
         MediaError,
         NotSent,

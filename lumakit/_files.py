@@ -97,6 +97,53 @@ def temp_path(dest: PathLike) -> Path:
     return dest.with_name(f".{dest.name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.part")
 
 
+PART_STALE_SECONDS = 60.0  # a temp file not written for this long, whose process is gone, is dead [ours]
+PART_ABANDONED_SECONDS = 86_400.0  # a temp file not written for a day is dead whatever its name says [ours]
+
+
+def is_part(path: PathLike) -> bool:
+    """True for a temp file of :func:`atomic_path` (a download or write in progress, or a dead one)."""
+    name = Path(path).name
+    return name.startswith(".") and name.endswith(".part")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process (or not a pid): assume alive
+    return True
+
+
+def remove_dead_parts(folder: PathLike, now: float | None = None) -> list[Path]:
+    """Delete the temp files of writes that died under ``folder`` (a killed download): those whose process is
+    gone and that were not written for :data:`PART_STALE_SECONDS`, and any not written for a day. A write in
+    progress keeps writing its file, so it is never taken. Returns what was deleted."""
+    import time
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    for path in folder.rglob(".*.part"):
+        try:
+            idle = now - path.stat().st_mtime
+        except OSError:
+            continue
+        pid_text = path.name.rsplit(".", 2)[-2].split("-", 1)[0] if path.name.count(".") >= 2 else ""
+        dead = idle > PART_ABANDONED_SECONDS or (
+            idle > PART_STALE_SECONDS and not (pid_text.isdigit() and _pid_alive(int(pid_text)))
+        )
+        if dead:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(dest: PathLike) -> Iterator[Path]:
     """Yield a temp path to write (by any means: ffmpeg, savefig, ...); on success it becomes ``dest``.

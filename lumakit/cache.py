@@ -30,11 +30,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import _files, _owners, _pack_rows, _spending
-from .errors import RequestError
+from . import _files, _ledger, _owners, _pack_rows, _spending
+from .errors import CacheError, RequestError
 from .lifecycle import OPEN, RESUMABLE, TaskState, can_move
 
 log = logging.getLogger("lumakit.cache")
+
 
 def _sql_in(states: Iterable[TaskState]) -> str:
     return "(" + ", ".join(sorted(f"'{s.value}'" for s in states)) + ")"
@@ -225,20 +226,18 @@ class Cache:
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_cache_dir()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.ledger_path = self.root / _ledger.LEDGER_NAME
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            self.root / "ledger.sqlite3", timeout=30.0, check_same_thread=False, isolation_level=None
-        )
-        _wal(self._db)
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._write():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            _migrate(self._db)
-            _spending.create(self._db)
-        self.owner = _owners.token(self.root)
+        # read_only: the folder or the ledger cannot be written (history and cache hits only)
+        self._db, self.read_only = _ledger.open_ledger(self.root, _prepare, _create)
+        if self.read_only:
+            self.owner = f"read-only-{os.getpid()}"  # owns nothing: a read-only cache never claims a task
+        else:
+            self.owner = _owners.token(self.root)
+            _files.remove_dead_parts(self.root / "results")
+
+    def _ledger_error(self, exc: BaseException) -> CacheError:
+        return _ledger.ledger_error(self.ledger_path, exc)
 
     def __repr__(self) -> str:
         return f"Cache({str(self.root)!r})"
@@ -258,15 +257,26 @@ class Cache:
     # ---- ledger ----
     def _exec(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
+            try:
+                return self._db.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise self._ledger_error(exc) from None
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction that holds SQLite's write lock from its start (atomic across processes)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if self.read_only:
+                raise self._ledger_error(sqlite3.OperationalError("readonly"))
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._ledger_error(exc) from None
             try:
                 yield self._db
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise self._ledger_error(exc) from None
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -559,36 +569,21 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _wal(db: sqlite3.Connection, seconds: float = 30.0) -> None:
-    """Switch the ledger to WAL. Two kernels opening a new ledger at once race for that switch, and SQLite
-    answers "locked" at once instead of waiting, so wait here."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+def _prepare(db: sqlite3.Connection) -> None:
+    """A writable ledger's schema, up to date (``_ledger`` has switched it to WAL)."""
+    db.execute("BEGIN IMMEDIATE")
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    _ledger.migrate(db)
+    _spending.create(db)
+    db.execute("COMMIT")
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a ledger written by an earlier lumakit up to date (new columns, the state machine's names)."""
-    have = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
-    for column, decl in (
-        ("take", "INTEGER NOT NULL DEFAULT 0"),
-        ("owner", "TEXT"),
-        ("sent", "REAL"),
-        ("estimate", "REAL"),  # the price this task counts against a budget until its billed cost arrives
-        ("scope", "TEXT"),  # the budget scope (or notebook) the task was run under
-        ("pack", "TEXT"),  # set on results unpacked from a pack: paid by its maker, never counted
-    ):
-        if column not in have:
-            db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {decl}")
-    db.execute("UPDATE tasks SET state = 'not_sent' WHERE state = 'error' AND error LIKE 'stopped before%'")
-    db.execute("UPDATE tasks SET state = 'failed' WHERE state = 'error'")
-    db.execute("UPDATE tasks SET state = 'preparing' WHERE state = 'pending'")
+def _create(db: sqlite3.Connection) -> None:
+    """The tables of an empty ledger (a read-only cache that has none: history is empty)."""
+    db.executescript(_SCHEMA)
+    _spending.create(db)
 
 
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._files import is_part
 from .cache import Cache
 from .errors import RequestError
 from .lifecycle import TaskState
@@ -48,7 +49,8 @@ class Pruned:
 
 
 def _files_under(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+    """Files under ``folder``; a temp file of a write in progress (``.<name>.part``) is not one yet."""
+    return [p for p in folder.rglob("*") if p.is_file() and not is_part(p)] if folder.is_dir() else []
 
 
 def _size(paths: list[Path]) -> int:

@@ -12,7 +12,8 @@ LumakitError
 │   └── BudgetExceeded  the call would cross the budget (spent, left); nothing was sent
 ├── SweepError        some jobs of a sweep failed; .partial has the others, .failures says why
 ├── MediaError        a file that is missing, empty, not a video, or outside the model's limits
-└── PackError         a results pack that is corrupt, foreign or unreadable; nothing was changed
+├── PackError         a results pack that is corrupt, foreign or unreadable; nothing was changed
+└── CacheError        the cache folder or its ledger cannot be opened, read or written (names the file)
 
 UnpublishedSizeWarning (a UserWarning): a width/height in no tier's size table; the task is sent as asked.
 """
@@ -183,6 +184,17 @@ class MediaError(LumakitError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class CacheError(LumakitError):
+    """The cache folder or its ledger cannot be opened, read or written (damaged, a folder, no permission,
+    read-only). ``path`` is the file or folder at fault; the message says what to do. Nothing was sent."""
+
+    def __init__(self, path: Any, problem: str, advice: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.advice = advice
+        super().__init__(f"{self.path}: {problem}. {advice}")
 
 
 class PackError(LumakitError):

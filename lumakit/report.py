@@ -19,7 +19,7 @@ import io
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -152,11 +152,33 @@ def save_report(
       title: the heading (default: the prompt).
 
     A Result whose cached file was deleted is skipped (not played, gridded or plotted) with a note in the
-    report and a logged warning.
+    report and a logged warning; so is one whose file is deleted while the report is being made.
 
     Raises:
       RequestError: no results, every result's file missing, or a title that is not a string.
     """
+    if isinstance(results, Iterator):
+        results = list(results)  # read more than once below
+    items = list(media.labeled(results))
+    for attempt in range(len(items) + 1):
+        gone = [_file_missing(v) for _, v in items]
+        try:
+            return _write_report(results, path, source=source, title=title)
+        except Exception:
+            if attempt == len(items) or [_file_missing(v) for _, v in items] == gone:
+                raise  # not a file that went away meanwhile
+            log.info("report %s: a result's file went away while it was being made; again without it", path)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _write_report(
+    results: Any,
+    path: str | os.PathLike[str],
+    *,
+    source: Any = None,
+    title: str | None = None,
+) -> Path:
+    """One attempt at :func:`save_report` (the files missing now are left out)."""
     from . import compare, display
     from ._version import __version__
 

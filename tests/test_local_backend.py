@@ -28,7 +28,7 @@ from lumakit.local.faults import Fault, Latency
 from lumakit.local.store import Store
 from lumakit.request import parse_task
 
-UNREACHABLE = "https://media.example.invalid/source.mp4"
+UNREACHABLE = "http://127.0.0.1:9/source.mp4"  # a loopback URL (the only kind fetched) that fails
 
 
 class Fetches:

@@ -8,6 +8,7 @@ URLs are on a CDN, not on the API host), and answers are scrubbed of it before a
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import random
@@ -20,7 +21,7 @@ import httpx
 
 from .._files import atomic_path
 from .._version import __version__
-from ..errors import APIError
+from ..errors import APIError, RequestError
 from ..wire.answers import NETWORK_ERROR, RETRIABLE_STATUS, body_of, error_from
 from ._polling import RetryPolicy, parse_retry_after
 from ._secrets import Secret, redact, redact_obj
@@ -29,6 +30,42 @@ log = logging.getLogger("lumakit.client")
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+
+INSECURE_HTTP_ENV = "LUMAKIT_ALLOW_INSECURE_HTTP"
+
+
+def _on_this_machine(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def check_key_transport(base_url: str, api_key: Secret) -> None:
+    """Refuse to send an API key over plain ``http://`` to a host that is not this machine.
+
+    The key would cross the network in clear text. ``LUMAKIT_ALLOW_INSECURE_HTTP=1`` allows it for people
+    who know why (a TLS-terminating proxy on a trusted network); loopback (``127.0.0.1``, ``localhost``,
+    ``[::1]``) is always allowed, and so is a client that sends no key (the local backend's stand-in, a
+    keyless proxy).
+    """
+    url = httpx.URL(base_url)
+    if api_key.placeholder or url.scheme != "http" or _on_this_machine(url.host.lower()):
+        return
+    if os.environ.get(INSECURE_HTTP_ENV, "").strip().lower() in ("1", "true", "yes"):
+        log.warning("sending the API key over plain http to %s (%s=1)", url.host, INSECURE_HTTP_ENV)
+        return
+    raise RequestError(
+        "base_url",
+        base_url,
+        "an https:// URL (or http:// to this machine: 127.0.0.1, localhost, [::1])",
+        message=(
+            f"base_url={base_url!r} is plain http to another host: the API key would cross the network in "
+            f"clear text. Use https://, or set {INSECURE_HTTP_ENV}=1 if you know why. Nothing was sent"
+        ),
+    )
 
 
 def read_body(resp: httpx.Response) -> dict[str, Any]:
@@ -55,6 +92,7 @@ class HttpSession:
         sleep: Sleep | None = None,
         clock: Clock | None = None,
     ) -> None:
+        check_key_transport(base_url, api_key)  # before any connection: never a key in clear text
         self.base_url = base_url
         self._key = api_key
         self.retry = retry or RetryPolicy()

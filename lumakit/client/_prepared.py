@@ -21,6 +21,7 @@ from ..errors import MediaError, RequestError
 from ..packs.shared import shared_lookup
 from ..request import Request, parse_task
 from ..wire.spec import source_length_problem
+from ._sources import check_video_frames, check_video_path
 
 log = logging.getLogger("lumakit.client")
 
@@ -91,7 +92,9 @@ def prepare_now(
     seconds, size = None, None
     video = getattr(request, "video", None)
     if video is not None and video.local_path and Path(video.local_path).is_file():
-        seconds, size = source_info(video.local_path)
+        check_video_path(video.local_path)  # frame.png as a video: refused before it is probed or sent
+        seconds, size, frames = source_info(video.local_path)
+        check_video_frames(frames, video.local_path)
         if check_length:  # the 18 s / 30 s check, by job kind
             check_source_length(request.kind, seconds, video.local_path)
     job = PreparedJob(request, label, key, digests, seconds, take, source_size=size, force=force)
@@ -123,12 +126,12 @@ def check_source_length(kind: str, seconds: float | None, path: Any = "video") -
         raise MediaError(path, problem)
 
 
-def source_info(path: str) -> tuple[float | None, tuple[int, int] | None]:
-    """Source length and size, for pricing and the length limits."""
+def source_info(path: str) -> tuple[float | None, tuple[int, int] | None, int]:
+    """Source length, size and frame count, for pricing and the limits."""
     from .. import media
 
     info = media.probe(path)
-    return float(info.duration), (int(info.width), int(info.height))
+    return float(info.duration), (int(info.width), int(info.height)), int(info.n_frames)
 
 
 def request_from_wire(wire: Mapping[str, Any] | None) -> Any:

@@ -34,10 +34,11 @@ _LOGGERS = (
 class Secret:
     """A string that never shows itself: ``repr``/``str`` are ``***``; ``reveal()`` gives the value."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "placeholder")
 
     def __init__(self, value: str, *, placeholder: bool = False) -> None:
         self._value = value
+        self.placeholder = placeholder  # a stand-in ("local", "none"), not a key
         if not placeholder:  # a stand-in such as "local" is no secret: scrubbing it would mangle text
             register_secret(value)
 

@@ -38,13 +38,14 @@ from ..wire.answers import (
     TaskError,
     wire_error,
 )
-from ..wire.spec import NUMBER_RESULTS, is_uuid, size_note, source_length_problem
+from ..wire.spec import NUMBER_RESULTS, is_uuid, size_note
 from ..wire.tasks import AUTHENTICATION, array_api_key, new_task_uuid
 from ..wire.tasks import digest as task_digest
 from . import tariff
 from .faults import Fault, Latency
 from .ingest import Fetcher, Ingest, fetch_url
 from .jobs import RenderJob, run_render
+from .source_limits import image_problem, video_problem
 from .store import Store
 from .webhooks import TIMEOUT as WEBHOOK_TIMEOUT
 from .webhooks import Webhooks, not_called, webhook_url
@@ -184,22 +185,24 @@ class Backend:
         call = Call(dry_run=dry_run, fault=fault)
         answer = Answer()
         statuses: list[int] = []
-        for task in tasks:
-            try:
-                answer.data.append(self._dispatch(task, call))
-            except TaskError as e:
-                answer.errors.append(e.wire(task))
-                statuses.append(e.status)
-            except RequestError as e:
-                answer.errors.append(TaskError.from_request_error(e).wire(task))
-                statuses.append(400)
+        with self.store.batch():  # the index is written once per array, before the answer
+            for task in tasks:
+                try:
+                    answer.data.append(self._dispatch(task, call))
+                except TaskError as e:
+                    answer.errors.append(e.wire(task))
+                    statuses.append(e.status)
+                except RequestError as e:
+                    answer.errors.append(TaskError.from_request_error(e).wire(task))
+                    statuses.append(400)
         answer.status = 200 if answer.data or not statuses else max(statuses)
         return answer
 
     def _dispatch(self, task: Any, call: Call) -> dict[str, Any]:
         if not isinstance(task, dict):
             raise TaskError(INVALID_TASK, "each task must be a JSON object", "task")
-        handler = self.handlers.get(task.get("taskType"))  # type: ignore[arg-type]
+        task_type = task.get("taskType")
+        handler = self.handlers.get(task_type) if isinstance(task_type, str) else None
         if handler is None:
             raise TaskError(
                 INVALID_TASK_TYPE,
@@ -322,7 +325,7 @@ class Backend:
             return {"images": self._frame_images(request.keyframes)}, None
         path = self.ingest.source_path(request.video, "video", INVALID_VIDEO)
         info = _probe(path, INVALID_VIDEO, "inputs.video", "inputs.video is not a readable video")
-        problem = source_length_problem(request.kind, info.duration, tolerance=0.05)
+        problem = video_problem(request.kind, info)  # size, length, frames: before anything is decoded
         if problem:
             raise TaskError(INVALID_VIDEO, problem, "inputs.video")
         inputs: dict[str, Any] = {"video": path}
@@ -334,7 +337,10 @@ class Backend:
         """``inputs.frameImages`` as ``[(file, frame), ...]``; an unreadable image is refused (400)."""
         images = [(self.ingest.source_path(k.image, "image", INVALID_IMAGE), k.frame) for k in keyframes]
         for path, _ in images:
-            _probe(path, INVALID_IMAGE, "inputs.frameImages", "an image is not readable")
+            info = _probe(path, INVALID_IMAGE, "inputs.frameImages", "an image is not readable")
+            problem = image_problem(info)
+            if problem:
+                raise TaskError(INVALID_IMAGE, problem, "inputs.frameImages")
         return images
 
     # ---- getResponse, getTaskDetails

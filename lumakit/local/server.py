@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import RequestError
 from .backend import Backend
 from .faults import FaultPlan, Latency
-from .http_handler import LocalHTTPServer
+from .http_handler import READ_TIMEOUT, LocalHTTPServer
 from .jobs import RenderJob
 from .store import Store, default_data_dir
 
@@ -28,7 +28,7 @@ log = logging.getLogger("lumakit.local")
 
 HOST = "127.0.0.1"
 MAX_BODY = 200 * 1024 * 1024  # bytes; 413 beyond
-FETCH_TIMEOUT = 5.0  # seconds for fetching a media URL of another host
+FETCH_TIMEOUT = 5.0  # seconds for fetching a media URL of another server on this machine
 
 
 class LocalServer:
@@ -41,7 +41,8 @@ class LocalServer:
       faults: :class:`FaultPlan` or a list of rules; scripted failures (see :mod:`lumakit.local.faults`).
       workers: render jobs that run at once.
       max_body: request size bound in bytes (HTTP 413 beyond).
-      fetch_timeout: seconds allowed to fetch a media URL of another host.
+      fetch_timeout: seconds allowed to fetch a media URL of another server on this machine.
+      read_timeout: seconds one socket read may wait before the connection is closed.
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class LocalServer:
         workers: int = 2,
         max_body: int = MAX_BODY,
         fetch_timeout: float = FETCH_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise RequestError("port", port, "an integer from 0 to 65535 (0: any free port)")
@@ -62,6 +64,7 @@ class LocalServer:
         self.requested_port = port
         self.faults = faults if isinstance(faults, FaultPlan) else FaultPlan(faults or ())
         self.max_body = max_body
+        self.read_timeout = read_timeout
         self.backend = Backend(
             self.store,
             latency=Latency.coerce(latency),
@@ -91,7 +94,9 @@ class LocalServer:
         """Bind 127.0.0.1 and serve on a daemon thread. Returns ``self``."""
         if self._httpd is not None:
             return self
-        self._httpd = LocalHTTPServer((HOST, self.requested_port), self.backend, self.faults, self.max_body)
+        self._httpd = LocalHTTPServer(
+            (HOST, self.requested_port), self.backend, self.faults, self.max_body, self.read_timeout
+        )
         self.backend.serve_at(self.base_url)
         threading.Thread(target=self._httpd.serve_forever, name="lumakit-local", daemon=True).start()
         log.info("lumakit local backend at %s (local preview renderer, not Ray)", self.url)

@@ -11,6 +11,7 @@ can read outside the data folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -18,10 +19,12 @@ import re
 import threading
 import time
 import uuid as _uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .. import _files
+from ..errors import CacheError
 from ..wire.spec import sniff
 
 __all__ = ["Store", "default_data_dir", "sniff"]  # sniff: where ingest reads it
@@ -40,9 +43,19 @@ class Store:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).expanduser().resolve()
         self.files = self.root / "files"
-        self.files.mkdir(parents=True, exist_ok=True)
+        try:
+            self.files.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(
+                self.files,
+                f"the local backend's data folder cannot be created ({exc.strerror or exc})",
+                "Give it a writable data folder (data_dir=, lumakit serve --data-dir) or set "
+                "LUMAKIT_CACHE_DIR to a writable folder",
+            ) from None
         self.index_path = self.root / "index.json"
         self._lock = threading.RLock()
+        self._batch = threading.local()  # per thread: open :meth:`batch` blocks, and a save owed at the end
+        self._by_digest: dict[str, str] = {}  # sha256 -> file name of an upload (one file per content)
         self.index: dict[str, dict[str, Any]] = {"files": {}, "tasks": {}}
         if self.index_path.exists():
             try:
@@ -51,6 +64,9 @@ class Store:
                 self.index["tasks"].update(loaded.get("tasks", {}))
             except (OSError, ValueError):
                 pass  # a broken index: start afresh (the files stay on disk)
+        for rec in self.index["files"].values():
+            if rec.get("sha256"):
+                self._by_digest[rec["sha256"]] = rec["name"]
         interrupted = False
         for record in self.index["tasks"].values():
             if record.get("status") == "processing":  # the server stopped while it ran
@@ -62,9 +78,27 @@ class Store:
             self.save()
 
     def save(self) -> None:
-        """Write the index atomically."""
+        """Write the index atomically (at the end of the open :meth:`batch`, if one is open)."""
+        if getattr(self._batch, "depth", 0):
+            self._batch.dirty = True
+            return
         with self._lock:
             _files.write_text(self.index_path, json.dumps(self.index, indent=1, sort_keys=True))
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Write the index once for all the changes made inside (a task array of 1,000 uploads), not once
+        per change; the index is on disk when the block ends, before the request is answered. Only saves of
+        this thread wait (a render finishing on another thread writes at once, with everything so far)."""
+        state = self._batch
+        state.depth = getattr(state, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            state.depth -= 1
+            if not state.depth and getattr(state, "dirty", False):
+                state.dirty = False
+                self.save()
 
     # ---- files
     def file_path(self, name: str) -> Path | None:
@@ -96,13 +130,14 @@ class Store:
         digest = hashlib.sha256(data).hexdigest()
         with self._lock:
             uid = str(_uuid.uuid4())
-            for rec in self.index["files"].values():
-                if rec.get("sha256") == digest and self.file_path(rec["name"]):
-                    self.add_file(uid, rec["name"], kind, sha256=digest)
-                    return uid, rec["name"]
+            known = self._by_digest.get(digest)
+            if known is not None and self.file_path(known):
+                self.add_file(uid, known, kind, sha256=digest)
+                return uid, known
             path = self.files / f"{uid}{ext}"
             _files.write_bytes(path, data)
             self.add_file(uid, path.name, kind, sha256=digest)
+            self._by_digest[digest] = path.name
             return uid, path.name
 
     def lookup(self, uid: str) -> tuple[Path, dict[str, Any]] | None:
@@ -121,6 +156,8 @@ class Store:
             if rec is None:
                 return False
             if not any(r["name"] == rec["name"] for r in self.index["files"].values()):
+                if rec.get("sha256"):
+                    self._by_digest.pop(rec["sha256"], None)
                 path = self.file_path(rec["name"])
                 if path is not None:
                     path.unlink(missing_ok=True)

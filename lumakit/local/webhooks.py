@@ -9,9 +9,10 @@ Runware POSTs a task's result to ``webhookURL`` when the task finishes. The loca
 object ``getResponse`` answers for the finished task (the success item, with its ``videoURL``; for a failed
 task, its error object), but only to 127.0.0.1, localhost or ::1: a preview tool on a laptop never calls
 out to other hosts. A task naming another host is accepted (a notebook written for Runware runs unchanged)
-and its answer says the webhook was not called. The POST runs on its own thread with a short timeout,
-follows no redirect and uses no proxy; a failure is logged (``lumakit.local``) and counted, never raised
-into a render or a request.
+and its answer says the webhook was not called. The POST runs on its own thread under the rule every
+request of the local backend follows (:mod:`.loopback`: a checked loopback address, a short timeout, no
+redirect, no proxy); a failure is logged (``lumakit.local``) and counted, never raised into a render or a
+request.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ import json
 import logging
 import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.error import HTTPError
+
+from . import loopback
 
 log = logging.getLogger("lumakit.local")
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+LOOPBACK_HOSTS = loopback.LOOPBACK_NAMES
 TIMEOUT = 5.0  # seconds a webhook receiver has to answer
 WORKERS = 2  # webhook POSTs in flight at once
 
@@ -40,7 +41,7 @@ def webhook_url(task: dict[str, Any]) -> str | None:
     written for Runware runs unchanged; another host's is never called (:func:`not_called` says so).
     """
     url = task.get("webhookURL")
-    if url is None or urllib.parse.urlsplit(str(url)).hostname not in LOOPBACK_HOSTS:
+    if url is None or loopback.loopback_address(str(url)) is None:
         return None
     return str(url)
 
@@ -57,24 +58,14 @@ def not_called(task: dict[str, Any]) -> str | None:
     )
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead off loopback: treat it as the receiver's answer (an error), never follow it."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-
-
 def post_json(url: str, item: dict[str, Any], timeout: float) -> int:
-    """POST ``item`` as JSON to ``url`` (no proxy, no redirect): the 2xx status, else ``OSError``."""
+    """POST ``item`` as JSON to ``url`` under :mod:`.loopback`'s rule: the 2xx status, else ``OSError``."""
     body = json.dumps(item, ensure_ascii=False).encode()
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
-    with _OPENER.open(request, timeout=timeout) as response:  # not 2xx: urllib.error.HTTPError
-        return int(response.status)
+    headers = {"Content-Type": "application/json"}
+    status, _ = loopback.request("POST", url, timeout=timeout, limit=1 << 16, body=body, headers=headers)
+    if not 200 <= status < 300:  # a 3xx too: a redirect could lead off loopback, it is never followed
+        raise OSError(f"HTTP {status}")
+    return status
 
 
 class Webhooks:
@@ -108,7 +99,7 @@ class Webhooks:
             post_json(url, item, self.timeout)
         except Exception as e:  # whatever the receiver does, the server goes on: log it
             self._count("webhook_failures")
-            reason = f"HTTP {e.code} {e.reason}" if isinstance(e, HTTPError) else getattr(e, "reason", e)
+            reason = getattr(e, "reason", e)
             log.warning("webhook POST to %s for task %s failed: %s", url, task_uuid, reason)
             return
         self._count("webhooks")

@@ -11,6 +11,7 @@ import base64
 import enum
 import functools
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -326,8 +327,11 @@ def _looks_like_base64(text: str) -> bool:
 
 
 def check_file(source: Source, parameter: str) -> None:
-    """Local paths must exist (this is a stat, not a read: the only disk touch in this module)."""
+    """Local paths must exist (a stat, and for a folder a look at its names: the only disk touch here)."""
     if source.kind == "path" and not Path(source.value).expanduser().is_file():
+        folder = Path(source.value).expanduser()
+        if folder.is_dir():
+            raise folder_error(parameter, folder)
         raise RequestError(
             parameter,
             source.value,
@@ -336,6 +340,32 @@ def check_file(source: Source, parameter: str) -> None:
             code=INVALID_VIDEO if parameter == "video" else INVALID_IMAGE,
             wire=SOURCE_FIELDS.get(parameter, parameter),
         )
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".avif")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
+
+
+def folder_error(parameter: str, folder: Path) -> RequestError:
+    """The error for a folder given where one file is wanted, naming a file inside it when there is one."""
+    wanted = VIDEO_SUFFIXES if parameter == "video" else IMAGE_SUFFIXES
+    example = None
+    with os.scandir(folder) as entries:
+        for i, entry in enumerate(entries):
+            if i >= 1000:
+                break
+            if Path(entry.name).suffix.lower() in wanted and entry.is_file():
+                example = entry.name
+                break
+    hint = f" (for example {str(folder / example)!r})" if example else ""
+    return RequestError(
+        parameter,
+        str(folder),
+        f"one {'video' if parameter == 'video' else 'image'} file",
+        message=f"{parameter}={str(folder)!r} is a folder, not a file: pass one file inside it{hint}",
+        code=INVALID_VIDEO if parameter == "video" else INVALID_IMAGE,
+        wire=SOURCE_FIELDS.get(parameter, parameter),
+    )
 
 
 # ---- keyframes -----------------------------------------------------------------------------------------
