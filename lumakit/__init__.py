@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     # looking
     "show_video": "display",
     "show_videos": "display",
+    "DisplayOptions": "display_options",
     "frame_grid": "compare",
     "diff_grid": "compare",
     "departure": "compare",
@@ -122,6 +123,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .compare import RegionDeparture, departure, departure_plot, diff_grid, frame_grid, save_grid
     from .comparison import comparison_video
     from .display import save_page, show_video, show_videos
+    from .display_options import DisplayOptions
     from .errors import (
         APIError,
         AuthenticationError,

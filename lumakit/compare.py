@@ -28,6 +28,7 @@ import numpy as np
 from . import _files, media
 from ._preview import PREVIEW_COLOR, PREVIEW_MARK, is_preview
 from .errors import RequestError
+from .frame_metrics import frame_mad, ssim, ssim_map
 from .regions import Region, RegionLike
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,7 +56,18 @@ def _rows(videos: Any, titles: bool | Sequence[str] | None) -> list[tuple[str, A
     """``[(label, video)]`` with a label for every row (mapping key, ``.title``, or file name)."""
     explicit = None if isinstance(titles, bool) or titles is None else list(titles)
     items = media.labeled(videos, explicit)
-    return [(label if label is not None else media.display_name(v), v) for label, v in items]
+    rows = []
+    for label, v in items:
+        name = label if label is not None else media.display_name(v)
+        if media.is_exr_source(v):  # EXR frames: measured and shown as their tone-mapped video, marked so
+            name, v = f"{name} · {media.EXR_MARK}", media.materialize(v)
+        rows.append((name, v))
+    return rows
+
+
+def _video(v: Any) -> Any:
+    """``v``, or the tone-mapped video of the EXR frames it names."""
+    return media.materialize(v) if media.is_exr_source(v) else v
 
 
 def _fractions(ref: media.VideoInfo, n: int | None, times: Iterable[float] | None) -> np.ndarray:
@@ -286,7 +298,7 @@ def diff_grid(
     one shared colour scale (``vmax``, default the 99th percentile of all differences) and a colour bar.
     Every video is scaled to the source's cell size so pixels line up.
     """
-    src_info = media.probe(source)
+    src_info = media.probe(_video(source))
     rows = _rows(videos, titles)
     infos = [src_info] + [media.probe(v) for _, v in rows]
     fr = _fractions(src_info, n, times)
@@ -360,46 +372,6 @@ class RegionDeparture(Departure):
     region: Region
 
 
-def _luma(rgb: np.ndarray) -> np.ndarray:
-    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
-
-
-def _box(a: np.ndarray, win: int) -> np.ndarray:
-    """Means over every ``win x win`` window fully inside the image (batched over the leading axis)."""
-    c = np.cumsum(np.cumsum(a, axis=-2), axis=-1)
-    c = np.pad(c, [(0, 0)] * (a.ndim - 2) + [(1, 0), (1, 0)])
-    s = c[..., win:, win:] - c[..., :-win, win:] - c[..., win:, :-win] + c[..., :-win, :-win]
-    return s / (win * win)
-
-
-def ssim(a: np.ndarray, b: np.ndarray, *, win: int = 7, data_range: float = 255.0) -> np.ndarray:
-    """Mean SSIM (Wang et al. 2004) of two images or two stacks ``(..., H, W[, 3])``; numpy only.
-
-    RGB input is compared on luma. Uniform ``win x win`` windows with sample covariance, as
-    ``skimage.metrics.structural_similarity`` does by default, averaged over the windows that fit.
-    """
-    return _ssim_map(a, b, win=win, data_range=data_range).mean(axis=(-2, -1))
-
-
-def _ssim_map(a: np.ndarray, b: np.ndarray, *, win: int = 7, data_range: float = 255.0) -> np.ndarray:
-    """SSIM of every ``win x win`` window that fits, ``(..., H - win + 1, W - win + 1)``."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise RequestError("b", b.shape, f"an array of the same shape as a {a.shape}")
-    if a.shape[-1] == 3 and a.ndim >= 3:
-        a, b = _luma(a), _luma(b)
-    if min(a.shape[-2:]) < win:
-        raise RequestError("win", win, f"a window no larger than the image {a.shape[-2:]}")
-    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
-    ua, ub = _box(a, win), _box(b, win)
-    norm = win * win / (win * win - 1)
-    vaa = (_box(a * a, win) - ua * ua) * norm
-    vbb = (_box(b * b, win) - ub * ub) * norm
-    vab = (_box(a * b, win) - ua * ub) * norm
-    return ((2 * ua * ub + c1) * (2 * vab + c2)) / ((ua * ua + ub * ub + c1) * (vaa + vbb + c2))
-
-
 def _analysis_size(info: media.VideoInfo, max_side: int) -> tuple[int, int]:
     s = min(1.0, max_side / max(info.width, info.height))
     return max(8, round(info.width * s)), max(8, round(info.height * s))
@@ -419,7 +391,7 @@ def departure(
     or ``{seconds: box}`` keyframes on the video's clock (see :mod:`lumakit.regions`). The answer is then a
     :class:`RegionDeparture`: the whole frame as before, plus ``.inside`` and ``.outside`` the box.
     """
-    s_info, v_info = media.probe(source), media.probe(video)
+    s_info, v_info = media.probe(_video(source)), media.probe(_video(video))
     box = None if region is None else Region.coerce(region, (v_info.width, v_info.height))
     where = None if box is None else (box.times.tobytes(), box.boxes.tobytes())
     key = (_identity(s_info), _identity(v_info), n, max_side, where)
@@ -430,15 +402,16 @@ def departure(
     t = np.asarray(media.frame_centres(v_info) if n is None else media.frame_times(v_info.path, n), float)
     s_t = np.minimum(t / v_info.duration * s_info.duration, s_info.frame_times()[-1])  # a frame inside it
     # Both clips stream (each ffmpeg decoding ahead on its own thread), 16 frames measured at a time.
-    v_frames = media.prefetched(media.frames_at(v_info, t, size))
-    s_frames = media.prefetched(media.frames_at(s_info, s_t, size))
+    threads = max(1, (os.cpu_count() or 2) // 2)  # the two decoders share the cores, not fight over them
+    v_frames = media.prefetched(media.frames_at(v_info, t, size, threads=threads))
+    s_frames = media.prefetched(media.frames_at(s_info, s_t, size, threads=threads))
     mads, sims, regions = [], [], []  # regions, per batch: inside MAD, inside SSIM, outside MAD, outside SSIM
     with contextlib.closing(v_frames), contextlib.closing(s_frames):  # their ffmpeg reaped on any exit
         for k in range(0, len(t), 16):
             count = min(16, len(t) - k)
             vb = np.stack([next(v_frames) for _ in range(count)])
             sb = np.stack([next(s_frames) for _ in range(count)])
-            mads.append(np.abs(vb.astype(np.int16) - sb.astype(np.int16)).mean(axis=(1, 2, 3)) / 255.0)
+            mads.append(frame_mad(vb, sb))
             sims.append(ssim(vb, sb))
             if box is not None:
                 regions.append(_split_batch(t[k : k + count], vb, sb, box))
@@ -467,7 +440,7 @@ def _split_batch(
         raise RequestError("region", box.label(), "a box of at least one pixel at the analysis size")
     diff = np.abs(vb.astype(np.int16) - sb.astype(np.int16)).mean(axis=3) / 255.0
     centre = inside[:, win // 2 : win // 2 + h - win + 1, win // 2 : win // 2 + w - win + 1]
-    ssims = _ssim_map(vb, sb, win=win)
+    ssims = ssim_map(vb, sb, win=win)
     parts: list[np.ndarray] = []
     for mask, windows in ((inside, centre), (~inside, ~centre)):
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -18,14 +18,17 @@ Embedding policy (``embed=``):
 
 Synchronized playback is an anywidget widget, so it also works in untrusted notebooks where inline
 ``<script>`` does not run. Where widgets cannot run (no kernel, or ``return_html=True``) the clips are shown
-side by side as plain HTML ``<video>`` elements, without sync. Every ``<video>`` is ``controls muted
-playsinline`` (muted so that autoplay is allowed).
+side by side as plain HTML ``<video>`` elements, without sync. Every ``<video>`` is ``controls
+playsinline``; one clip carries sound (``sound=``, by default the first with any, usually the source) and the
+others are muted. While autoplay is on every clip starts muted (browsers allow no sound before a click); the
+player's sound button turns the chosen clip's sound on.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import itertools
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -33,9 +36,12 @@ from typing import Any
 
 from . import _files, media
 from ._preview import PREVIEW_COLOR, PREVIEW_MARK, is_preview
+from .display_options import EMBED_BUDGET, DisplayOptions
 from .errors import RequestError
 
 __all__ = [
+    "EMBED_BUDGET",
+    "DisplayOptions",
     "html_for",
     "player_css",
     "player_html",
@@ -46,55 +52,37 @@ __all__ = [
     "video_src",
 ]
 
-EMBED_BUDGET = 4_500_000  # bytes of base64 for all embedded clips of one call
-CODECS = ("h264", "vp9", "gif")
+CODECS = tuple(media.PREVIEW_CODECS)  # what embedded previews may be; the synced player plays media.CODECS
 
 
 def _items(
-    videos: Any, titles: Iterable[str | None] | None = None, fps: float | None = None
+    videos: Any, titles: Iterable[str | None] | None, opts: DisplayOptions
 ) -> list[tuple[str | None, Any]]:
-    """``[(title, video)]`` with frame arrays and bytes written to files (``fps`` is the arrays' rate)."""
+    """``[(title, video)]`` with frame arrays and bytes written to files (at ``opts.fps``)."""
     if titles is not None and (isinstance(videos, Mapping) or hasattr(videos, "keys")):
         raise RequestError(
             "titles",
             titles,
             message="a {label: video} dict already names its videos: give the dict or titles=",
         )
-    if fps is not None and not (isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0):
-        raise RequestError("fps", fps, "a positive number of frames per second (for frame arrays), or None")
-    rate = 24.0 if fps is None else float(fps)
-    return [(t, media.materialize(v, fps=rate)) for t, v in media.labeled(videos, titles)]
+    out = []
+    for t, v in media.labeled(videos, titles):
+        shown = media.materialize(v, fps=opts.frame_rate)
+        if media.is_exr_source(v):  # EXR frames: shown as their tone-mapped video, and marked so
+            t = " · ".join(x for x in (t, media.EXR_MARK) if x)
+        out.append((t, shown))
+    return out
 
 
-def _check_codec(codec: str) -> None:
-    if codec not in CODECS:
-        raise RequestError("codec", codec, CODECS)
-
-
-def _border(border: bool | int) -> int:
-    if border is True:
-        return 1
-    if border is False or border is None:
-        return 0
-    if isinstance(border, int) and border >= 0:
-        return border
-    raise RequestError("border", border, "True (1 px), False, or a width in pixels")
-
-
-def _check_embed(embed: Any) -> None:
-    if not (embed is True or embed is False or (isinstance(embed, str) and embed == "auto")):
-        raise RequestError("embed", embed, ["auto", True, False])
-
-
-def _embedded(video: Any, max_side: int, codec: str, max_bytes: int) -> str:
+def _embedded(video: Any, max_side: int, codec: str, max_bytes: int, audio: bool = False) -> str:
     """A data URI of a preview that fits ``max_bytes`` of base64 (shrinks size and quality until it does)."""
     side, crf = max_side, 30
-    path = media.preview(video, side, codec=codec, crf=crf)
+    path = media.preview(video, side, codec=codec, crf=crf, audio=audio)
     for _ in range(4):
         if path.stat().st_size * 4 / 3 <= max_bytes:
             break
         side, crf = max(64, int(side * 0.75)), min(45, crf + 4)
-        path = media.preview(video, side, codec=codec, crf=crf)
+        path = media.preview(video, side, codec=codec, crf=crf, audio=audio)
     mime = _files.mime_type(path)
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
@@ -116,98 +104,125 @@ def video_src(
     max_side: int = 480,
     codec: str = "h264",
     max_bytes: int | None = None,
+    audio: bool = False,
 ) -> str:
     """The ``src`` for a ``<video>``: a data URI of a small preview (local, embedded) or a path/URL.
+
+    An embedded preview is silent unless ``audio`` (then it carries the clip's sound, if any).
 
     Raises:
       MediaError: a local file that is missing or not a playable video.
     """
-    _check_embed(embed)
+    opts = DisplayOptions.of(embed=embed, max_side=max_side, codec=codec)
     src = media.source_path(video)
     if isinstance(src, str):
         return src  # remote URLs (and data: URIs) are referenced as they are
-    if embed is False:
+    if opts.embed is False:
         media.probe(src)  # fail here, not silently in the browser
         return _reference(src)
-    return _embedded(src, max_side, codec, max_bytes or EMBED_BUDGET)
+    return _embedded(src, opts.max_side, opts.codec, max_bytes or opts.embed_budget, audio)
 
 
-def _hdr_mark(video: Any) -> str | None:
-    """``media.HDR_MARK`` for a local HDR clip (shown tone-mapped), else None."""
+def _info(video: Any) -> media.VideoInfo | None:
     src = media.source_path(video)
-    return media.HDR_MARK if not isinstance(src, str) and media.probe(src).hdr else None
+    return None if isinstance(src, str) else media.probe(src)
 
 
-def _duration(video: Any) -> float | None:
-    src = media.source_path(video)
-    if isinstance(src, str):
-        return None
-    return media.probe(src).duration
+def _sound_index(items: list[tuple[str | None, Any]], sound: int | str | None) -> int:
+    """The position of the clip that is heard (-1: none), from ``DisplayOptions.sound``."""
+    if sound is None:
+        return -1
+    if sound == "auto":
+        for i, (_, v) in enumerate(items):
+            info = _info(v)
+            if info is not None and info.has_audio:
+                return i
+        return -1
+    titles = [t or f"clip {i + 1}" for i, (t, _) in enumerate(items)]
+    if isinstance(sound, int):
+        if not 0 <= sound < len(items):
+            raise RequestError("sound", sound, f"a position 0..{len(items) - 1}, a title, 'auto' or None")
+        return sound
+    if sound not in titles:
+        raise RequestError("sound", sound, ["auto", None, *titles])
+    return titles.index(sound)
 
 
-def _sources(
-    items: list[tuple[str | None, Any]], embed: str | bool, max_side: int, codec: str, embed_budget: int
-) -> list[dict[str, Any]]:
+def _sources(items: list[tuple[str | None, Any]], opts: DisplayOptions) -> tuple[list[dict[str, Any]], int]:
+    """The clips as the player and the static HTML show them, and the position of the one heard (-1: none).
+
+    Each clip is ``{"src", "title", "duration", "preview", "audio"}``; ``audio`` says its ``src`` carries
+    sound (embedded previews carry the clip's sound when it has any; GIFs never do).
+    """
     n_local = sum(1 for _, v in items if not isinstance(media.source_path(v), str)) or 1
-    per_clip = embed_budget // n_local
+    per_clip = opts.embed_budget // n_local
+    heard = _sound_index(items, opts.sound) if opts.codec != "gif" else -1
     out = []
-    for title, v in items:
+    for i, (title, v) in enumerate(items):
+        info = _info(v)
+        audio = (info.has_audio if info is not None else i == heard) and opts.codec != "gif"
+        mark = media.HDR_MARK if info is not None and info.hdr else None
         out.append(
             {
-                "src": video_src(v, embed=embed, max_side=max_side, codec=codec, max_bytes=per_clip),
-                "title": " · ".join(t for t in (title, _hdr_mark(v)) if t),
-                "duration": _duration(v),
+                "src": video_src(
+                    v,
+                    embed=opts.embed,
+                    max_side=opts.max_side,
+                    codec=opts.codec,
+                    max_bytes=per_clip,
+                    audio=audio,
+                ),
+                "title": " · ".join(t for t in (title, mark) if t),
+                "duration": info.duration if info is not None else None,
                 "preview": is_preview(v),  # the synced player marks local-backend results
+                "audio": audio,
             }
         )
-    return out
+    if heard >= 0 and not out[heard]["audio"]:
+        heard = -1  # the clip chosen has no sound to hear
+    return out, heard
 
 
-def _columns(n: int, columns: int | None) -> int:
-    if columns is None:
-        return min(n, 4)
-    if not isinstance(columns, int) or columns < 1:
-        raise RequestError("columns", columns, "a positive int or None")
-    return columns
+def _step_fps(items: list[tuple[str | None, Any]]) -> float:
+    """Frames per second of one step of the player's frame buttons: the first local clip's rate.
+
+    For a variable-rate clip, its shortest frame (no step skips a frame); 24 when no clip is local.
+    """
+    for _, v in items:
+        info = _info(v)
+        if info is not None:
+            times = info.frame_times()
+            gaps = [b - a for a, b in itertools.pairwise(times)]
+            return 1.0 / min(gaps) if info.vfr and gaps and min(gaps) > 0 else info.fps
+    return 24.0
 
 
-def _px(name: str, value: int | None) -> int:
-    if value is None:
-        return 0
-    if not isinstance(value, int) or value < 1:
-        raise RequestError(name, value, "a positive int (pixels) or None")
-    return value
-
-
-def _html(
-    sources: list[dict[str, Any]],
-    *,
-    columns: int,
-    width: int,
-    height: int,
-    loop: bool,
-    autoplay: bool,
-    border: int = 0,
-) -> str:
+def _html(sources: list[dict[str, Any]], opts: DisplayOptions, heard: int = -1) -> str:
+    columns, width, height = opts.columns_for(len(sources)), opts.width or 0, opts.height or 0
     track = f"{width}px" if width else "minmax(0, 1fr)"
     if not width and columns == 1 and not height:
         track = "minmax(0, 640px)"
-    attrs = (
-        'controls muted playsinline preload="auto"'
-        + (" autoplay" if autoplay else "")
-        + (" loop" if loop else "")
-    )
     style = f"height:{height}px;width:auto" if height else "width:100%;height:auto"
+    border = opts.border_px
     if border:
         style += f";border:{border}px solid #000;box-sizing:border-box"
     cells = []
-    for s in sources:
+    for i, s in enumerate(sources):
+        # the clip heard is muted only while autoplay needs it (browsers allow no sound before a click)
+        muted = i != heard or opts.autoplay
+        attrs = (
+            "controls" + (" muted" if muted else "") + ' playsinline preload="auto"'
+            + (" autoplay" if opts.autoplay else "")
+            + (" loop" if opts.loop else "")
+            + (" data-lk-sound" if i == heard else "")
+        )  # fmt: skip
         mark = (
             f' <b class="lumakit-preview-mark" style="color:{PREVIEW_COLOR}">{PREVIEW_MARK}</b>'
             if s.get("preview")
             else ""
         )
-        cap = f'<figcaption style="text-align:center;padding:2px 0">{html.escape(s["title"])}{mark}'
+        sound = ' <span class="lumakit-sound">(sound)</span>' if i == heard else ""
+        cap = f'<figcaption style="text-align:center;padding:2px 0">{html.escape(s["title"])}{mark}{sound}'
         cap += "</figcaption>"
         src = html.escape(s["src"], quote=True)
         tag = (
@@ -218,7 +233,7 @@ def _html(
         close = "" if tag.startswith("<img") else "</video>"
         cells.append(
             f'<figure style="margin:0;min-width:0">{tag} style="display:block;max-width:100%;{style}">{close}'
-            f"{cap if s['title'] or mark else ''}</figure>"
+            f"{cap if s['title'] or mark or sound else ''}</figure>"
         )
     return (
         f'<div class="lumakit-videos" style="display:grid;grid-template-columns:repeat({columns}, {track});'
@@ -230,90 +245,50 @@ def html_for(
     videos: Any,
     *,
     titles: Iterable[str | None] | None = None,
-    columns: int | None = None,
-    width: int | None = None,
-    height: int | None = None,
-    loop: bool = True,
-    autoplay: bool = True,
-    embed: str | bool = "auto",
-    max_side: int = 480,
-    codec: str = "h264",
-    embed_budget: int = EMBED_BUDGET,
-    fps: float | None = None,
-    border: bool | int = False,
+    options: DisplayOptions | None = None,
+    **changes: Any,
 ) -> str:
     """A static HTML snippet of one or several videos side by side (no script, no sync).
 
-    For ``_repr_html_`` methods and anywhere a string is needed. Arguments as in :func:`show_videos`.
+    For ``_repr_html_`` methods and anywhere a string is needed. Options: a :class:`DisplayOptions`, or its
+    field names as keywords (``columns=2``), as in :func:`show_videos`.
     """
-    _check_embed(embed)
-    _check_codec(codec)
-    px = _border(border)
-    items = _items(videos, titles, fps)
-    sources = _sources(items, embed, max_side, codec, embed_budget)
-    return _html(
-        sources,
-        columns=_columns(len(items), columns),
-        width=_px("width", width),
-        height=_px("height", height),
-        loop=loop,
-        autoplay=autoplay,
-        border=px,
-    )
+    opts = DisplayOptions.of(options, **changes)
+    items = _items(videos, titles, opts)
+    sources, heard = _sources(items, opts)
+    return _html(sources, opts, heard)
+
+
+def _player_state(items: list[tuple[str | None, Any]], opts: DisplayOptions) -> tuple[dict[str, Any], str]:
+    """The synced player's state (its widget traits) and the static HTML it falls back to."""
+    if opts.codec not in media.CODECS:
+        raise RequestError("codec", opts.codec, list(media.CODECS),
+                           message=f"{opts.codec!r} clips cannot be synced: use sync=False")  # fmt: skip
+    sources, heard = _sources(items, opts)
+    state = {"sources": sources, "columns": opts.columns_for(len(items)), "width": opts.width or 0,
+             "height": opts.height or 0, "loop": opts.loop, "autoplay": opts.autoplay,
+             "fps": _step_fps(items), "border": opts.border_px, "sound": heard}  # fmt: skip
+    return state, _html(sources, opts, heard)
 
 
 def synced_player(
     videos: Any,
     *,
     titles: Iterable[str | None] | None = None,
-    columns: int | None = None,
-    width: int | None = None,
-    height: int | None = None,
-    loop: bool = True,
-    autoplay: bool = True,
-    embed: str | bool = "auto",
-    max_side: int = 480,
-    codec: str = "h264",
-    embed_budget: int = EMBED_BUDGET,
-    fps: float | None = None,
-    border: bool | int = False,
+    options: DisplayOptions | None = None,
+    **changes: Any,
 ) -> Any:
     """The synchronized player widget (``lumakit._player.SyncedPlayer``) for these videos; not displayed.
 
-    Its ``playing``, ``current_time`` and ``rate`` traits drive (and follow) the clips from Python.
-    Its mimebundle also carries the static HTML, for front ends that cannot run widgets.
+    Its ``playing``, ``current_time``, ``rate`` and ``sound`` (the position of the clip heard, -1: none)
+    traits drive (and follow) the clips from Python. Its mimebundle also carries the static HTML, for front
+    ends that cannot run widgets. Options as in :func:`html_for`.
     """
     from ._player import SyncedPlayer
 
-    _check_embed(embed)
-    if codec == "gif":
-        raise RequestError("codec", codec, ["h264", "vp9"], message="GIFs cannot be synced: use sync=False")
-    _check_codec(codec)
-    px = _border(border)
-    items = _items(videos, titles, fps)
-    sources = _sources(items, embed, max_side, codec, embed_budget)
-    cols, w, h = _columns(len(items), columns), _px("width", width), _px("height", height)
-    step_fps = 24.0
-    for _, v in items:
-        src = media.source_path(v)
-        if not isinstance(src, str):
-            info = media.probe(src)
-            # a step is one frame: for a variable-rate clip, its shortest frame (no step skips a frame)
-            gaps = [b - a for a, b in zip(info.frame_times()[:-1], info.frame_times()[1:], strict=True)]
-            step_fps = 1.0 / min(gaps) if info.vfr and gaps and min(gaps) > 0 else info.fps
-            break
-    fallback = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay, border=px)
-    return SyncedPlayer(
-        sources=sources,
-        columns=cols,
-        width=w,
-        height=h,
-        loop=loop,
-        autoplay=autoplay,
-        fps=step_fps,
-        border=px,
-        fallback_html=fallback,
-    )
+    opts = DisplayOptions.of(options, **changes)
+    state, fallback = _player_state(_items(videos, titles, opts), opts)
+    return SyncedPlayer(**state, fallback_html=fallback)
 
 
 def _widgets_available() -> bool:
@@ -336,64 +311,44 @@ def show_videos(
     videos: Any,
     titles: Iterable[str | None] | None = None,
     *,
-    columns: int | None = None,
-    width: int | None = None,
-    height: int | None = None,
-    loop: bool = True,
-    autoplay: bool = True,
     sync: bool = True,
-    embed: str | bool = "auto",
     return_html: bool = False,
-    max_side: int = 480,
-    codec: str = "h264",
-    embed_budget: int = EMBED_BUDGET,
-    fps: float | None = None,
-    border: bool | int = False,
+    options: DisplayOptions | None = None,
+    **changes: Any,
 ) -> str | None:
-    """Displays videos side by side, with one play/pause/seek/speed bar when ``sync=True``.
+    """Displays videos side by side, with one play/pause/seek/speed/sound bar when ``sync=True``.
 
     Args:
       videos: a ``{label: video}`` mapping (labels become titles), a list, or one video. A video is a path,
         a URL, a ``Result``, a ``(T, H, W, 3)`` frame array (uint8, or floats in [0, 1]) or the bytes of a
         video file.
       titles: optional captions, one per video (not with a mapping: its keys are the titles).
-      columns: clips per row (default: all of them, up to 4).
-      width: width of each clip in pixels (default: share the cell's width).
-      height: height of each clip in pixels (width follows the aspect ratio).
-      loop: restart at the end (a synced group restarts when its longest clip ends).
-      autoplay: start playing at once (clips are always muted, so browsers allow it).
       sync: one control for every clip (an anywidget widget); falls back to unsynced HTML where widgets
         cannot run.
-      embed: ``"auto"``/``True`` embeds local files as small previews and references URLs; ``False``
-        references every file by path.
       return_html: return the static HTML string instead of displaying anything.
-      max_side: longest side of embedded previews, in pixels.
-      codec: ``"h264"`` (MP4) or ``"vp9"`` (WebM) for embedded previews, or ``"gif"`` for front ends that
-        play neither (shown as images, unsynced).
-      embed_budget: most bytes of base64 all embedded clips may take together.
-      fps: frame rate of frame arrays (default 24).
-      border: a black border around each clip: True (1 px) or a width in pixels.
+      options: a :class:`lumakit.DisplayOptions`; its fields can also be given as keywords, e.g.
+        ``columns=2``, ``width=320``, ``height=240``, ``loop=False``, ``autoplay=False``, ``embed=False``,
+        ``max_side=480``, ``codec="vp9"`` (or ``"gif"``), ``embed_budget=...``, ``fps=30`` (frame arrays),
+        ``border=True``, ``sound="source"`` (the clip heard; default ``"auto"``: the first with sound).
 
     Returns:
       The HTML string if ``return_html``, else None (the result is displayed).
     """
-    kw: dict[str, Any] = dict(titles=titles, columns=columns, width=width, height=height, loop=loop,
-                              autoplay=autoplay, embed=embed, max_side=max_side, codec=codec,
-                              embed_budget=embed_budget, fps=fps, border=border)  # fmt: skip
+    opts = DisplayOptions.of(options, **changes)
     if return_html:
-        return html_for(videos, **kw)
+        return html_for(videos, titles=titles, options=opts)
     from IPython.display import HTML, display
 
-    if sync and codec != "gif" and _widgets_available():
-        display(synced_player(videos, **kw))
+    if sync and opts.codec in media.CODECS and _widgets_available():
+        display(synced_player(videos, titles=titles, options=opts))
     else:
-        display(HTML(html_for(videos, **kw)))
+        display(HTML(html_for(videos, titles=titles, options=opts)))
     return None
 
 
 def show_video(video: Any, *, title: str | None = None, **kwargs: Any) -> str | None:
     """Displays one video (path, URL, ``Result``, frame array or bytes). Options as in :func:`show_videos`."""
-    items = _items(video, fps=kwargs.get("fps"))
+    items = _items(video, None, DisplayOptions.of(fps=kwargs.get("fps")))
     if len(items) != 1:
         raise RequestError(
             "video",
@@ -439,45 +394,26 @@ def player_html(
     element_id: str = "lumakit-player",
     sync: bool = True,
     fallback: bool = True,
-    **options: Any,
+    titles: Iterable[str | None] | None = None,
+    options: DisplayOptions | None = None,
+    **changes: Any,
 ) -> str:
     """The synced player as plain HTML and JavaScript that run in any browser, without Jupyter.
 
     A ``<div>`` holding the unsynced clips (what a page shows without JavaScript) and a module
     ``<script>`` that replaces them with the player (a tiny stand-in for the widget model drives it).
     The page must also carry :func:`player_css`. ``fallback=False`` leaves the plain clips out (each clip is
-    then embedded once, not twice; without JavaScript the page says so). Options as in :func:`save_page`.
+    then embedded once, not twice; without JavaScript the page says so). Options as in :func:`html_for`;
+    the player's state is the widget's (:func:`synced_player`).
     """
     import json
 
-    options.setdefault("embed", "auto")
-    embed = options.pop("embed")
-    _check_embed(embed)
-    items = _items(videos, options.pop("titles", None), options.pop("fps", None))
-    codec = options.get("codec", "h264")
-    if codec not in ("h264", "vp9"):
-        raise RequestError("codec", codec, ["h264", "vp9"])
-    px = _border(options.pop("border", False))
-    sources = _sources(
-        items,
-        embed,
-        options.pop("max_side", 480),
-        options.pop("codec", "h264"),
-        options.pop("embed_budget", EMBED_BUDGET),
-    )
-    cols = _columns(len(items), options.pop("columns", None))
-    w, h = _px("width", options.pop("width", None)), _px("height", options.pop("height", None))
-    loop, autoplay = bool(options.pop("loop", True)), bool(options.pop("autoplay", True))
-    if options:
-        raise RequestError(
-            next(iter(options)), None, message=f"unknown option(s) {sorted(options)} for save_page"
-        )
-    plain = _html(sources, columns=cols, width=w, height=h, loop=loop, autoplay=autoplay, border=px)
+    opts = DisplayOptions.of(options, **changes)
+    state, plain = _player_state(_items(videos, titles, opts), opts)
+    state |= {"playing": False, "current_time": 0.0, "rate": 1.0}
     if not fallback:
         plain = "<noscript>The synced player needs JavaScript.</noscript>"
     esm = (Path(__file__).parent / "_player" / "player.js").read_text() if sync else "function render() {}"
-    state = {"sources": sources, "columns": cols, "width": w, "height": h, "loop": loop, "autoplay": autoplay,
-             "playing": False, "current_time": 0.0, "rate": 1.0, "fps": 24.0, "border": px}  # fmt: skip
     out = _STANDALONE.format(
         element_id=html.escape(element_id),
         fallback=plain,

@@ -19,7 +19,9 @@ class SyncedPlayer(anywidget.AnyWidget):
 
     Works in untrusted notebooks (the code ships with the anywidget extension, not as inline script).
     Python can drive it: ``p.playing = True``, ``p.current_time = 2.0``, ``p.rate = 0.5``.
-    ``sources`` is a list of ``{"src": url-or-data-uri, "title": str, "duration": seconds, "preview": bool}``;
+    ``p.sound = 0`` makes the first clip the one heard (-1 mutes every clip); the others stay muted.
+    ``sources`` is a list of ``{"src": url-or-data-uri, "title": str, "duration": seconds, "preview": bool,
+    "audio": bool}`` (``audio``: the clip's ``src`` carries sound);
     each ``preview`` clip (a local-backend result) is marked "local preview, not Ray" on the clip itself, in
     the widget and in the static HTML fallback.
     """
@@ -38,6 +40,7 @@ class SyncedPlayer(anywidget.AnyWidget):
     rate = traitlets.Float(1.0).tag(sync=True)
     fps = traitlets.Float(24.0).tag(sync=True)
     border = traitlets.Int(0).tag(sync=True)  # px of black border around each clip (0: none)
+    sound = traitlets.Int(-1).tag(sync=True)  # position of the clip heard (-1: every clip muted)
     preview_mark = traitlets.Unicode(PREVIEW_MARK).tag(sync=True)
 
     def __init__(self, *, fallback_html: str = "", **kwargs: Any) -> None:

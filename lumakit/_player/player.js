@@ -16,6 +16,8 @@ const ICONS = {
   pause: "M4 2.5h3v11H4zM9 2.5h3v11H9z",
   back: "M3 2.5h2v11H3zM13 2.5v11L6 8z",
   fwd: "M11 2.5h2v11h-2zM3 2.5v11L10 8z",
+  sound: "M2 6h3l4-3.5v11L5 10H2zM11 5.5q2 2.5 0 5l1 1q3-3.5 0-7z",
+  mute: "M2 6h3l4-3.5v11L5 10H2zM10.5 6l1-1 1.5 1.5L14.5 5l1 1L14 7.5 15.5 9l-1 1L13 8.5 11.5 10l-1-1L12 7.5z",
 };
 
 function icon(name) {
@@ -56,7 +58,13 @@ function render({ model, el }) {
     o.textContent = `${r}×`;
     speed.appendChild(o);
   }
-  bar.append(playBtn, back, fwd, slider, label, speed);
+  // sound: which clip is heard (one at a time; "off" mutes all). Choosing is a click, so browsers allow it.
+  const soundBtn = document.createElement("button");
+  soundBtn.className = "lk-sound-toggle";
+  const soundSel = document.createElement("select");
+  soundSel.className = "lk-sound";
+  soundSel.title = "the clip you hear";
+  bar.append(playBtn, back, fwd, slider, label, speed, soundBtn, soundSel);
   root.append(grid, bar);
   el.appendChild(root);
 
@@ -66,6 +74,32 @@ function render({ model, el }) {
   let playing = false;
   let raf = 0;
   let dragging = false;
+  let blocked = false; // the browser refused to autoplay the heard clip with sound: it plays muted
+
+  const heard = () => {
+    const i = Number(model.get("sound"));
+    return Number.isInteger(i) && i >= 0 && i < videos.length ? i : -1;
+  };
+  function applySound() {
+    const h = heard();
+    videos.forEach((v, i) => internal(v, () => { v.muted = i !== h || blocked; }));
+    showSound();
+  }
+  function showSound() {
+    const h = heard();
+    const on = h >= 0 && !blocked;
+    soundBtn.innerHTML = icon(on ? "sound" : "mute");
+    soundBtn.title = on ? "sound on: click to mute" : (h >= 0 ? "click for sound" : "sound off");
+    soundBtn.setAttribute("aria-label", soundBtn.title);
+    soundBtn.setAttribute("aria-pressed", String(on));
+    soundSel.value = String(h);
+  }
+  function setSound(i) {
+    blocked = false;
+    if (Number(model.get("sound")) !== i) { model.set("sound", i); model.save_changes(); }
+    applySound();
+  }
+  let lastHeard = -1;
 
   const loop = () => model.get("loop");
   const rate = () => Number(model.get("rate")) || 1;
@@ -82,13 +116,24 @@ function render({ model, el }) {
     grid.style.gridTemplateColumns = w ? `repeat(${cols}, ${w}px)` : `repeat(${cols}, minmax(0, 1fr))`;
     videos = [];
     durations = sources.map((s) => Number(s.duration) || NaN);
+    soundSel.replaceChildren();
+    const off = document.createElement("option");
+    off.value = "-1";
+    off.textContent = "sound off";
+    soundSel.appendChild(off);
+    sources.forEach((s, i) => {
+      if (!s.audio && i !== Number(model.get("sound"))) return;
+      const o = document.createElement("option");
+      o.value = String(i);
+      o.textContent = `sound: ${s.title || `clip ${i + 1}`}`;
+      soundSel.appendChild(o);
+    });
+    soundBtn.hidden = soundSel.hidden = soundSel.options.length < 2;
     sources.forEach((s, i) => {
       const fig = document.createElement("figure");
       const v = document.createElement("video");
       v.src = s.src;
-      v.muted = true;
-      v.defaultMuted = true;
-      v.setAttribute("muted", "");
+      v.muted = true; // until applySound: only the clip heard is unmuted
       v.playsInline = true;
       v.setAttribute("playsinline", "");
       v.controls = true;
@@ -113,6 +158,8 @@ function render({ model, el }) {
         if (v !== leader && leader) seekAll(v.currentTime);
       });
       v.addEventListener("ended", () => { if (v === leader) onLeaderEnded(); });
+      // unmuting a clip with its own volume control makes it the one heard
+      v.addEventListener("volumechange", () => { if (!v._lkInternal && !v.muted && heard() !== i) setSound(i); });
       fig.appendChild(v);
       if (s.preview) {
         // On the clip itself, so a screenshot of one clip still says what it is.
@@ -131,7 +178,19 @@ function render({ model, el }) {
       videos.push(v);
     });
     pickLeader();
+    applySound();
     if (model.get("autoplay")) setPlaying(true); else showState();
+  }
+
+  // play one clip; the heard clip may be refused sound before any click: it then plays muted
+  function start(v, i) {
+    internal(v, () => v.play().catch((err) => {
+      if (err && err.name === "NotAllowedError" && i === heard() && !v.muted) {
+        blocked = true;
+        applySound();
+        internal(v, () => v.play().catch(() => {}));
+      }
+    }));
   }
 
   function pickLeader() {
@@ -158,7 +217,7 @@ function render({ model, el }) {
     if (model.get("playing") !== on) { model.set("playing", on); model.save_changes(); }
     videos.forEach((v, i) => {
       v.playbackRate = rate();
-      if (on && clock() < dur(i) - 0.02) internal(v, () => v.play().catch(() => {}));
+      if (on && clock() < dur(i) - 0.02) start(v, i);
       else if (!on) internal(v, () => v.pause());
     });
     if (on) { cancelAnimationFrame(raf); raf = requestAnimationFrame(frame); }
@@ -177,7 +236,7 @@ function render({ model, el }) {
   function onLeaderEnded() {
     if (loop()) {
       seekAll(0);
-      if (playing) videos.forEach((v) => internal(v, () => v.play().catch(() => {})));
+      if (playing) videos.forEach((v, i) => start(v, i));
     } else {
       setPlaying(false);
     }
@@ -201,7 +260,7 @@ function render({ model, el }) {
         if (Math.abs(v.currentTime - (d - 1e-3)) > 0.05) setTime(v, d - 1e-3);
         return;
       }
-      if (playing && v.paused && !leader.paused) internal(v, () => v.play().catch(() => {}));
+      if (playing && v.paused && !leader.paused) start(v, i);
       const drift = v.currentTime - t;
       if (force || Math.abs(drift) > HARD || (!playing && Math.abs(drift) > 1e-3)) {
         setTime(v, t);
@@ -235,11 +294,19 @@ function render({ model, el }) {
   slider.addEventListener("input", () => { dragging = true; seekAll(Number(slider.value)); });
   slider.addEventListener("change", () => { dragging = false; seekAll(Number(slider.value)); });
   speed.addEventListener("change", () => { model.set("rate", Number(speed.value)); model.save_changes(); });
+  soundSel.addEventListener("change", () => setSound(Number(soundSel.value)));
+  soundBtn.addEventListener("click", () => {
+    const h = heard();
+    if (h >= 0 && !blocked) { lastHeard = h; setSound(-1); }
+    else if (h >= 0) setSound(h);
+    else setSound(lastHeard >= 0 ? lastHeard : Number(soundSel.options[1] ? soundSel.options[1].value : -1));
+  });
 
   model.on("change:sources", build);
   model.on("change:columns", build);
   model.on("change:width", build);
   model.on("change:height", build);
+  model.on("change:sound", () => { blocked = false; applySound(); });
   model.on("change:rate", () => { videos.forEach((v) => (v.playbackRate = rate())); showState(); });
   model.on("change:playing", () => { if (model.get("playing") !== playing) setPlaying(model.get("playing")); });
   model.on("change:current_time", () => {
@@ -248,7 +315,7 @@ function render({ model, el }) {
   });
 
   // test and debugging hook: the live video elements and the group state
-  root.lumakit = { videos: () => videos, seek: seekAll, play: setPlaying, leader: () => leader };
+  root.lumakit = { videos: () => videos, seek: seekAll, play: setPlaying, leader: () => leader, sound: setSound };
   build();
   return () => { cancelAnimationFrame(raf); for (const v of videos) v.pause(); };
 }

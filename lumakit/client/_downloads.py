@@ -66,12 +66,12 @@ class Downloader:
 
 
 def ext_for(wire: Mapping[str, Any] | None, url: str | None) -> str:
-    """The result file's extension: the requested ``outputFormat``, else the URL's, else mp4."""
+    """The result file's extension: EXR frames keep theirs (``exrExport``: ``.exr`` or a ``.zip`` of them,
+    so ``media.exr_video`` can show them), else the requested ``outputFormat``, else the URL's, else mp4."""
+    suffix = Path(httpx.URL(url).path).suffix.lstrip(".").lower() if url else ""
+    if suffix in ("exr", "zip"):
+        return suffix
     fmt = (wire or {}).get("outputFormat")
     if fmt:
         return str(fmt).lower()
-    if url:
-        suffix = Path(httpx.URL(url).path).suffix.lstrip(".").lower()
-        if suffix in ("mp4", "webm", "mov"):
-            return suffix
-    return "mp4"
+    return suffix if suffix in ("mp4", "webm", "mov") else "mp4"

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import _files
 from ..errors import MediaError, RequestError
+from ._exr import EXR_MARK, exr_video, is_exr
 from ._probe import (
     _LIVE,
     HDR_MARK,
@@ -58,18 +59,24 @@ from ._read import (
 )
 
 __all__ = [
+    "CODECS",
+    "EXR_MARK",
     "HDR_MARK",
+    "PREVIEW_CODECS",
     "SELECT_MAX",
     "VideoInfo",
     "VideoLike",
     "describe",
     "display_filter",
+    "exr_video",
     "ffmpeg_exe",
     "frame_centres",
     "frame_index",
     "frame_times",
     "frames",
     "frames_at",
+    "is_exr",
+    "is_exr_source",
     "is_remote",
     "iter_frames",
     "labeled",
@@ -82,8 +89,9 @@ __all__ = [
     "write_video",
 ]
 
-_CODECS = {"h264": ".mp4", "vp9": ".webm"}
-_PREVIEW_CODECS = {**_CODECS, "gif": ".gif"}  # GIF: for front ends that play no H.264 nor VP9
+CODECS = {"h264": ".mp4", "vp9": ".webm"}  # what lumakit writes, and what the synced player plays
+PREVIEW_CODECS = {**CODECS, "gif": ".gif"}  # GIF: for front ends that play no H.264 nor VP9
+_AUDIO_ARGS = {"h264": ["-c:a", "aac", "-b:a", "96k"], "vp9": ["-c:a", "libopus", "-b:a", "96k"]}
 
 
 def labeled(videos: Any, titles: Iterable[str | None] | None = None) -> list[tuple[str | None, Any]]:
@@ -122,7 +130,8 @@ _MAGIC = ((b"GIF8", 0, ".gif"), (b"\x1a\x45\xdf\xa3", 0, ".webm"), (b"ftyp", 4, 
 
 
 def materialize(video: Any, *, fps: float = 24.0) -> Any:
-    """A frame array or a video file's bytes as a file (cached by content); anything else unchanged.
+    """A frame array or a video file's bytes as a file (cached by content), EXR frames as their tone-mapped
+    video (:func:`exr_video`, at ``fps``); anything else unchanged.
 
     Frame arrays are ``(T, H, W, 3)`` RGB (or ``(T, H, W)`` gray, or ``(T, H, W, 4)``), ``uint8`` or floats
     in [0, 1], played at ``fps``; bytes are an MP4/MOV, WebM or GIF file's content.
@@ -154,7 +163,26 @@ def materialize(video: Any, *, fps: float = 24.0) -> Any:
             tmp.write_bytes(data)
             os.replace(tmp, out)
         return out
-    return video
+    exr = _local_exr(video)
+    return exr_video(exr, fps=fps) if exr is not None else video
+
+
+def is_exr_source(video: Any) -> bool:
+    """True when ``video`` names local EXR frames (``.exr``, a folder or a ``.zip`` of them)."""
+    return _local_exr(video) is not None
+
+
+def _local_exr(video: Any) -> Path | None:
+    """The local EXR frames (``.exr``, a folder or a ``.zip`` of them) ``video`` names, else None."""
+    if not isinstance(video, (str, os.PathLike)) and getattr(video, "path", None) is None:
+        return None
+    try:
+        src = source_path(video)
+    except (RequestError, MediaError):
+        return None
+    if isinstance(src, str) or not (src.is_dir() or src.suffix.lower() in (".exr", ".zip")):
+        return None
+    return src if src.exists() and is_exr(src) else None
 
 
 def _title(video: Any) -> str | None:
@@ -209,8 +237,8 @@ def _video_args(codec: str, crf: int, preset: str = "veryfast") -> list[str]:
 
 
 def _check_codec(codec: str) -> str:
-    if codec not in _CODECS:
-        raise RequestError("codec", codec, list(_CODECS))
+    if codec not in CODECS:
+        raise RequestError("codec", codec, list(CODECS))
     return codec
 
 
@@ -325,8 +353,12 @@ def preview(
     codec: str = "h264",
     crf: int = 30,
     fps: float | None = None,
+    audio: bool = False,
 ) -> Path:
-    """A small silent video for embedding: longest side ≤ ``max_side`` (never upscaled), even size.
+    """A small video for embedding: longest side ≤ ``max_side`` (never upscaled), even size.
+
+    Silent unless ``audio`` (then it carries the clip's first audio track, if it has one: AAC in MP4, Opus
+    in WebM; a GIF never has sound).
 
     HDR (PQ/HLG) clips are tone-mapped to SDR (the user's file is untouched); frame timestamps are kept, so
     a variable-frame-rate clip plays on its own clock.
@@ -335,14 +367,16 @@ def preview(
     GIF (at most 12.5 fps) for front ends that play neither. ``fps`` caps the frame rate. Cached by content
     under :func:`preview_dir`, so showing the same clip again is free.
     """
-    if codec not in _PREVIEW_CODECS:
-        raise RequestError("codec", codec, list(_PREVIEW_CODECS))
+    if codec not in PREVIEW_CODECS:
+        raise RequestError("codec", codec, list(PREVIEW_CODECS))
     if not isinstance(max_side, (int, np.integer)) or max_side < 16:
         raise RequestError("max_side", max_side, "an int >= 16 (pixels)")
     info = probe(video)
     key = f"{content_digest(info.path)[:24]}-{max_side}-{codec}-{crf}-{fps or 0:g}"
     key += "-sdr" if info.hdr else ""
-    out = preview_dir() / f"{key}{_PREVIEW_CODECS[codec]}"
+    sound = audio and info.has_audio and codec in _AUDIO_ARGS
+    key += "-audio" if sound else ""
+    out = preview_dir() / f"{key}{PREVIEW_CODECS[codec]}"
     if out.exists() and out.stat().st_size > 0:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -359,8 +393,8 @@ def preview(
         vf += ",split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=4"
     with _files.atomic_path(out) as tmp:
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(info.path),
-               "-map", "0:v:0", "-an", "-sn", "-dn", "-map_metadata", "-1", "-vf", vf,
-               *args, str(tmp)]  # fmt: skip
+               "-map", "0:v:0", *(["-map", "0:a:0", *_AUDIO_ARGS[codec]] if sound else ["-an"]),
+               "-sn", "-dn", "-map_metadata", "-1", "-vf", vf, *args, str(tmp)]  # fmt: skip
         proc = _run(cmd)
         if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
             detail = _explain(info.path, proc.stderr.decode())

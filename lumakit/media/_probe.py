@@ -199,9 +199,16 @@ def probe(video: VideoLike) -> VideoInfo:
     the frame times are exact and cheap. Results are memoized per (file, size, mtime).
 
     Raises:
-      MediaError: missing, empty, truncated, not a video, or zero frames.
+      MediaError: missing, empty, truncated, not a video (EXR frames: the message names
+        ``media.exr_video``), or zero frames.
     """
     src = source_path(video)
+    if not isinstance(src, str) and (src.is_dir() or src.suffix.lower() in (".exr", ".zip")):
+        from ._exr import is_exr
+
+        if src.exists() and is_exr(src):
+            raise MediaError(src, "EXR frames, not a video: lumakit.media.exr_video(path) makes a "
+                             "tone-mapped SDR video of them that every lumakit function shows")  # fmt: skip
     _check_file(src)
     key = _file_key(src)
     with _probe_lock:

@@ -53,10 +53,11 @@ class _Reader:
     """
 
     def __init__(self, src: Path | str, w: int, h: int, vf: str | None, task: str,
-                 extra: Sequence[str] = ()) -> None:  # fmt: skip
+                 extra: Sequence[str] = (), threads: int = 0) -> None:  # fmt: skip
         self.src, self.w, self.h, self.vf, self.task = src, w, h, vf, task
         self.frame_bytes = w * h * 3
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(src),
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+               *(["-threads", str(threads)] if threads else []), "-i", str(src),
                "-map", "0:v:0", *extra]  # fmt: skip
         if vf:
             cmd += ["-vf", vf]
@@ -186,8 +187,13 @@ def _times_arg(info: VideoInfo, times: Iterable[float] | None, n: int | None) ->
     return t
 
 
-def frames_at(info: VideoInfo, times: np.ndarray, size: tuple[int, int]) -> Iterator[np.ndarray]:
+def frames_at(
+    info: VideoInfo, times: np.ndarray, size: tuple[int, int], *, threads: int = 0
+) -> Iterator[np.ndarray]:
     """The frame shown at each of ``times`` (non-decreasing, s), streamed in that order from one reader.
+
+    ``threads``: decoder threads (0: ffmpeg's choice, one per core and more); readers that run side by side
+    each take fewer, so they do not fight over the cores.
 
     A frame wanted at several times is yielded each time; one decoded frame is held at a time. Times past
     the last decodable frame give the last one (a container may over-report its length).
@@ -206,7 +212,7 @@ def frames_at(info: VideoInfo, times: np.ndarray, size: tuple[int, int]) -> Iter
         task = f"pick {len(wanted)} frames at {w}x{h}"
     else:
         vf, task = scale_tone, f"decode {int(wanted[-1]) + 1} frames at {w}x{h} to keep {len(wanted)}"
-    with _Reader(info.path, w, h, vf, task, extra=["-fps_mode", "passthrough"]) as reader:
+    with _Reader(info.path, w, h, vf, task, extra=["-fps_mode", "passthrough"], threads=threads) as reader:
         k = 0  # position in idx
         got = 0  # frames read
         at = -1  # the clip's index of the frame held
