@@ -178,6 +178,21 @@ def write_text(path: PathLike, text: str, *, encoding: str = "utf-8") -> Path:
     return write_bytes(path, text.encode(encoding))
 
 
+RESULTS = "results"  # the folder of result files under a cache root
+
+
+def result_file(root: PathLike, backend: str, key: str, name: str, ext: str) -> Path:
+    """Where a cache keeps a result: ``<root>/results/<backend>/<key[:2]>/<name>.<ext>``."""
+    return Path(root) / RESULTS / backend / key[:2] / f"{name}.{ext}"
+
+
+def result_backend(path: PathLike) -> str | None:
+    """The backend of a result file from the layout :func:`result_file` writes (no file is opened), else
+    None (a source clip, a file elsewhere)."""
+    parts = Path(path).parts
+    return parts[-3] if len(parts) >= 4 and parts[-4] == RESULTS else None
+
+
 def mime_type(path: PathLike, default: str = "application/octet-stream") -> str:
     """The media type for a file name's suffix (``clip.MP4`` -> ``video/mp4``), or ``default``."""
     return MIME_TYPES.get(Path(path).suffix.lower(), default)

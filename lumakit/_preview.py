@@ -14,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ._files import result_backend
+
 __all__ = ["PREVIEW_COLOR", "PREVIEW_MARK", "RENDERER_NOTE", "is_preview", "mark_html"]
 
 PREVIEW_MARK = "local preview, not Ray"  # on a result and on every visual made from one
@@ -32,6 +34,5 @@ def is_preview(video: Any) -> bool:
     if isinstance(local, bool):
         return local
     if isinstance(video, (str, Path)) and "://" not in str(video):
-        parts = Path(video).parts
-        return len(parts) >= 4 and parts[-4:-2] == ("results", "local")
+        return result_backend(video) == "local"
     return False

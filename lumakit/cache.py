@@ -231,7 +231,7 @@ class Cache:
         task's own, so a re-roll (``force=True``) or another take never overwrites an earlier one."""
         ext = ext.lower().lstrip(".") or "mp4"
         name = f"{key}-{task_uuid[:8]}" if task_uuid else key
-        return self.root / "results" / backend / key[:2] / f"{name}.{ext}"
+        return _files.result_file(self.root, backend, key, name, ext)
 
     # ---- ledger ----
     def _exec(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:

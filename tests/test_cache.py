@@ -177,3 +177,16 @@ def test_the_ledger_table_has_a_column_for_each_field_of_a_ledger_entry_and_no_o
     with sqlite3.connect(tmp_path / "c" / "ledger.sqlite3") as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
     assert columns == {f.name for f in dataclasses.fields(LedgerEntry)}
+
+
+def test_a_cached_local_result_is_a_preview_by_the_layout_the_cache_writes(tmp_path):
+    from lumakit._preview import is_preview
+
+    cache = Cache(tmp_path / "c")
+    key = "ab" * 32
+    try:
+        assert is_preview(cache.result_path(key, "local", task_uuid="12345678-aaaa"))
+        assert not is_preview(cache.result_path(key, "runware"))
+        assert not is_preview(tmp_path / "clip.mp4")
+    finally:
+        cache.close()
