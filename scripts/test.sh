@@ -8,7 +8,7 @@ python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q -e ".[dev,browser]"
 "$VENV/bin/python" -m mypy lumakit/   # py.typed ships: the package type-checks clean ([tool.mypy])
 set +e
-"$VENV/bin/python" -m pytest "$@"
+"$VENV/bin/python" -m pytest -n "${LUMAKIT_TEST_WORKERS:-2}" --dist load "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
