@@ -143,6 +143,8 @@ class AsyncClient(ClientMoney):
         )
         if endpoint.backend == "runware":
             _announce("runware", str(endpoint.url), endpoint.key_from, self._limits())
+        else:  # said now, where the client is made; the shared server itself starts on first use
+            _announce("local", endpoint.url or "127.0.0.1 (started on first use)")
         self.concurrency = concurrency
         self.poll = poll or (PollPolicy.local() if self.backend == "local" else PollPolicy())
         self.timeout = float(timeout) if timeout is not None else None
