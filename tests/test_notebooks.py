@@ -442,18 +442,23 @@ class Run:
     priced: float | None = None  # what those jobs cost at lumakit's price table (USD)
 
 
-def _execute(name: str, work: Path, mode: str) -> Run:
+def notebook_client(nb: Any, work: Path) -> Any:
+    """An nbclient runner for ``nb`` with its kernel in ``work``, cells run from the notebooks folder."""
     from nbclient import NotebookClient
 
-    nb = _read(name)
-    (work / "cache").mkdir(parents=True, exist_ok=True)
-    client = NotebookClient(
+    return NotebookClient(
         nb,
         km=_kernel_manager(work),
         timeout=CELL_TIMEOUT,
         startup_timeout=120,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
+
+
+def _execute(name: str, work: Path, mode: str) -> Run:
+    nb = _read(name)
+    (work / "cache").mkdir(parents=True, exist_ok=True)
+    client = notebook_client(nb, work)
     start = time.perf_counter()
     if mode == "local":
         client.execute(env=_kernel_env(work / "cache", None))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from _fake_runware_http import RunwareStandIn
-from test_notebooks import CELL_TIMEOUT, FAKE_KEY, NOTEBOOKS, _kernel_env, _kernel_manager, _read
+from test_notebooks import FAKE_KEY, NOTEBOOKS, _kernel_env, _read, notebook_client
 
 from lumakit.cache import Cache
 from lumakit.packs import make_pack, unpack
@@ -21,16 +21,8 @@ CLASS = ("00_quickstart", "02_strength_dial")
 
 
 def _run(name: str, work: Path, env: dict[str, str]) -> None:
-    from nbclient import NotebookClient
-
     nb = _read(name)
-    client = NotebookClient(
-        nb,
-        km=_kernel_manager(work),
-        timeout=CELL_TIMEOUT,
-        startup_timeout=120,
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    )
+    client = notebook_client(nb, work)
     # Jupyter tells each kernel its notebook; the ledger records it as the task's scope (--notebooks)
     client.execute(env={**env, "JPY_SESSION_NAME": str(NOTEBOOKS / f"{name}.ipynb")})
 
