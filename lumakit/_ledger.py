@@ -1,6 +1,8 @@
 """The ledger file opened one way: read-write, read-only when it cannot be written, or a clear error.
 
-    db, read_only = open_ledger(root, prepare, create)  # prepare(db): the cache's schema, then migrate(db)
+    ledger = LedgerFile(root, prepare, create)   # prepare(db): the cache's schema, then migrate(db)
+    ledger.execute(sql, params)                  # one statement under the lock
+    with ledger.write() as db: ...               # BEGIN IMMEDIATE ... COMMIT (ROLLBACK on any error)
     raise ledger_error(path, sqlite_error)       # CacheError: read-only, cannot be opened, or damaged
 
 A folder or ledger that cannot be written (a read-only mount, another user's cache) is opened read-only
@@ -12,14 +14,17 @@ and what to do; lumakit never replaces or empties it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import time
 import urllib.parse
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import CacheError
 
@@ -98,6 +103,64 @@ def open_ledger(
                 raise ledger_error(path, exc) from None
     log.info("cache %s is read-only: history and cached results only", root)
     return _open_read_only(path, create), True
+
+
+class LedgerFile:
+    """The one open ledger the parts of a cache share: one connection, one lock (thread-safe), and two ways
+    in: :meth:`execute` (one statement) and :meth:`write` (several, as one transaction that holds SQLite's
+    write lock from its start, so it is atomic across processes). SQLite errors become :class:`CacheError`."""
+
+    def __init__(
+        self,
+        root: Path,
+        prepare: Callable[[sqlite3.Connection], None],
+        create: Callable[[sqlite3.Connection], None],
+    ) -> None:
+        self.path = root / LEDGER_NAME
+        self._lock = threading.Lock()
+        # read_only: the folder or the ledger cannot be written (history and cache hits only)
+        self._db, self.read_only = open_ledger(root, prepare, create)
+
+    def error(self, exc: BaseException) -> CacheError:
+        return ledger_error(self.path, exc)
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement (a read, or a write SQLite commits alone) and its rows."""
+        with self._lock:
+            try:
+                return self._db.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise self.error(exc) from None
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection under the lock, for a read of several statements (no transaction)."""
+        with self._lock:
+            yield self._db
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that holds SQLite's write lock from its start (atomic across processes)."""
+        with self._lock:
+            if self.read_only:
+                raise self.error(sqlite3.OperationalError("readonly"))
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self.error(exc) from None
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise self.error(exc) from None
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
 
 
 def _open_read_only(path: Path, create: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:

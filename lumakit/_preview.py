@@ -2,7 +2,7 @@
 
 A :class:`~lumakit.results.Result` knows its backend (``result.is_local``). A plain path counts as a preview
 when it is a result file of the local backend in a lumakit cache (``.../results/local/<xx>/<key>.<ext>``,
-the layout :meth:`lumakit.cache.Cache.result_path` writes): cheap to know, no file is opened. Anything else
+the layout :meth:`lumakit.cache.ResultFiles.path` writes): cheap to know, no file is opened. Anything else
 (a source clip, a URL, a Ray result) carries no mark.
 
     is_preview(result)        # True for the local backend's results

@@ -11,9 +11,10 @@ client. Each task row counts::
 Rows unpacked from a pack (``pack`` set) never count: their maker paid. A call reserves its price with a
 *hold* in the same ``BEGIN IMMEDIATE`` transaction as the check, so two kernels racing for the last dollars
 cannot both pass; each job's estimate moves from the hold to its task row when the task is claimed
-(:meth:`lumakit.cache.Cache.claim`), and what is left of the hold is released when the call ends. A hold
-whose process died (its owner lock is free, :mod:`lumakit._owners`) is dropped. Every function here runs
-inside the caller's transaction (a write one for :func:`hold`, :func:`consume` and :func:`release`).
+(:meth:`lumakit._task_ledger.TaskLedger.claim`, through :func:`consume`), and what is left of the hold is
+released when the call ends. A hold whose process died (its owner lock is free, :mod:`lumakit._owners`) is
+dropped. :class:`Spending` (``cache.spending``) opens the transactions; every function here runs inside the
+caller's (a write one for :meth:`Spending.hold`, :func:`consume` and :meth:`Spending.release`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import _owners
+from ._ledger import LedgerFile
 from .lifecycle import OPEN
 
 SCHEMA = """
@@ -69,7 +71,7 @@ def _live_holds(
     return live
 
 
-def total(db: sqlite3.Connection, root: Path, backend: str, scope: str | None, prune: bool = False) -> float:
+def _total(db: sqlite3.Connection, root: Path, backend: str, scope: str | None, prune: bool = False) -> float:
     """USD counted against a budget: task rows (see the module's table) plus live holds. A plain read unless
     ``prune``."""
     sql, params = _COUNTED, [backend]
@@ -84,7 +86,7 @@ def total(db: sqlite3.Connection, root: Path, backend: str, scope: str | None, p
     return round(float(rows) + held, 6)
 
 
-def hold(
+def _hold(
     db: sqlite3.Connection,
     root: Path,
     owner: str,
@@ -109,7 +111,7 @@ def hold(
         if open_row is None:
             mine[_slot(key, take)] = estimate
     call = round(sum(mine.values()), 6)
-    spent = total(db, root, backend, scope, prune=True)
+    spent = _total(db, root, backend, scope, prune=True)
     if spent + call > budget + 1e-9:
         return None, spent, call
     hold_id = uuid.uuid4().hex
@@ -130,5 +132,37 @@ def consume(db: sqlite3.Connection, hold_id: str, key: str, take: int) -> None:
         db.execute("UPDATE holds SET jobs = ? WHERE id = ?", (json.dumps(jobs), hold_id))
 
 
-def release(db: sqlite3.Connection, hold_id: str) -> None:
+def _release(db: sqlite3.Connection, hold_id: str) -> None:
     db.execute("DELETE FROM holds WHERE id = ?", (hold_id,))
+
+
+class Spending:
+    """What a cache has spent and the holds reserving calls' prices (``cache.spending``)."""
+
+    def __init__(self, file: LedgerFile, root: Path, owner: str) -> None:
+        self._file = file
+        self._root = root
+        self._owner = owner
+
+    def total(self, backend: str, scope: str | None = None) -> float:
+        """USD ``backend`` jobs count against a budget (``scope`` None: every scope); a plain read."""
+        with self._file.reading() as db:
+            return _total(db, self._root, backend, scope)
+
+    def hold(
+        self,
+        budget: float,
+        backend: str,
+        scope: str | None,
+        jobs: Iterable[tuple[str, int, float]],
+        hold_scope: str | None = None,
+    ) -> tuple[str | None, float, float]:
+        """Check a call's jobs (``(key, take, estimate)``) against ``budget`` and reserve them, atomically:
+        ``(hold id, or None when refused; spent; this call)``."""
+        with self._file.write() as db:
+            return _hold(db, self._root, self._owner, budget, backend, scope, jobs, hold_scope)
+
+    def release(self, hold_id: str) -> None:
+        """Drop what is left of a call's hold."""
+        with self._file.write() as db:
+            _release(db, hold_id)

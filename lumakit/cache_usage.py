@@ -64,7 +64,7 @@ def _size(paths: list[Path]) -> int:
 def usage(cache: Cache) -> CacheUsage:
     """Size and counts of ``cache`` (reads the folder and the ledger; sends nothing)."""
     results = _files_under(cache.root / "results")
-    entries = cache.history()
+    entries = cache.ledger.history()
     return CacheUsage(
         root=cache.root,
         total_bytes=_size(_files_under(cache.root)),
@@ -92,7 +92,7 @@ def prune(cache: Cache, older_than_days: float, *, dry_run: bool = False, now: f
     results = (cache.root / "results").resolve()
     done: set[Path] = set()
     keep: set[Path] = set()
-    for entry in cache.history():
+    for entry in cache.ledger.history():
         if entry.result_path:
             path = Path(entry.result_path).resolve()
             (done if entry.state is TaskState.DONE else keep).add(path)

@@ -376,7 +376,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         raise RequestError(
             "task_uuid", args.task_uuid, "a UUID (8-4-4-4-12 hex digits; `lumakit history` lists them)"
         )
-    if args.all and not _read_ledger(lambda cache: cache.pending()):
+    if args.all and not _read_ledger(lambda cache: cache.ledger.pending()):
         print("[]" if args.json else "nothing to resume")
         return 0
     with _client(args) as client:
@@ -452,7 +452,7 @@ def _spent_line(cache: Any) -> str:
     from .client._budget import check_scope, env_budget
 
     scope = check_scope(os.environ.get("LUMAKIT_BUDGET_SCOPE"))
-    spent = cache.spent("runware", scope)
+    spent = cache.spending.total("runware", scope)
     where = f" in scope {scope!r}" if scope else ""
     line = f"spent on Runware{where}: ${spent:.2f} (billed costs, and estimates of jobs still running)"
     budget = env_budget()
@@ -475,7 +475,7 @@ def _read_ledger(read: Any) -> Any:
 def _cmd_history(args: argparse.Namespace) -> int:
     if args.n < 0:
         raise RequestError("-n", args.n, "a number of tasks >= 0")
-    entries, spent = _read_ledger(lambda cache: (cache.history(limit=args.n), _spent_line(cache)))
+    entries, spent = _read_ledger(lambda cache: (cache.ledger.history(limit=args.n), _spent_line(cache)))
     if args.json:
         print(json.dumps(entries.to_records(), indent=2))
         return 0

@@ -150,11 +150,11 @@ def test_the_budget_comes_from_the_environment_is_settable_and_checked(tmp_path,
 
 def test_a_hold_of_a_process_that_died_is_dropped(tmp_path):
     cache = Cache(tmp_path / "cache")
-    hold, spent, call = cache.hold_budget(5.0, "runware", None, [("k" * 64, 0, 3.0)])
+    hold, spent, call = cache.spending.hold(5.0, "runware", None, [("k" * 64, 0, 3.0)])
     assert hold is not None and spent == 0 and call == 3.0
-    assert cache.spent("runware") == 3.0  # held while the call runs
-    cache._exec("UPDATE holds SET owner = 'a-dead-kernel'")
-    assert cache.spent("runware") == 0.0
+    assert cache.spending.total("runware") == 3.0  # held while the call runs
+    cache._file.execute("UPDATE holds SET owner = 'a-dead-kernel'")
+    assert cache.spending.total("runware") == 0.0
 
 
 def test_resume_of_a_task_never_sent_is_checked_against_the_budget(tmp_path):

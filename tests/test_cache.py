@@ -101,7 +101,7 @@ def test_ledger_records_every_state_and_never_the_key(tmp_path):
 
     def watch(update):
         if update.task_uuid:
-            seen.append(Cache(tmp_path / "cache").get(update.task_uuid).state)
+            seen.append(Cache(tmp_path / "cache").ledger.get(update.task_uuid).state)
 
     async def go():
         async with make_client(fake, tmp_path) as client:
@@ -120,32 +120,33 @@ def test_ledger_records_every_state_and_never_the_key(tmp_path):
 def test_history_is_newest_first_with_a_limit(tmp_path):
     cache = Cache(tmp_path)
     for i in range(5):
-        cache.claim(
+        cache.ledger.claim(
             f"00000000-0000-4000-8000-00000000000{i}", kind="modify", key=None, backend="local", wire=None
         )
-    history = cache.history()
+    history = cache.ledger.history()
     assert [e.task_uuid[-1] for e in history] == ["4", "3", "2", "1", "0"]
-    assert len(cache.history(limit=2)) == 2
+    assert len(cache.ledger.history(limit=2)) == 2
     with pytest.raises(RequestError, match="limit"):
-        cache.history(limit=-1)
+        cache.ledger.history(limit=-1)
     with pytest.raises(RequestError, match="state"):
-        cache.update(history[0].task_uuid, state="done")  # states change only along the state machine
+        cache.ledger.update(history[0].task_uuid, state="done")  # states change only along the state machine
     with pytest.raises(ValueError, match="finished"):
-        cache.move(history[0].task_uuid, "finished")
+        cache.ledger.move(history[0].task_uuid, "finished")
 
 
 def test_ledger_is_safe_across_threads_and_processes(tmp_path):
     cache = Cache(tmp_path)
     code = (
-        "import sys; from lumakit.cache import Cache; c = Cache(sys.argv[1])\n"
+        "import sys; from lumakit.cache import Cache; c = Cache(sys.argv[1]).ledger\n"
         "for i in range(40): c.claim(f'p-{i}', kind='modify', key=f'p{i}', backend='local', wire={'i': i})\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)])
 
     def writer(t):
         for i in range(40):
-            cache.claim(f"thread{t}-{i}", kind="modify", key=f"t{t}-{i}", backend="local", wire={"i": i})
-            assert cache.move(f"thread{t}-{i}", "submitted")
+            uid, key = f"thread{t}-{i}", f"t{t}-{i}"
+            cache.ledger.claim(uid, kind="modify", key=key, backend="local", wire={"i": i})
+            assert cache.ledger.move(uid, "submitted")
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in range(4)]
     for t in threads:
@@ -153,7 +154,7 @@ def test_ledger_is_safe_across_threads_and_processes(tmp_path):
     for t in threads:
         t.join()
     assert proc.wait(60) == 0
-    history = cache.history()
+    history = cache.ledger.history()
     assert len(history) == 200
     assert sum(e.state == "submitted" for e in history) == 160
 
@@ -185,8 +186,8 @@ def test_a_cached_local_result_is_a_preview_by_the_layout_the_cache_writes(tmp_p
     cache = Cache(tmp_path / "c")
     key = "ab" * 32
     try:
-        assert is_preview(cache.result_path(key, "local", task_uuid="12345678-aaaa"))
-        assert not is_preview(cache.result_path(key, "runware"))
+        assert is_preview(cache.results.path(key, "local", task_uuid="12345678-aaaa"))
+        assert not is_preview(cache.results.path(key, "runware"))
         assert not is_preview(tmp_path / "clip.mp4")
     finally:
         cache.close()

@@ -42,7 +42,8 @@ def filled_cache(root: Path, n: int = 200) -> None:
     cache = Cache(root)
     for i in range(n):
         uid = f"{i:08x}-0000-4000-8000-000000000000"
-        cache.claim(uid, kind="modify", key=f"k{i}", backend="runware", wire={"positivePrompt": "x" * 400})
+        wire = {"positivePrompt": "x" * 400}
+        cache.ledger.claim(uid, kind="modify", key=f"k{i}", backend="runware", wire=wire)
     cache.close()
 
 
@@ -64,7 +65,7 @@ def test_a_broken_ledger_is_a_lumakit_error_naming_the_file(
     root = broken_ledgers(tmp_path)[kind]
     monkeypatch.setenv("LUMAKIT_CACHE_DIR", str(root))
     with pytest.raises(CacheError) as info:
-        Cache(root).history()
+        Cache(root).ledger.history()
     text = str(info.value)
     assert info.value.path == str(root / "ledger.sqlite3") and str(root / "ledger.sqlite3") in text
     assert f"LUMAKIT_CACHE_DIR={root}" in text
@@ -150,7 +151,7 @@ def test_a_read_only_cache_shows_its_history_and_serves_cache_hits(
 
     def read_only_view() -> dict[str, Any]:
         cache = Cache(root)
-        seen: dict[str, Any] = {"read_only": cache.read_only, "history": len(cache.history())}
+        seen: dict[str, Any] = {"read_only": cache.read_only, "history": len(cache.ledger.history())}
         seen["usage"] = usage(cache).result_files
         seen["cli"] = [cli_run("history"), cli_run("cache")]
 

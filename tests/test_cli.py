@@ -235,7 +235,7 @@ def test_estimate_prices_without_running_and_matches_the_bill(
     assert code == 0, err
     est = json.loads(out)
     assert [ln["label"] for ln in est["lines"]] == ["adhere_1", "flex_3"] and est["total"] > 0
-    assert Cache().history() == [], "an estimate runs nothing"
+    assert Cache().ledger.history() == [], "an estimate runs nothing"
     code, out, _ = call(capsys, "sweep", str(clip), "a glass square", *levels, "--json", "--no-progress")
     assert sum(r["cost"] for r in json.loads(out)) == pytest.approx(est["total"])
     code, out, _ = call(capsys, "estimate", str(clip), "a glass square", *levels)
@@ -261,19 +261,19 @@ def _submit(clip: Path, *levels: str) -> list[str]:
 
 def test_resume_one_task_and_all(clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (one,) = _submit(clip, "adhere_2")
-    assert Cache().get(one).in_flight  # type: ignore[union-attr]
+    assert Cache().ledger.get(one).in_flight  # type: ignore[union-attr]
     code, out, err = call(capsys, "resume", one, "--json", "--no-progress")
     assert code == 0, err
     record = json.loads(out)
     assert record["task_uuid"] == one and Path(record["path"]).is_file()
-    assert Cache().get(one).state is TaskState.DONE  # type: ignore[union-attr]
+    assert Cache().ledger.get(one).state is TaskState.DONE  # type: ignore[union-attr]
     uuids = _submit(clip, "flex_1", "reimagine_2")
     code, out, err = call(capsys, "resume", "--all", "--no-progress")
     assert code == 0, err
     rows = [line.split("\t") for line in out.splitlines()]
     assert [label for label, _ in rows] == ["flex_1", "reimagine_2"]
     assert all(Path(path).is_file() for _, path in rows)
-    assert all(Cache().get(u).state is TaskState.DONE for u in uuids)  # type: ignore[union-attr]
+    assert all(Cache().ledger.get(u).state is TaskState.DONE for u in uuids)  # type: ignore[union-attr]
     assert call(capsys, "resume", "--all")[1] == "nothing to resume\n"
     code, out, err = call(capsys, "resume", "not-a-uuid")
     assert code == 2 and "task_uuid='not-a-uuid'" in err and out == ""
@@ -286,9 +286,10 @@ def _in_flight(task_uuid: str, *, backend: str = "local", label: str | None = No
                wire: dict[str, Any] | None = None, **fields: Any) -> None:  # fmt: skip
     """A ledger row for a task the service is running, as a call cut short leaves it."""
     cache = Cache()
-    cache.claim(task_uuid, kind="modify", key=f"key-{task_uuid}", backend=backend, wire=wire, label=label)
-    cache.sending(task_uuid, wire or {})
-    cache.running(task_uuid, **fields)
+    key = f"key-{task_uuid}"
+    cache.ledger.claim(task_uuid, kind="modify", key=key, backend=backend, wire=wire, label=label)
+    cache.ledger.sending(task_uuid, wire or {})
+    cache.ledger.running(task_uuid, **fields)
     cache.close()
 
 
@@ -298,10 +299,10 @@ def test_resume_refuses_a_task_of_another_backend(capsys: pytest.CaptureFixture[
     _in_flight(uuid, backend="runware")
     code, out, err = call(capsys, "resume", uuid)
     assert code == 2 and "runware backend" in err and out == ""
-    assert Cache().get(uuid).state is TaskState.PROCESSING  # type: ignore[union-attr]
+    assert Cache().ledger.get(uuid).state is TaskState.PROCESSING  # type: ignore[union-attr]
     code, out, err = call(capsys, "resume", "--all", "--json")
     assert code == 0 and json.loads(out) == [] and "no unfinished task of the local backend" in err
-    assert Cache().get(uuid).state is TaskState.PROCESSING  # type: ignore[union-attr]
+    assert Cache().ledger.get(uuid).state is TaskState.PROCESSING  # type: ignore[union-attr]
 
 
 def test_history_and_cache_read_the_ledger_without_starting_the_local_server(tmp_path: Path) -> None:
@@ -361,12 +362,12 @@ def test_cache_prunes_only_old_results_of_done_tasks(
     code, out, _ = call(capsys, "cache", "--prune-older-than", "30")
     assert code == 0 and f"freed {size / 1e6:.1f} MB (1 result files" in out
     assert not old.exists() and fresh.is_file() and running.is_file()
-    assert len(Cache().history()) == 3, "the ledger keeps every task"
+    assert len(Cache().ledger.history()) == 3, "the ledger keeps every task"
     # a re-run fetches the pruned result again while the service still serves its URL: no new task
     code, out, _ = call(capsys, "modify", str(clip), "p", "--strength", "adhere_3", "--json", "--no-progress")
     again = json.loads(out)
     assert code == 0 and again["task_uuid"] == done_old["task_uuid"] and Path(again["path"]).is_file()
-    assert len(Cache().history()) == 3
+    assert len(Cache().ledger.history()) == 3
     code, _, err = call(capsys, "cache", "--prune-older-than", "-1")
     assert code == 2 and "--prune-older-than" in err
     assert call(capsys, "cache", "--dry-run")[0] == 2

@@ -206,9 +206,9 @@ def test_submit_gives_a_handle_whose_status_is_only_a_look(tmp_path):
     async def go():
         async with make_client(fake, tmp_path) as client:
             handle = await client.submit(ModifyRequest(SRC, PROMPT, strength="flex_2"))
-            before = client.cache.get(handle.task_uuid)
+            before = client.cache.ledger.get(handle.task_uuid)
             look = await handle.status()
-            after = client.cache.get(handle.task_uuid)
+            after = client.cache.ledger.get(handle.task_uuid)
             again = await client.submit(ModifyRequest(SRC, PROMPT, strength="flex_2"))  # in flight: adopted
             result = await handle.result()
             done = await client.submit(ModifyRequest(SRC, PROMPT, strength="flex_2"))  # finished: the cache
@@ -310,7 +310,7 @@ def test_an_old_ledger_is_read_with_the_new_state_names(tmp_path):
         db.execute("INSERT INTO tasks (task_uuid, state, error, created) VALUES (?, ?, ?, 1)", row)
     db.commit()
     db.close()
-    states = {e.task_uuid: e.state for e in Cache(root).history()}
+    states = {e.task_uuid: e.state for e in Cache(root).ledger.history()}
     assert states == {"a": TaskState.NOT_SENT, "b": TaskState.FAILED, "c": TaskState.PREPARING}
 
 

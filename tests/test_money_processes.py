@@ -77,7 +77,7 @@ def test_a_sweep_killed_after_its_submits_is_adopted_by_the_rerun_with_zero_new_
         wait_for(lambda: server.stats["jobs_created"] == len(LEVELS))
         proc.send_signal(signal.SIGKILL)  # the kernel dies with three paid jobs running
         proc.wait(30)
-        in_flight = [e for e in Cache(cache).history() if e.in_flight]
+        in_flight = [e for e in Cache(cache).ledger.history() if e.in_flight]
         with local_client(server, cache) as client:
             before = server.stats["jobs_created"]
             runs = client.sweep(str(clip), PROMPT, strengths=LEVELS)  # the same cell, run again
@@ -99,7 +99,7 @@ def test_two_processes_starting_the_same_request_at_once_create_one_job(tmp_path
     answers = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
     assert jobs == 1, (answers, [err for _, err in outs])
     assert answers[0]["flex_1"] == answers[1]["flex_1"]
-    assert len(Cache(cache).history()) == 1
+    assert len(Cache(cache).ledger.history()) == 1
 
 
 def test_a_task_whose_preparing_process_died_is_sent_once_by_the_next(tmp_path, clip):
@@ -118,7 +118,7 @@ def test_a_task_whose_preparing_process_died_is_sent_once_by_the_next(tmp_path, 
             request = build("modify", video=sys.argv[2], prompt="a glass dolphin", strength="flex_1")
             job = asyncio.run(prepare(request, "flex_1", cache, "local", False))
             uid = "11111111-2222-4333-8444-555555555555"
-            entry, mine = cache.claim(uid, kind="modify", key=job.key,
+            entry, mine = cache.ledger.claim(uid, kind="modify", key=job.key,
                                       backend="local", wire=request.to_task(task_uuid=uid), label="flex_1",
                                       extra={"sources": job.local_sources()})
             print(entry.state, mine)
@@ -134,7 +134,7 @@ def test_a_task_whose_preparing_process_died_is_sent_once_by_the_next(tmp_path, 
         assert done.stdout.split() == ["preparing", "True"], done.stderr
         with local_client(server, cache) as client:
             runs = client.run(plan)
-            entry = client.cache.get("11111111-2222-4333-8444-555555555555")
+            entry = client.cache.ledger.get("11111111-2222-4333-8444-555555555555")
         jobs = server.stats["jobs_created"]
     assert jobs == 1 and runs["flex_1"].task_uuid == entry.task_uuid and entry.state is TaskState.DONE
 

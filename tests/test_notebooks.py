@@ -629,7 +629,7 @@ def test_notebook_runs_on_the_runware_path(name: str, runner: _Runner) -> None:
     for expected in ("lumakit backend: Runware", f"budget ${budget:.2f}, ${budget:.2f} left"):
         assert expected in shown, f"{name}: expected {expected!r} in the first output:\n{shown}"
     cache = Cache(run.work / "cache")  # every job sent was counted against the notebook's own budget
-    spent, in_all = cache.spent("runware", scope), cache.spent("runware")
+    spent, in_all = cache.spending.total("runware", scope), cache.spending.total("runware")
     assert 0 < spent <= budget and spent == pytest.approx(in_all), (
         f"{name}: ${spent:.2f} counted under {scope!r}, ${in_all:.2f} sent in all, budget ${budget:.2f}"
     )

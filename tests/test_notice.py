@@ -124,7 +124,7 @@ def test_a_runware_notice_states_the_budget_and_what_is_left(tmp_path: Path, pai
 
     cache = Cache(tmp_path / "a")
     # a job in flight from an earlier kernel counts its estimate
-    cache.claim("11111111-2222-4333-8444-555555555555", kind="modify", key="k" * 64, backend="runware",
+    cache.ledger.claim("11111111-2222-4333-8444-555555555555", kind="modify", key="k" * 64, backend="runware",
                 wire=None, estimate=1.08)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a client with a budget does not warn

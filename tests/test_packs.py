@@ -254,6 +254,6 @@ def test_the_ledger_says_which_results_came_from_a_pack(teacher, tmp_path):
     make_pack(Cache(cache_dir), tmp_path / "class.zip", notebooks=["00_quickstart"])
     learner = Cache(tmp_path / "learner")
     unpack(tmp_path / "class.zip", learner)
-    (entry,) = learner.history()
+    (entry,) = learner.ledger.history()
     assert entry.from_pack and "from pack (paid by its maker)" in repr(entry)
-    assert "$0.54 (pack)" in repr(learner.history()) and learner.spent("runware") == 0.0
+    assert "$0.54 (pack)" in repr(learner.ledger.history()) and learner.spending.total("runware") == 0.0

@@ -79,11 +79,11 @@ def test_history_to_records(tmp_path):
     cache = Cache(tmp_path / "c")
     wire = {"taskType": "videoInference", "model": "luma:ray@3.2", "positivePrompt": "glass",
             "settings": {"edit": {"strength": "adhere_1"}}}  # fmt: skip
-    cache.claim("t-1", kind="modify", key="k", backend="local", wire=wire, label="adhere_1")
-    assert cache.sending("t-1", wire) and cache.running("t-1")
-    assert cache.move("t-1", "done", cost=0.25, submitted=100.0, finished=110.0)
-    cache.claim("t-2", kind="modify", key="k2", backend="runware", wire=None)
-    records = cache.history().to_records()
+    cache.ledger.claim("t-1", kind="modify", key="k", backend="local", wire=wire, label="adhere_1")
+    assert cache.ledger.sending("t-1", wire) and cache.ledger.running("t-1")
+    assert cache.ledger.move("t-1", "done", cost=0.25, submitted=100.0, finished=110.0)
+    cache.ledger.claim("t-2", kind="modify", key="k2", backend="runware", wire=None)
+    records = cache.ledger.history().to_records()
     assert [r["task_uuid"] for r in records] == ["t-2", "t-1"]
     done = records[1]
     assert done["strength"] == "adhere_1" and done["state"] == "done" and done["cost"] == 0.25
@@ -91,5 +91,5 @@ def test_history_to_records(tmp_path):
     assert records[0]["strength"] is None and records[0]["state"] == "preparing"
     assert json.loads(json.dumps(records)) == records
     pytest.importorskip("pandas")
-    assert list(cache.history().to_pandas()["task_uuid"]) == ["t-2", "t-1"]
+    assert list(cache.ledger.history().to_pandas()["task_uuid"]) == ["t-2", "t-1"]
     cache.close()

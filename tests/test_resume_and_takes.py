@@ -39,7 +39,7 @@ def test_resuming_a_runware_task_without_a_key_refuses_at_once_and_asks_nobody(t
                 info.value,
                 time.monotonic() - start,
                 asked,
-                keyless.cache.get(handle.task_uuid),
+                keyless.cache.ledger.get(handle.task_uuid),
             )
 
     uuid, err, took, asked, entry = run(go())

@@ -205,11 +205,11 @@ def test_a_uuid_whose_length_was_never_recorded_is_measured_from_its_file_and_re
     async def go():
         async with make_client(fake, tmp_path) as client:
             r = await client.modify("https://example.org/unreadable.mp4", "x", resolution="360p")
-            entry = client.cache.get(r.task_uuid)
+            entry = client.cache.ledger.get(r.task_uuid)
             assert "length" not in entry.extra  # the source's length was never known
             with pytest.raises(BudgetError) as info:
                 await client.reframe(r.video_uuid, aspect_ratio="1:1", resolution="1080p", max_cost=0.1)
-            return info.value, client.cache.get(r.task_uuid).extra["length"]
+            return info.value, client.cache.ledger.get(r.task_uuid).extra["length"]
 
     err, recorded = run(go())
     assert err.estimate == pytest.approx(0.36)  # 1 s of output, measured from the cached file

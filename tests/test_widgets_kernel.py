@@ -76,7 +76,7 @@ print("running:", panel2.running)
 
 STOP = """\
 def submitted():  # the task UUID is shown from the upload on; wait until the service has the task
-    entry = slow.cache.get(panel2.task_uuid) if panel2.task_uuid else None
+    entry = slow.cache.ledger.get(panel2.task_uuid) if panel2.task_uuid else None
     return entry is not None and entry.state in ("submitted", "processing")
 
 for _ in range(200):
@@ -95,7 +95,7 @@ print("uuid kept:", panel2.task_uuid == uuid)
 print("uuid shown:", uuid in status)
 print("resume hint:", f"client.resume({uuid!r})" in status)
 print("stop before render end:", asyncio.get_running_loop().time() - t0 < 4)
-print("ledger state:", slow.cache.get(uuid).state)
+print("ledger state:", slow.cache.ledger.get(uuid).state)
 print("panel.result:", panel2.result)
 print("error:", repr(panel2.error))
 """
@@ -104,7 +104,7 @@ RESUME = """\
 r2 = await slow.resume(uuid)
 print("resumed same task:", r2.task_uuid == uuid)
 print("file exists:", r2.path.is_file() and r2.path.stat().st_size > 0)
-print("ledger state:", slow.cache.get(uuid).state)
+print("ledger state:", slow.cache.ledger.get(uuid).state)
 print("tasks created on the server:", server.stats["jobs_created"])
 server.stop()
 """
@@ -227,7 +227,7 @@ def test_stop_waiting_leaves_the_private_loop_thread_running(tmp_path: Path) -> 
         assert job is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            entry = client.aio.cache.get(panel.task_uuid) if panel.task_uuid else None
+            entry = client.aio.cache.ledger.get(panel.task_uuid) if panel.task_uuid else None
             if entry is not None and entry.state in ("submitted", "processing"):
                 break
             time.sleep(0.05)
@@ -237,6 +237,6 @@ def test_stop_waiting_leaves_the_private_loop_thread_running(tmp_path: Path) -> 
         time.sleep(0.2)  # the loop would die right after the cancelled task's last callback
         assert thread_before is not None and thread_before.is_alive(), "stop waiting killed the loop thread"
         assert _sync.loop() is loop_before and loop_before.is_running()
-        assert client.aio.cache.get(panel.task_uuid).state == "interrupted"
+        assert client.aio.cache.ledger.get(panel.task_uuid).state == "interrupted"
         assert "client.resume(" in html.unescape(panel.status_line.value)
         panel.close()

@@ -122,7 +122,7 @@ def test_history_panel_lists_shows_and_compares(clip, client, shell):
 
 def test_history_panel_resumes_an_interrupted_task(clip, client, shell):
     uuid = client.submit(lk.ModifyRequest(video=str(clip), prompt="glass", strength="flex_1")).task_uuid
-    assert Cache(client.cache.root).move(uuid, "interrupted")
+    assert Cache(client.cache.root).ledger.move(uuid, "interrupted")
     panel = HistoryPanel(client)
     resume_buttons = [
         w for row in panel.table.children if hasattr(row, "children") for w in row.children
@@ -142,7 +142,7 @@ def test_history_panel_resume_all_finishes_every_unfinished_task(clip, client, s
         for level in ("adhere_1", "flex_3")
     ]
     for h in handles:
-        assert Cache(client.cache.root).move(h.task_uuid, "interrupted")  # e.g. a kernel restart
+        assert Cache(client.cache.root).ledger.move(h.task_uuid, "interrupted")  # e.g. a kernel restart
     panel = HistoryPanel(client)
     assert not panel.resume_all_button.disabled and "2 unfinished" in panel.resume_all_button.tooltip
     with capture_output():

@@ -440,13 +440,13 @@ class AsyncClient(ClientMoney):
         finished is only downloaded (or served from the cache); one still running is waited for; one that
         never reached the service (stopped during its upload) is uploaded and sent now, with the same UUID.
         """
-        entry = self.cache.get(task_uuid)
+        entry = self.cache.ledger.get(task_uuid)
         if entry is not None:
             self._check_backend_of(entry)
         if entry is None:  # a task sent from elsewhere (another cache dir, another tool): adopt it
-            self.cache.claim(task_uuid, kind="unknown", key=None, backend=self.backend, wire=None)
-            self.cache.move(task_uuid, TaskState.SUBMITTED, submitted=time.time(), sent=time.time())
-            entry = self.cache.get(task_uuid)
+            self.cache.ledger.claim(task_uuid, kind="unknown", key=None, backend=self.backend, wire=None)
+            self.cache.ledger.move(task_uuid, TaskState.SUBMITTED, submitted=time.time(), sent=time.time())
+            entry = self.cache.ledger.get(task_uuid)
             assert entry is not None
         label = entry.label or task_uuid[:8]
         progress = self._progress([label], on_update, label)
@@ -482,7 +482,7 @@ class AsyncClient(ClientMoney):
     def pending(self) -> History:
         """Every task that is not over: in flight (the service may be running and billing it), being
         prepared, or stopped before it was sent. ``resume_all()`` finishes them."""
-        return self.cache.pending()
+        return self.cache.ledger.pending()
 
     async def resume_all(
         self, *, timeout: float | None = None, on_update: OnUpdate | None = None
@@ -511,7 +511,7 @@ class AsyncClient(ClientMoney):
 
     def history(self, limit: int | None = None) -> History:
         """Every task in the ledger, newest first (a list of :class:`~lumakit.cache.LedgerEntry`)."""
-        return self.cache.history(limit)
+        return self.cache.ledger.history(limit)
 
     # ---- running ----------------------------------------------------------------------------------------
     def _timeout(self, timeout: float | None) -> float | None:

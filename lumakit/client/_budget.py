@@ -176,10 +176,10 @@ def _held(
     if budget is None or backend != "runware" or not slots:
         yield None
         return
-    hold, spent, call = cache.hold_budget(budget, backend, scope, slots, hold_scope=hold_scope)
+    hold, spent, call = cache.spending.hold(budget, backend, scope, slots, hold_scope=hold_scope)
     if hold is None:
         raise BudgetExceeded(call, budget, spent, scope, breakdown=table_estimate(jobs) if jobs else None)
     try:
         yield hold
     finally:
-        cache.release_budget(hold)
+        cache.spending.release(hold)

@@ -34,23 +34,23 @@ class Downloader:
         task_uuid = entry.task_uuid
         assert entry.video_url
         ext = ext_for(entry.wire, entry.video_url)
-        dest = cache.result_path(entry.key or task_uuid, self._backend, ext, task_uuid=task_uuid)
+        dest = cache.results.path(entry.key or task_uuid, self._backend, ext, task_uuid=task_uuid)
         progress.emit(label, "downloading", task_uuid=task_uuid, cost=entry.cost, state=entry.state)
         try:
             size = await self._http.download(entry.video_url, dest)
         except (asyncio.CancelledError, KeyboardInterrupt):
-            cache.interrupted(task_uuid, "download interrupted")
+            cache.ledger.interrupted(task_uuid, "download interrupted")
             progress.emit(label, "interrupted", task_uuid=task_uuid, state=TaskState.INTERRUPTED)
             raise
         except Exception as exc:
-            cache.interrupted(task_uuid, f"download failed: {redact(str(exc))}")
+            cache.ledger.interrupted(task_uuid, f"download failed: {redact(str(exc))}")
             progress.emit(
                 label, "error", task_uuid=task_uuid, message=redact(str(exc)), state=TaskState.INTERRUPTED
             )
             raise
         extra = {**entry.extra, "size": size}
-        cache.done(task_uuid, str(dest), extra)
-        done = cache.get(task_uuid)
+        cache.ledger.done(task_uuid, str(dest), extra)
+        done = cache.ledger.get(task_uuid)
         assert done is not None
         progress.emit(label, "done", task_uuid=task_uuid, progress=1.0, cost=done.cost, state=TaskState.DONE)
         return self.result(done, cached=False, request=request)

@@ -4,7 +4,7 @@
 the header, the "dry run" would run and bill every task. So:
 
 - each task of a dry run carries the task UUID the real submit of the same request (and take) will use
-  (:meth:`lumakit.cache.Cache.reserve_uuid`): the real run never sends a second task under another UUID;
+  (:meth:`lumakit.cache.ReservedUuids.reserve`): the real run never sends a second task under another UUID;
 - an answer that does not look like a price (no ``cost``, a task ``status``, or no item at all) may be a
   live task: it is recorded in the ledger as submitted, so the real run adopts it (it polls that UUID first,
   and sends it, with the same UUID, only once the service definitely does not know it), ``pending()`` lists
@@ -70,7 +70,7 @@ async def dry_run(
     sent: dict[str, tuple[PreparedJob, dict[str, Any]]] = {}
     for job in jobs:
         media, _ = await uploads.paths([s.value for s in job.request.sources() if s.kind == "path"], None)
-        uid = cache.reserve_uuid(job.key, backend, job.take, new_task_uuid())
+        uid = cache.reserved_uuids.reserve(job.key, backend, job.take, new_task_uuid())
         wire = job.request.to_task(task_uuid=uid, media=media)
         tasks.append(wire)
         sent[uid] = (job, wire)
@@ -98,24 +98,24 @@ def record_live(
 ) -> None:
     """Put a task a dry run may have started in the ledger, in flight, in its request's slot (or, when that
     slot already holds another open task, on its own, so ``pending()`` still finds it)."""
-    if cache.get(uid) is not None:
+    if cache.ledger.get(uid) is not None:
         return  # an earlier dry run of the same request already recorded it
     extra = {"sources": job.local_sources(), **length_record(job), "from_dry_run": True}
     request_wire = job.request.to_task(task_uuid=uid)
     label = None if job.label == job.request.kind else job.label
-    _, mine = cache.claim(
+    _, mine = cache.ledger.claim(
         uid, kind=job.request.kind, key=job.key, backend=backend, wire=request_wire, label=label,
         take=job.take, extra=extra,
     )  # fmt: skip
     if not mine:
-        cache.claim(
+        cache.ledger.claim(
             uid, kind=job.request.kind, key=None, backend=backend, wire=request_wire, label=label,
             take=job.take, extra=extra,
         )  # fmt: skip
-    cache.release_uuid(job.key, backend, job.take)
-    cache.sending(uid, wire)
+    cache.reserved_uuids.release(job.key, backend, job.take)
+    cache.ledger.sending(uid, wire)
     if acknowledged:  # a task status: the service surely has it (never re-sent, only polled)
-        cache.update(uid, submitted=time.time())
+        cache.ledger.update(uid, submitted=time.time())
 
 
 async def estimate_with_dry_run(
@@ -131,7 +131,9 @@ async def estimate_with_dry_run(
     jobs already in flight (the run waits for them) cost nothing new; the price table stands in for what the
     dry run did not price."""
     adopted = {
-        j.label: e.task_uuid for j in jobs if j.hit is None and (e := cache.open_for(j.key, backend, j.take))
+        j.label: e.task_uuid
+        for j in jobs
+        if j.hit is None and (e := cache.ledger.open_for(j.key, backend, j.take))
     }
     todo = [j for j in jobs if j.hit is None and j.label not in adopted]
     answer = DryRun()

@@ -45,13 +45,13 @@ class AsyncTaskHandle:
         self.task_uuid = task_uuid
 
     def __repr__(self) -> str:
-        entry = self.client.cache.get(self.task_uuid)
+        entry = self.client.cache.ledger.get(self.task_uuid)
         state = entry.state.value if entry is not None else "unknown"
         return f"{type(self).__name__}({self.task_uuid}, {state})"
 
     async def status(self) -> TaskStatus:
         """Ask the service once about the task; the ledger is left as it is (this is only a look)."""
-        entry = self.client.cache.get(self.task_uuid)
+        entry = self.client.cache.ledger.get(self.task_uuid)
         ledger = entry.state if entry is not None else None
         if ledger is TaskState.DONE:
             return TaskStatus("success", ledger, 1.0)

@@ -51,7 +51,7 @@ class ClientMoney:
         ``budget_scope``, or the whole cache): billed costs, plus the estimate of every job sent or about to
         be sent whose cost has not arrived. Only Runware jobs count (local previews are free); cached results
         and results from packs never do."""
-        return self.cache.spent("runware", self.budget_scope)
+        return self.cache.spending.total("runware", self.budget_scope)
 
     def _limits(self) -> Limits:
         return Limits(self.max_cost, self.budget, self.budget_left(), self.budget_scope)

@@ -99,7 +99,7 @@ def prepare_now(
             check_source_length(request.kind, seconds, video.local_path)
     job = PreparedJob(request, label, key, digests, seconds, take, source_size=size, force=force)
     if not force:
-        job.hit = cache.lookup(key, backend, take) or shared_lookup(cache, key, backend, take)
+        job.hit = cache.results.lookup(key, backend, take) or shared_lookup(cache, key, backend, take)
     return job
 
 

@@ -66,7 +66,7 @@ class TaskRunner:
         A finished task whose file was deleted from the cache is downloaded again from its URL when the
         service still serves it (free), before any new job is considered."""
         if not send_only and not job.force:
-            for done in self.cache.finished(job.key, self.backend, job.take)[:1]:
+            for done in self.cache.ledger.finished(job.key, self.backend, job.take)[:1]:
                 if done.video_url:
                     try:
                         return await self.downloads.fetch(done, progress, job.label, request=job.request)
@@ -74,7 +74,7 @@ class TaskRunner:
                         log.info("result of %s is gone from the service too (%s)", done.task_uuid, exc)
         while True:
             task_uuid = self._next_uuid(job)
-            entry, mine = self.cache.claim(
+            entry, mine = self.cache.ledger.claim(
                 task_uuid,
                 kind=job.request.kind,
                 key=job.key,
@@ -88,7 +88,7 @@ class TaskRunner:
                 hold=job.hold,
             )
             if mine:
-                self.cache.release_uuid(job.key, self.backend, job.take)
+                self.cache.reserved_uuids.release(job.key, self.backend, job.take)
             else:
                 log.info("task %s is already open for this request: waiting for it", entry.task_uuid)
                 progress.emit(
@@ -104,10 +104,10 @@ class TaskRunner:
             # the task we adopted was stopped before it was sent, by its owner: claim the slot again
 
     def _next_uuid(self, job: PreparedJob) -> str:
-        """The UUID a dry run of this request already sent (:meth:`Cache.reserve_uuid`), so a dry run the
+        """The UUID a dry run of this request already sent (:meth:`ReservedUuids.reserve`), so a dry run the
         service ran for real is this same task and never a second one; else a new UUID."""
-        reserved = self.cache.reserved_uuid(job.key, self.backend, job.take)
-        if reserved is not None and self.cache.get(reserved) is None:
+        reserved = self.cache.reserved_uuids.get(job.key, self.backend, job.take)
+        if reserved is not None and self.cache.ledger.get(reserved) is None:
             return reserved
         return new_task_uuid()
 
@@ -126,9 +126,9 @@ class TaskRunner:
         """Finish the task ``entry`` stands for, whatever state it is in. ``None`` when the task was never
         sent and is not ours to send (``resend=False``): the caller decides whether to send a new one."""
         task_uuid = entry.task_uuid
-        while entry.state is S.PREPARING and entry.owner != self.cache.owner:
-            if not self.cache.owner_alive(entry.owner):
-                if self.cache.take_over(task_uuid, entry.owner):
+        while entry.state is S.PREPARING and entry.owner != self.cache.ledger.owner:
+            if not self.cache.ledger.owner_alive(entry.owner):
+                if self.cache.ledger.take_over(task_uuid, entry.owner):
                     log.info("task %s: its preparing process died; sending it from here", task_uuid)
             else:
                 await self.sleep(LEDGER_POLL_SECONDS)
@@ -136,7 +136,7 @@ class TaskRunner:
         if entry.state is S.NOT_SENT:
             if not resend:
                 return None
-            if not self.cache.reopen(task_uuid):  # another process reopened it first: follow that one
+            if not self.cache.ledger.reopen(task_uuid):  # another process reopened it first: follow that one
                 entry = self._get(task_uuid)
                 return await self.finish(
                     entry, timeout, progress, label, request, send_only=send_only, resend=resend
@@ -164,7 +164,7 @@ class TaskRunner:
         return await self._wait(task_uuid, timeout, progress, label, request, immediate=immediate)
 
     def _get(self, task_uuid: str) -> LedgerEntry:
-        entry = self.cache.get(task_uuid)
+        entry = self.cache.ledger.get(task_uuid)
         if entry is None:
             raise TaskFailed(f"task {task_uuid} is not in the ledger", task_uuid=task_uuid)
         return entry
@@ -185,7 +185,7 @@ class TaskRunner:
             media, cached = await self.uploads.paths(list(sources.values()), progress, label, task_uuid)
             wire = fill_placeholders(entry.wire or {}, sources, media)
             posting = True
-            self.cache.sending(task_uuid, wire)
+            self.cache.ledger.sending(task_uuid, wire)
             progress.emit(label, "submitting", task_uuid=task_uuid, state=S.SUBMITTED)
             try:
                 outcome = await self.submitter.post(task_uuid, wire)
@@ -197,11 +197,11 @@ class TaskRunner:
                 self.uploads.forget(stale)
                 media, _ = await self.uploads.paths(list(sources.values()), progress, label, task_uuid)
                 wire = fill_placeholders(entry.wire or {}, sources, media)
-                self.cache.update(task_uuid, wire=wire)
+                self.cache.ledger.update(task_uuid, wire=wire)
                 outcome = await self.submitter.post(task_uuid, wire)
         except (asyncio.CancelledError, KeyboardInterrupt):
             if posting:  # the service may have it: in flight, resumable
-                self.cache.interrupted(task_uuid, "interrupted while submitting")
+                self.cache.ledger.interrupted(task_uuid, "interrupted while submitting")
                 progress.emit(label, "interrupted", task_uuid=task_uuid, state=S.INTERRUPTED)
             else:
                 self._not_sent(task_uuid, NOT_SENT, progress, label)
@@ -215,20 +215,20 @@ class TaskRunner:
             elif _refused_as_task(exc):
                 self._fail(task_uuid, message, progress, label)
             else:  # the service may have it
-                self.cache.interrupted(task_uuid, message)
+                self.cache.ledger.interrupted(task_uuid, message)
                 progress.emit(label, "error", task_uuid=task_uuid, message=message, state=S.INTERRUPTED)
             raise
         if outcome is None:
-            self.cache.update(task_uuid, submitted=time.time())
+            self.cache.ledger.update(task_uuid, submitted=time.time())
         progress.emit(label, "submitted", task_uuid=task_uuid, state=S.SUBMITTED)
         return outcome
 
     def _not_sent(self, task_uuid: str, why: str, progress: CallProgress, label: str) -> None:
-        self.cache.not_sent(task_uuid, why)
+        self.cache.ledger.not_sent(task_uuid, why)
         progress.emit(label, "interrupted", task_uuid=task_uuid, message=why, state=S.NOT_SENT)
 
     def _fail(self, task_uuid: str, why: str, progress: CallProgress, label: str) -> None:
-        self.cache.failed(task_uuid, why)
+        self.cache.ledger.failed(task_uuid, why)
         progress.emit(label, "error", task_uuid=task_uuid, message=why, state=S.FAILED)
 
     # ---- waiting ----------------------------------------------------------------------------------------
@@ -268,7 +268,7 @@ class TaskRunner:
                 watch.reset()
                 if outcome.state == "pending":
                     if not processing:
-                        processing = self.cache.running(task_uuid)
+                        processing = self.cache.ledger.running(task_uuid)
                     progress.emit(
                         label,
                         "processing",
@@ -280,7 +280,7 @@ class TaskRunner:
                 raise outcome.error or TaskFailed("the task failed", task_uuid=task_uuid)
         except (asyncio.CancelledError, KeyboardInterrupt, PollTimeout) as exc:
             why = str(exc) if isinstance(exc, PollTimeout) else "wait interrupted"
-            self.cache.interrupted(task_uuid, why)
+            self.cache.ledger.interrupted(task_uuid, why)
             progress.emit(label, "interrupted", task_uuid=task_uuid, message=why, state=S.INTERRUPTED)
             raise
         except TaskFailed as exc:
@@ -288,13 +288,13 @@ class TaskRunner:
             raise
         except LumakitError as exc:  # we could not ask (network, 429, 5xx, auth): the task may be fine
             message = redact(str(exc))
-            self.cache.interrupted(task_uuid, message)
+            self.cache.ledger.interrupted(task_uuid, message)
             progress.emit(label, "error", task_uuid=task_uuid, message=message, state=S.INTERRUPTED)
             raise
         item = outcome.item
         url = item.get("videoURL") or item.get("mediaURL")
         if not url:
-            self.cache.interrupted(task_uuid, "success without a videoURL")
+            self.cache.ledger.interrupted(task_uuid, "success without a videoURL")
             raise APIError(
                 "the task succeeded but sent no videoURL",
                 code=INVALID_RESPONSE,
@@ -305,7 +305,8 @@ class TaskRunner:
         if "lumakitLocal" in item:
             extra["lumakitLocal"] = item["lumakitLocal"]
         cost = item.get("cost") if isinstance(item.get("cost"), (int, float)) else None
-        self.cache.running(task_uuid, video_url=url, video_uuid=item.get("videoUUID"), cost=cost, extra=extra)
+        video_uuid = item.get("videoUUID")
+        self.cache.ledger.running(task_uuid, video_url=url, video_uuid=video_uuid, cost=cost, extra=extra)
         return await self.downloads.fetch(self._get(task_uuid), progress, label, request=request)
 
     async def _definitely_not_found(self, task_uuid: str, outcome: PollOutcome) -> PollOutcome | None:
@@ -315,7 +316,7 @@ class TaskRunner:
         if entry.submitted is None and entry.wire and not has_placeholders(entry.wire):
             log.info("task %s never reached the service; sending it (same UUID)", task_uuid)
             again = await self.submitter.post(task_uuid, entry.wire)
-            self.cache.update(task_uuid, submitted=time.time())
+            self.cache.ledger.update(task_uuid, submitted=time.time())
             return again
         raise TaskFailed(
             f"the service does not know task {task_uuid} (expired or lost)",

@@ -194,7 +194,7 @@ class SourceLengths:
     def from_ledger(self, video_uuid: str) -> SourceLength | None:
         """The length the ledger recorded for the result ``video_uuid``; measured from its file (and
         recorded) the first time when the file is still in the cache."""
-        entry = self._cache.by_video_uuid(video_uuid)
+        entry = self._cache.ledger.by_video_uuid(video_uuid)
         if entry is None:
             return None
         record: Mapping[str, Any] = entry.extra.get(LENGTH_KEY) or {}
@@ -210,7 +210,7 @@ class SourceLengths:
             else:
                 measured = [info.width, info.height]
                 record = {"seconds": float(info.duration), "size": measured, "measured": True}
-                self._cache.update(entry.task_uuid, extra={**entry.extra, LENGTH_KEY: record})
+                self._cache.ledger.update(entry.task_uuid, extra={**entry.extra, LENGTH_KEY: record})
         seconds = record.get("seconds")
         if not isinstance(seconds, (int, float)):
             return None

@@ -45,7 +45,7 @@ class Uploader:
             digest = await asyncio.to_thread(file_digest, path)
             lock = self._locks.setdefault(digest, asyncio.Lock())
             async with lock:
-                hit = self.cache.upload_for(self.namespace, digest)
+                hit = self.cache.uploads.get(self.namespace, digest)
                 if hit is not None:
                     media[path] = hit[0]
                     cached.add(path)
@@ -53,14 +53,14 @@ class Uploader:
                 if progress is not None:
                     progress.emit(label, "uploading", task_uuid=task_uuid, message=Path(path).name)
                 media_uuid, media_url = await self.upload(path)
-                self.cache.remember_upload(self.namespace, digest, media_uuid, media_url)
+                self.cache.uploads.remember(self.namespace, digest, media_uuid, media_url)
                 media[path] = media_uuid
         return media, cached
 
     def forget(self, paths: list[str]) -> None:
         """Drop cached uploads the service refused, so the next :meth:`paths` sends them again."""
         for path in paths:
-            self.cache.forget_upload(self.namespace, file_digest(path))
+            self.cache.uploads.forget(self.namespace, file_digest(path))
 
     async def upload(self, path: str) -> tuple[str, str | None]:
         """mediaStorage upload of a local file (data URI); polls while the service says ``mediaUUID: "1"``."""

@@ -53,11 +53,11 @@ def unpack(path: str | os.PathLike[str], cache: Cache, *, progress: bool = True)
             rows, moves = [], {}
             for item, tmp in staged:
                 ext = Path(item["file"]).suffix.lstrip(".")
-                dest = cache.result_path(item["key"], item["backend"], ext, task_uuid=item["task_uuid"])
+                dest = cache.results.path(item["key"], item["backend"], ext, task_uuid=item["task_uuid"])
                 rows.append({**item, "result_path": str(dest),
                              "extra": {"size": item["size"], "pack": provenance(pack, item)}})  # fmt: skip
                 moves[item["task_uuid"]] = (tmp, dest)
-            added = cache.add_from_pack(rows, pack.id, place=lambda row: _move(*moves[row["task_uuid"]]))
+            added = cache.unpacked.add(rows, pack.id, place=lambda row: _move(*moves[row["task_uuid"]]))
         finally:
             with contextlib.suppress(OSError):
                 shutil.rmtree(staging)

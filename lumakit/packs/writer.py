@@ -77,7 +77,7 @@ def select(
     wanted = {n.removesuffix(".ipynb") for n in notebooks} if notebooks is not None else None
     uuids = {t.lower() for t in tasks} if tasks is not None else None
     chosen = []
-    for entry in cache.history():
+    for entry in cache.ledger.history():
         if not _complete(entry):
             continue
         if wanted is not None and entry.scope not in wanted:

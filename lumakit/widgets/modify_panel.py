@@ -305,7 +305,7 @@ class ModifyPanel(JobPanel):
     def _never_sent(self) -> bool:
         """Was the task stopped before it reached the service (during the upload)? The ledger knows."""
         cache = getattr(self.client, "cache", None)  # Client and AsyncClient both show their cache
-        entry = cache.get(self.task_uuid) if cache is not None and self.task_uuid else None
+        entry = cache.ledger.get(self.task_uuid) if cache is not None and self.task_uuid else None
         return entry is not None and entry.state is TaskState.NOT_SENT
 
     def _show_stopped(self) -> None:
