@@ -179,6 +179,9 @@ def write_text(path: PathLike, text: str, *, encoding: str = "utf-8") -> Path:
 
 
 RESULTS = "results"  # the folder of result files under a cache root
+# folders of files derived from others, made again when missing (`lumakit cache` prunes them by last use):
+PREVIEWS = "previews"  # preview transcodes for display, EXR frames as video (lumakit.media)
+LOCAL_PROXIES = "local-proxies"  # sources at preview size, decoded once per content (the local backend)
 
 
 def result_file(root: PathLike, backend: str, key: str, name: str, ext: str) -> Path:

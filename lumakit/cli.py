@@ -168,19 +168,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     cache = sub.add_parser(
         "cache",
-        help="the cache folder: its size, results and tasks; prune old results",
-        description="Show the cache folder (LUMAKIT_CACHE_DIR), its size, result files, ledger tasks and "
-        "tasks in flight. --prune-older-than deletes result files of finished tasks older than DAYS; the "
-        "ledger keeps every task. A pruned result is no longer on disk: running the same request again "
-        "downloads it again while the service still serves its URL (free), and once that URL has expired "
-        "runs it again, and that costs again.",
+        help="the cache folder: its size, results, previews and tasks; prune old files",
+        description="Show the cache folder (LUMAKIT_CACHE_DIR), its size, result files, previews, local "
+        "proxies, ledger tasks and tasks in flight. --prune-older-than deletes result files of finished "
+        "tasks older than DAYS, and previews and local proxies (made again when needed) not used for DAYS, "
+        "oldest first, never one a process has open; the ledger keeps every task. A pruned result is no "
+        "longer on disk: running the same request again downloads it again while the service still serves "
+        "its URL (free), and once that URL has expired runs it again, and that costs again.",
     )
     cache.add_argument(
         "--prune-older-than",
         type=float,
         default=None,
         metavar="DAYS",
-        help="delete result files of finished (done) tasks last written more than DAYS ago",
+        help="delete result files of finished (done) tasks last written more than DAYS ago, and previews "
+        "and local proxies last used more than DAYS ago",
     )
     cache.add_argument("--dry-run", action="store_true", help="with --prune-older-than: list, delete nothing")
     return parser
@@ -501,6 +503,8 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         print(f"folder   {u.root}")
         print(f"size     {_mb(u.total_bytes)}")
         print(f"results  {u.result_files} files, {_mb(u.result_bytes)}")
+        print(f"previews {u.preview_files} files, {_mb(u.preview_bytes)} (display transcodes, made again)")
+        print(f"proxies  {u.proxy_files} files, {_mb(u.proxy_bytes)} (local backend sources, made again)")
         print(f"ledger   {u.tasks} tasks, {u.in_flight} in flight, {u.resumable} unfinished")
         return 0
     if args.prune_older_than < 0:
@@ -510,7 +514,8 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         print(path)
     verb = "would free" if pruned.dry_run else "freed"
     days = f"{args.prune_older_than:g}"
-    print(f"{verb} {_mb(pruned.bytes)} ({len(pruned.files)} result files older than {days} days)")
+    derived = f", {pruned.previews} previews, {pruned.proxies} local proxies" if pruned.files else ""
+    print(f"{verb} {_mb(pruned.bytes)} ({pruned.result_files} result files{derived} older than {days} days)")
     return 0
 
 

@@ -27,7 +27,7 @@ import lumakit.cli as cli
 from lumakit import compare
 from lumakit._files import temp_path
 from lumakit.cache import Cache
-from lumakit.cache_usage import usage
+from lumakit.cache_usage import prune, usage
 from lumakit.errors import CacheError, RequestError
 
 
@@ -238,6 +238,72 @@ def test_an_unreadable_ledger_names_itself(shared_tmp: Path, monkeypatch: pytest
 
 
 # ---- dead downloads' temp files
+def _old_result_and_preview(root: Path) -> tuple[Path, Path]:
+    """A cache at ``root`` with a finished task whose result, and a preview, were last used 40 days ago."""
+    cache = Cache(root)
+    result = cache.results.path("k" * 64, "runware", task_uuid="5a199186-0000-4000-8000-000000000000")
+    preview = root / "previews" / "old.mp4"
+    for path in (result, preview):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 1000)
+        os.utime(path, (time.time() - 40 * 86400,) * 2)
+    cache.ledger.claim("t-1", kind="modify", key="k" * 64, backend="runware", wire=None)
+    assert cache.ledger.sending("t-1", {}) and cache.ledger.running("t-1")
+    assert cache.ledger.done("t-1", str(result), {})
+    cache.close()
+    return result.resolve(), preview.resolve()
+
+
+def test_pruning_a_read_only_cache_is_a_cache_error_naming_the_folder(
+    shared_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = shared_tmp / "cache"
+    result, preview = _old_result_and_preview(root)
+    read_only_tree(root)
+    monkeypatch.setenv("LUMAKIT_CACHE_DIR", str(root))
+
+    def prune_as_another_user() -> dict[str, Any]:
+        cache = Cache(root)
+        seen: dict[str, Any] = {"listed": prune(cache, 30, dry_run=True).files}
+        with pytest.raises(CacheError) as info:
+            prune(cache, 30)
+        seen["error"] = (info.value.path, str(info.value))
+        seen["cli"] = cli_run("cache", "--prune-older-than", "30")
+        return seen
+
+    seen = as_other_user(prune_as_another_user)
+    assert seen["listed"] == (result, preview), "a dry run still lists what would go"
+    path, text = seen["error"]
+    assert path == str(root) and "cannot delete files in this folder" in text
+    assert "nothing was deleted" in text and "LUMAKIT_CACHE_DIR" in text
+    code, out, err = seen["cli"]
+    assert code == 1 and out == "" and str(root) in err and "cannot delete files" in err
+    assert "Traceback" not in err and "PermissionError" not in err
+    assert result.is_file() and preview.is_file()
+
+
+def test_a_folder_prune_cannot_write_is_named_with_what_was_already_deleted(shared_tmp: Path) -> None:
+    root = shared_tmp / "cache"
+    root.mkdir()
+    root.chmod(0o777)  # the other user makes the cache; only its previews folder is read-only
+
+    def prune_as_its_owner() -> dict[str, Any]:
+        result, preview = _old_result_and_preview(root)
+        preview.parent.chmod(0o555)
+        cache = Cache(root)
+        with pytest.raises(CacheError) as info:
+            prune(cache, 30)
+        history = [e.task_uuid for e in cache.ledger.history()]
+        cache.close()
+        return {"error": (info.value.path, str(info.value)), "left": (result.exists(), preview.exists()),
+                "history": history}  # fmt: skip
+
+    seen = as_other_user(prune_as_its_owner)
+    path, text = seen["error"]
+    assert path == str(root / "previews") and "1 file(s) were deleted before this folder" in text
+    assert seen["left"] == (False, True) and seen["history"] == ["t-1"], "the ledger keeps every task"
+
+
 def test_dead_part_files_are_cleaned_at_open_and_never_counted(tmp_path: Path) -> None:
     root = tmp_path / "cache"
     Cache(root).close()

@@ -137,7 +137,7 @@ def proxy(video: Path | str, size: tuple[int, int]) -> Path:
     info = media.probe(video)
     w, h = size
     key = f"{media.content_digest(info.path)[:32]}-{w}x{h}"
-    out = _files.cache_root() / "local-proxies" / f"{key}.mkv"
+    out = _files.cache_root() / _files.LOCAL_PROXIES / f"{key}.mkv"
     with _proxy_lock(key):
         if out.is_file() and out.stat().st_size > 0:
             return out

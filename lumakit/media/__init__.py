@@ -334,7 +334,7 @@ def _encode(
 
 def preview_dir() -> Path:
     """Where preview transcodes are cached: ``previews/`` under the cache root (``$LUMAKIT_CACHE_DIR``)."""
-    return _files.cache_root() / "previews"
+    return _files.cache_root() / _files.PREVIEWS
 
 
 def content_digest(video: VideoLike) -> str:

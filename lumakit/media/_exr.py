@@ -87,7 +87,7 @@ def exr_video(frames: str | Path, *, fps: float = 24.0) -> Path:
     if not is_exr(src):
         raise MediaError(src, "no EXR frames in it (give one .exr, a folder of .exr files or a .zip of them)")
     key = _files.digest(src) if src.is_file() else _folder_digest(src)
-    out = _files.cache_root() / "previews" / f"{key[:24]}-exr-{fps:g}.mp4"
+    out = _files.cache_root() / _files.PREVIEWS / f"{key[:24]}-exr-{fps:g}.mp4"
     if out.exists() and out.stat().st_size > 0:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
