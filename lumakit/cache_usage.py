@@ -37,8 +37,8 @@ from .lifecycle import TaskState
 __all__ = ["DERIVED", "CacheUsage", "Pruned", "prune", "usage"]
 
 _DAY = 86_400.0
-#: Folders of derived files under a cache root, and what ``lumakit cache`` calls them.
-DERIVED = {PREVIEWS: "previews", LOCAL_PROXIES: "local proxies"}
+#: Folders of derived files under a cache root (made again from their source when missing).
+DERIVED = (PREVIEWS, LOCAL_PROXIES)
 
 
 @dataclass(frozen=True)
