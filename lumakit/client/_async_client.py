@@ -420,10 +420,10 @@ class AsyncClient(ClientMoney):
         with budget_hold(self.cache, self.backend, [job], self.budget, self.budget_scope):
             progress = self._progress([job.label], None, "")
             try:
-                task_uuid = await self._runner.run(job, None, progress, send_only=True)
+                task_uuid = await self._runner.send(job, progress)
             finally:
                 progress.close()
-        return AsyncTaskHandle(self, str(task_uuid))
+        return AsyncTaskHandle(self, task_uuid)
 
     async def wait(
         self, task_uuid: str, *, timeout: float | None = None, on_update: OnUpdate | None = None
@@ -453,13 +453,9 @@ class AsyncClient(ClientMoney):
         try:
             request = request_from_wire(entry.wire)
             with resend_hold(self.cache, self.backend, [entry], self.budget, self.budget_scope):
-                out = await self._runner.finish(
-                    entry, self._timeout(timeout), progress, label, request, resend=True
-                )
+                return await self._runner.finish(entry, self._timeout(timeout), progress, label, request)
         finally:
             progress.close()
-        assert isinstance(out, Result)
-        return out
 
     def _check_backend_of(self, entry: Any) -> None:
         """Refuse, before asking anyone, to resume a task this client's backend never had (a Runware task
@@ -494,11 +490,8 @@ class AsyncClient(ClientMoney):
         progress = self._progress(labels, on_update, "resume")
 
         async def one(entry: Any, label: str) -> Result:
-            out = await self._runner.finish(
-                entry, self._timeout(timeout), progress, label, request_from_wire(entry.wire), resend=True
-            )
-            assert isinstance(out, Result)
-            return out
+            request = request_from_wire(entry.wire)
+            return await self._runner.finish(entry, self._timeout(timeout), progress, label, request)
 
         try:
             with resend_hold(self.cache, self.backend, entries, self.budget, self.budget_scope):
@@ -581,6 +574,4 @@ class AsyncClient(ClientMoney):
             )
             return self._downloads.result(job.hit, cached=True, request=job.request)
         async with self._sem:
-            out = await self._runner.run(job, self._timeout(timeout), progress)
-        assert isinstance(out, Result)
-        return out
+            return await self._runner.run(job, self._timeout(timeout), progress)
