@@ -40,7 +40,7 @@ from ._budget import (
 from ._collect import collect, unique_labels
 from ._downloads import Downloader
 from ._dry_run import estimate_with_dry_run
-from ._endpoint import choose_endpoint
+from ._endpoint import choose_endpoint, shared_local_url
 from ._handles import AsyncTaskHandle
 from ._http import Clock, HttpSession, Sleep
 from ._money import ClientMoney
@@ -74,15 +74,6 @@ def _announce(backend: str, url: str, key_from: str = "", limits: Any = None) ->
         _notice.announce_local(url)
     else:
         _notice.announce_runware(url, key_from, limits.max_cost if limits else None, limits)
-
-
-def _start_shared_local_backend() -> str:
-    """The shared local backend's task endpoint, started (and announced) now: on a client's first use."""
-    from ..local import shared_server
-
-    url = shared_server().url
-    _announce("local", url)
-    return url
 
 
 class AsyncClient(ClientMoney):
@@ -152,7 +143,7 @@ class AsyncClient(ClientMoney):
         self._sleep: Sleep = _sleep or asyncio.sleep
         self._clock: Clock = _clock or time.monotonic
         self._http = HttpSession(
-            endpoint.url or _start_shared_local_backend,  # no URL: the shared local backend, on first use
+            endpoint.url or shared_local_url,  # no URL: the shared local backend, on first use
             self._key,
             transport=transport,
             retry=retry,
