@@ -192,3 +192,19 @@ def test_a_process_sees_the_local_notice_once_however_many_clients_and_first_use
     lines = run.stderr.count("local previews, not Ray")
     assert urls == 1  # both clients use the one shared backend
     assert (notes, lines) == ((1, 0) if where == "notebook" else (0, 1))
+
+
+@pytest.mark.parametrize("kind", ["Client", "AsyncClient"])
+def test_the_no_limit_warning_points_at_the_line_that_made_the_client(
+    tmp_path: Path, paid_notebook: list, kind: str
+) -> None:
+    """The warning names the notebook cell (here: this file), not a line inside lumakit."""
+    import lumakit.client as client_module
+
+    make = getattr(client_module, kind)
+    with pytest.warns(UserWarning, match="nothing limits what it spends") as caught:
+        client = make(cache_dir=tmp_path / "a", backend="runware")
+    (warning,) = [w for w in caught if "nothing limits" in str(w.message)]
+    assert warning.filename == __file__
+    if kind == "Client":
+        client.close()
