@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("lumakit.client")
+_PACKAGE = os.path.dirname(__file__) + os.sep  # lumakit's own source files start with this
 KEY_VAR = "RUNWARE_API_KEY"
 
 
@@ -176,7 +177,16 @@ def warn_unlimited() -> None:
     if _warned_unlimited or not in_notebook():
         return
     _warned_unlimited = True
-    warnings.warn(UNLIMITED, UserWarning, stacklevel=4)
+    warnings.warn(UNLIMITED, UserWarning, stacklevel=_outside_lumakit())
+
+
+def _outside_lumakit() -> int:
+    """The ``stacklevel`` (for a ``warnings.warn`` in our caller) of the first frame that is not lumakit's:
+    the user's line, however many lumakit frames (``Client`` over ``AsyncClient``, a panel) lie between."""
+    level, frame = 1, sys._getframe(1)  # level 1: our caller
+    while frame.f_code.co_filename.startswith(_PACKAGE) and frame.f_back is not None:
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 def _announce(line: str, page: str, *, terminal: bool) -> None:

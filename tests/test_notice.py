@@ -153,3 +153,58 @@ def test_a_runware_client_with_nothing_limiting_it_warns_once_in_a_notebook(
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # in a terminal: the log line says it, no warning
         AsyncClient(cache_dir=tmp_path / "c", backend="runware")
+
+
+FRESH_KERNEL = """
+import sys
+import lumakit as lk
+from lumakit import _notice
+
+shown = []
+if sys.argv[1] == "notebook":
+    import IPython.display
+
+    _notice.in_notebook = lambda: True
+    IPython.display.display = shown.append
+first, second = lk.Client(progress=False), lk.AsyncClient(progress=False)
+urls = {first.base_url, second.base_url}  # first use: the shared local backend starts here
+print(len(urls), sum("lumakit backend: local preview" in note.data for note in shown))
+first.close()
+"""
+
+
+@pytest.mark.parametrize("where", ["terminal", "notebook"])
+def test_a_process_sees_the_local_notice_once_however_many_clients_and_first_uses(tmp_path: Path, where: str):
+    """A fresh process without a key makes two clients and starts the shared backend: one notice, said
+    where the first client is made (a note in a notebook, one line on stderr in a terminal), never again."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("RUNWARE_API_KEY", "RUNWARE_BASE_URL")}
+    env.update(LUMAKIT_CACHE_DIR=str(tmp_path / "cache"), LUMAKIT_BACKEND="local")
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
+    run = subprocess.run(
+        [sys.executable, "-c", FRESH_KERNEL, where], capture_output=True, text=True, env=env, cwd=tmp_path,
+        timeout=120, check=True,
+    )  # fmt: skip
+    urls, notes = map(int, run.stdout.split())
+    lines = run.stderr.count("local previews, not Ray")
+    assert urls == 1  # both clients use the one shared backend
+    assert (notes, lines) == ((1, 0) if where == "notebook" else (0, 1))
+
+
+@pytest.mark.parametrize("kind", ["Client", "AsyncClient"])
+def test_the_no_limit_warning_points_at_the_line_that_made_the_client(
+    tmp_path: Path, paid_notebook: list, kind: str
+) -> None:
+    """The warning names the notebook cell (here: this file), not a line inside lumakit."""
+    import lumakit.client as client_module
+
+    make = getattr(client_module, kind)
+    with pytest.warns(UserWarning, match="nothing limits what it spends") as caught:
+        client = make(cache_dir=tmp_path / "a", backend="runware")
+    (warning,) = [w for w in caught if "nothing limits" in str(w.message)]
+    assert warning.filename == __file__
+    if kind == "Client":
+        client.close()

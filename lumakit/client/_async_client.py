@@ -40,7 +40,7 @@ from ._budget import (
 from ._collect import collect, unique_labels
 from ._downloads import Downloader
 from ._dry_run import estimate_with_dry_run
-from ._endpoint import choose_endpoint
+from ._endpoint import choose_endpoint, shared_local_url
 from ._handles import AsyncTaskHandle
 from ._http import Clock, HttpSession, Sleep
 from ._money import ClientMoney
@@ -74,15 +74,6 @@ def _announce(backend: str, url: str, key_from: str = "", limits: Any = None) ->
         _notice.announce_local(url)
     else:
         _notice.announce_runware(url, key_from, limits.max_cost if limits else None, limits)
-
-
-def _start_shared_local_backend() -> str:
-    """The shared local backend's task endpoint, started (and announced) now: on a client's first use."""
-    from ..local import shared_server
-
-    url = shared_server().url
-    _announce("local", url)
-    return url
 
 
 class AsyncClient(ClientMoney):
@@ -152,7 +143,7 @@ class AsyncClient(ClientMoney):
         self._sleep: Sleep = _sleep or asyncio.sleep
         self._clock: Clock = _clock or time.monotonic
         self._http = HttpSession(
-            endpoint.url or _start_shared_local_backend,  # no URL: the shared local backend, on first use
+            endpoint.url or shared_local_url,  # no URL: the shared local backend, on first use
             self._key,
             transport=transport,
             retry=retry,
@@ -420,10 +411,10 @@ class AsyncClient(ClientMoney):
         with budget_hold(self.cache, self.backend, [job], self.budget, self.budget_scope):
             progress = self._progress([job.label], None, "")
             try:
-                task_uuid = await self._runner.run(job, None, progress, send_only=True)
+                task_uuid = await self._runner.send(job, progress)
             finally:
                 progress.close()
-        return AsyncTaskHandle(self, str(task_uuid))
+        return AsyncTaskHandle(self, task_uuid)
 
     async def wait(
         self, task_uuid: str, *, timeout: float | None = None, on_update: OnUpdate | None = None
@@ -453,13 +444,9 @@ class AsyncClient(ClientMoney):
         try:
             request = request_from_wire(entry.wire)
             with resend_hold(self.cache, self.backend, [entry], self.budget, self.budget_scope):
-                out = await self._runner.finish(
-                    entry, self._timeout(timeout), progress, label, request, resend=True
-                )
+                return await self._runner.finish(entry, self._timeout(timeout), progress, label, request)
         finally:
             progress.close()
-        assert isinstance(out, Result)
-        return out
 
     def _check_backend_of(self, entry: Any) -> None:
         """Refuse, before asking anyone, to resume a task this client's backend never had (a Runware task
@@ -494,11 +481,8 @@ class AsyncClient(ClientMoney):
         progress = self._progress(labels, on_update, "resume")
 
         async def one(entry: Any, label: str) -> Result:
-            out = await self._runner.finish(
-                entry, self._timeout(timeout), progress, label, request_from_wire(entry.wire), resend=True
-            )
-            assert isinstance(out, Result)
-            return out
+            request = request_from_wire(entry.wire)
+            return await self._runner.finish(entry, self._timeout(timeout), progress, label, request)
 
         try:
             with resend_hold(self.cache, self.backend, entries, self.budget, self.budget_scope):
@@ -581,6 +565,4 @@ class AsyncClient(ClientMoney):
             )
             return self._downloads.result(job.hit, cached=True, request=job.request)
         async with self._sem:
-            out = await self._runner.run(job, self._timeout(timeout), progress)
-        assert isinstance(out, Result)
-        return out
+            return await self._runner.run(job, self._timeout(timeout), progress)

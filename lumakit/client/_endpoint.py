@@ -1,6 +1,7 @@
 """Which service a client talks to, with which key: Runware (a key), a proxy (a URL), or the local backend.
 
     endpoint = choose_endpoint(api_key, base_url, backend)  # validated; nothing is started or sent
+    url = endpoint.url or shared_local_url()                # the shared local backend, started on first use
 
 Without a key and a URL the client uses the shared local backend, which starts on the client's first use
 (``url`` is then ``None``): constructing a client has no side effect.
@@ -60,6 +61,14 @@ def choose_endpoint(api_key: str | None, base_url: str | None, backend: str | No
         key = NO_KEY
     key_from = "api_key=" if api_key else "RUNWARE_API_KEY" if key != NO_KEY else "nowhere (no key)"
     return Endpoint("runware", _secret(key), url, f"runware:{url}", key_from)
+
+
+def shared_local_url() -> str:
+    """The shared local backend's task endpoint, started now if it is not running: on a client's first
+    use. (It was announced where the client was made.)"""
+    from ..local import shared_server
+
+    return shared_server().url
 
 
 def _secret(key: str) -> Secret:

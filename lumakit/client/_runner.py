@@ -57,21 +57,35 @@ class TaskRunner:
     clock: Clock
 
     # ---- a prepared job: claim its slot or adopt the task already in it ----------------------------
-    async def run(
-        self, job: PreparedJob, timeout: float | None, progress: CallProgress, *, send_only: bool = False
-    ) -> Result | str:
+    async def run(self, job: PreparedJob, timeout: float | None, progress: CallProgress) -> Result:
         """The job's result: a new task if none is open for the same request and take, else the open one.
-        With ``send_only``, returns the task UUID once it is submitted (or adopted) instead of waiting.
 
         A finished task whose file was deleted from the cache is downloaded again from its URL when the
         service still serves it (free), before any new job is considered."""
-        if not send_only and not job.force:
+        if not job.force:
             for done in self.cache.ledger.finished(job.key, self.backend, job.take)[:1]:
                 if done.video_url:
                     try:
                         return await self.downloads.fetch(done, progress, job.label, request=job.request)
                     except LumakitError as exc:
                         log.info("result of %s is gone from the service too (%s)", done.task_uuid, exc)
+        entry = await self._claim_or_adopt(job, progress)
+        return await self._complete(entry, timeout, progress, job.label, job.request)
+
+    async def send(self, job: PreparedJob, progress: CallProgress) -> str:
+        """The UUID of the job's task once it is submitted, or of the open task adopted instead (sent by
+        its owner); nothing is waited for. A task that failed raises :class:`TaskFailed`."""
+        entry = await self._claim_or_adopt(job, progress)
+        if entry.state is S.PREPARING:  # ours
+            await self._send(entry, progress, job.label)
+        elif entry.state is S.FAILED:
+            raise TaskFailed(entry.error or "the task failed", task_uuid=entry.task_uuid)
+        return entry.task_uuid
+
+    async def _claim_or_adopt(self, job: PreparedJob, progress: CallProgress) -> LedgerEntry:
+        """The ledger entry of the job's task, settled (:meth:`_settle`): a new ``PREPARING`` row of ours,
+        or the task already open for the same request and take, adopted. A task its owner stopped before
+        it was sent is not adopted: the slot is claimed again."""
         while True:
             task_uuid = self._next_uuid(job)
             entry, mine = self.cache.ledger.claim(
@@ -98,13 +112,13 @@ class TaskRunner:
                     state=entry.state,
                     message="already running: waiting for it instead of sending it again",
                 )
-            outcome = await self.finish(entry, timeout, progress, job.label, job.request, send_only=send_only)
-            if outcome is not None:
-                return outcome
+            entry = await self._settle(entry, resend=False)
+            if entry.state is not S.NOT_SENT:
+                return entry
             # the task we adopted was stopped before it was sent, by its owner: claim the slot again
 
     def _next_uuid(self, job: PreparedJob) -> str:
-        """The UUID a dry run of this request already sent (:meth:`ReservedUuids.reserve`), so a dry run the
+        """The UUID a dry run of this request already sent (:meth:`Cache.reserve_uuid`), so a dry run the
         service ran for real is this same task and never a second one; else a new UUID."""
         reserved = self.cache.reserved_uuids.get(job.key, self.backend, job.take)
         if reserved is not None and self.cache.ledger.get(reserved) is None:
@@ -113,47 +127,47 @@ class TaskRunner:
 
     # ---- any ledger entry: bring it to DONE -----------------------------------------------------------
     async def finish(
-        self,
-        entry: LedgerEntry,
-        timeout: float | None,
-        progress: CallProgress,
-        label: str,
-        request: Any = None,
-        *,
-        send_only: bool = False,
-        resend: bool = False,
-    ) -> Result | str | None:
-        """Finish the task ``entry`` stands for, whatever state it is in. ``None`` when the task was never
-        sent and is not ours to send (``resend=False``): the caller decides whether to send a new one."""
+        self, entry: LedgerEntry, timeout: float | None, progress: CallProgress, label: str, request: Any
+    ) -> Result:
+        """Finish the task ``entry`` stands for, whatever state it is in (``resume``): one stopped before
+        it was sent is sent now, under the same UUID."""
+        entry = await self._settle(entry, resend=True)
+        return await self._complete(entry, timeout, progress, label, request)
+
+    async def _settle(self, entry: LedgerEntry, *, resend: bool) -> LedgerEntry:
+        """The entry once no other live process is preparing it (a dead preparer's task is taken over).
+        A task stopped before it was sent is reopened as ours (``PREPARING``) with ``resend``, else it is
+        returned ``NOT_SENT``: the caller decides whether to send a new one."""
         task_uuid = entry.task_uuid
-        while entry.state is S.PREPARING and entry.owner != self.cache.ledger.owner:
-            if not self.cache.ledger.owner_alive(entry.owner):
-                if self.cache.ledger.take_over(task_uuid, entry.owner):
-                    log.info("task %s: its preparing process died; sending it from here", task_uuid)
-            else:
-                await self.sleep(LEDGER_POLL_SECONDS)
-            entry = self._get(task_uuid)
-        if entry.state is S.NOT_SENT:
-            if not resend:
-                return None
-            if not self.cache.ledger.reopen(task_uuid):  # another process reopened it first: follow that one
+        while True:
+            while entry.state is S.PREPARING and entry.owner != self.cache.ledger.owner:
+                if not self.cache.ledger.owner_alive(entry.owner):
+                    if self.cache.ledger.take_over(task_uuid, entry.owner):
+                        log.info("task %s: its preparing process died; sending it from here", task_uuid)
+                else:
+                    await self.sleep(LEDGER_POLL_SECONDS)
                 entry = self._get(task_uuid)
-                return await self.finish(
-                    entry, timeout, progress, label, request, send_only=send_only, resend=resend
-                )
+            if entry.state is not S.NOT_SENT or not resend:
+                return entry
+            reopened = self.cache.ledger.reopen(task_uuid)
             entry = self._get(task_uuid)
-        if entry.state is S.PREPARING:  # ours (claimed, taken over, or re-sent by resume)
+            if reopened:
+                return entry
+            # another process reopened it first: follow that one
+
+    async def _complete(
+        self, entry: LedgerEntry, timeout: float | None, progress: CallProgress, label: str, request: Any
+    ) -> Result:
+        """The result of a settled task: send it if it is ours to send, else wait for it or fetch it."""
+        task_uuid = entry.task_uuid
+        if entry.state is S.PREPARING:  # ours (claimed, taken over, or reopened by resume)
             first = await self._send(entry, progress, label)
-            if send_only:
-                return task_uuid
             return await self._wait(task_uuid, timeout, progress, label, request, first=first)
         if entry.state is S.FAILED:
             raise TaskFailed(entry.error or "the task failed", task_uuid=task_uuid)
         if entry.state is S.DONE and entry.result_path and Path(entry.result_path).is_file():
             progress.emit(label, "cached", task_uuid=task_uuid, progress=1.0, cost=entry.cost, state=S.DONE)
             return self.downloads.result(entry, cached=True, request=request)
-        if send_only:
-            return task_uuid
         if entry.video_url:
             try:
                 return await self.downloads.fetch(entry, progress, label, request=request)
@@ -305,8 +319,7 @@ class TaskRunner:
         if "lumakitLocal" in item:
             extra["lumakitLocal"] = item["lumakitLocal"]
         cost = item.get("cost") if isinstance(item.get("cost"), (int, float)) else None
-        video_uuid = item.get("videoUUID")
-        self.cache.ledger.running(task_uuid, video_url=url, video_uuid=video_uuid, cost=cost, extra=extra)
+        self.cache.ledger.running(task_uuid, video_url=url, video_uuid=item.get("videoUUID"), cost=cost, extra=extra)
         return await self.downloads.fetch(self._get(task_uuid), progress, label, request=request)
 
     async def _definitely_not_found(self, task_uuid: str, outcome: PollOutcome) -> PollOutcome | None:

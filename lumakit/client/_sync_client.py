@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import functools
-import os
+import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
-
-import httpx
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from ..cache import Cache
 from ..request import Request
@@ -15,7 +13,6 @@ from . import _sync
 from ._async_client import AsyncClient
 from ._budget import check_budget_amount, check_max_cost, check_scope
 from ._handles import TaskHandle
-from ._polling import PollPolicy, RetryPolicy
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,6 +44,49 @@ def _delegate(method: Callable[Concatenate[AsyncClient, P], T]) -> Callable[Conc
     return delegate
 
 
+def _made_as(
+    make: Callable[P, AsyncClient],
+) -> Callable[[Callable[[Client, AsyncClient], None]], Callable[Concatenate[Client, P], None]]:
+    """``Client.__init__``: takes :class:`AsyncClient`'s own parameters (``ParamSpec``: the one list, so
+    type checkers check them and the two can never drift apart), makes that client and hands it to the
+    decorated body. ``help()`` and editors show the public parameters, the private ones as ``**private``."""
+
+    def decorate(body: Callable[[Client, AsyncClient], None]) -> Callable[Concatenate[Client, P], None]:
+        @functools.wraps(body)
+        def __init__(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> None:
+            body(self, make(*args, **kwargs))
+
+        made = inspect.signature(make).parameters.values()
+        public = [p for p in made if not p.name.startswith("_")]
+        private = inspect.Parameter("private", inspect.Parameter.VAR_KEYWORD, annotation="Any")
+        first = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+        __init__.__signature__ = inspect.Signature([first, *public, private])  # type: ignore[attr-defined]
+        return __init__
+
+    return decorate
+
+
+class _Setting(Generic[T]):
+    """``Client.<name>``: that setting of the :class:`AsyncClient` the client drives, checked when set."""
+
+    def __init__(self, check: Callable[[Any], T], doc: str) -> None:
+        self._check = check
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, client: None, owner: type) -> _Setting[T]: ...
+    @overload
+    def __get__(self, client: Client, owner: type) -> T: ...
+    def __get__(self, client: Client | None, owner: type) -> T | _Setting[T]:
+        return self if client is None else cast(T, getattr(client._async, self._name))
+
+    def __set__(self, client: Client, value: T) -> None:
+        setattr(client._async, self._name, self._check(value))
+
+
 class Client:
     """The notebook client: blocking calls that work inside Jupyter's running event loop.
 
@@ -57,31 +97,15 @@ class Client:
     ``client.resume(task_uuid)`` can finish it.
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        cache_dir: str | os.PathLike[str] | None = None,
-        backend: str | None = None,
-        max_cost: float | None = None,
-        budget: float | None = None,
-        budget_scope: str | None = None,
-        concurrency: int = 9,
-        poll: PollPolicy | None = None,
-        timeout: float | None = None,
-        progress: bool = True,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        **private: Any,
-    ) -> None:
-        self._async = AsyncClient(
-            api_key, base_url=base_url, cache_dir=cache_dir, backend=backend, max_cost=max_cost,
-            budget=budget, budget_scope=budget_scope, concurrency=concurrency, poll=poll, timeout=timeout,
-            progress=progress, transport=transport, retry=retry, **private,
-        )  # fmt: skip
-        self.backend: str = self._async.backend
-        self.cache: Cache = self._async.cache
+    _async: AsyncClient
+    backend: str
+    cache: Cache
+
+    @_made_as(AsyncClient)
+    def __init__(self, client: AsyncClient) -> None:
+        self._async = client
+        self.backend = client.backend
+        self.cache = client.cache
 
     @property
     def base_url(self) -> str:
@@ -113,32 +137,17 @@ class Client:
         """The :class:`AsyncClient` this client drives (its coroutines belong to lumakit's private loop)."""
         return self._async
 
-    @property
-    def max_cost(self) -> float | None:
-        """Calls whose estimate is over this many USD are refused before anything is sent; settable."""
-        return self._async.max_cost
-
-    @max_cost.setter
-    def max_cost(self, usd: float | None) -> None:
-        self._async.max_cost = check_max_cost(usd)
-
-    @property
-    def budget(self) -> float | None:
-        """The spending limit in USD across calls, kernels and restarts (None: no budget); settable."""
-        return self._async.budget
-
-    @budget.setter
-    def budget(self, usd: float | None) -> None:
-        self._async.budget = check_budget_amount(usd)
-
-    @property
-    def budget_scope(self) -> str | None:
-        """The name the budget counts tasks under (None: the whole cache); settable."""
-        return self._async.budget_scope
-
-    @budget_scope.setter
-    def budget_scope(self, name: str | None) -> None:
-        self._async.budget_scope = check_scope(name)
+    max_cost = _Setting(
+        check_max_cost,
+        "Calls whose estimate is over this many USD are refused before anything is sent; settable.",
+    )
+    budget = _Setting(
+        check_budget_amount,
+        "The spending limit in USD across calls, kernels and restarts (None: no budget); settable.",
+    )
+    budget_scope = _Setting(
+        check_scope, "The name the budget counts tasks under (None: the whole cache); settable."
+    )
 
     def submit(
         self, request: Request, *, label: str | None = None, take: int = 0, max_cost: float | None = None
