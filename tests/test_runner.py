@@ -34,9 +34,9 @@ def test_submit_that_adopts_a_task_another_process_finishes_meanwhile_hands_back
             done_file = tmp_path / "done.mp4"
             done_file.write_bytes(b"\0" * 64)
             state["finish"] = lambda: (
-                cache.sending(uuid, request.to_task(task_uuid=uuid)),
-                cache.running(uuid, video_url="https://example.org/done.mp4"),
-                cache.done(uuid, str(done_file), {}),
+                cache.ledger.sending(uuid, request.to_task(task_uuid=uuid)),
+                cache.ledger.running(uuid, video_url="https://example.org/done.mp4"),
+                cache.ledger.done(uuid, str(done_file), {}),
             )
             try:
                 handle = await client.submit(request)
