@@ -4,8 +4,8 @@ A :class:`BackgroundRun` is started from a button click and returns at once. Whe
 
 - an ``AsyncClient`` (its methods are coroutines): as an asyncio task on the kernel's running loop when
   there is one (Jupyter), else on lumakit's private loop thread;
-- a sync ``Client`` that carries an async twin (``client.aio``): that coroutine on the loop the twin
-  belongs to (lumakit's private loop thread), so "stop waiting" is a real cancellation;
+- a sync ``Client``: the coroutine of the ``AsyncClient`` it drives (its public ``client.aio``) on the loop
+  that one belongs to (lumakit's private loop thread), so "stop waiting" is a real cancellation;
 - any other sync client: a worker thread; "stop waiting" raises :class:`StopWaiting` (a
   ``KeyboardInterrupt``, which the client treats like Ctrl-C) from the next ``on_update`` call.
 
@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-ASYNC_TWIN = "aio"  # the public name under which a sync Client shows the AsyncClient it drives
+from ..client import Client
 
 
 class StopWaiting(KeyboardInterrupt):
@@ -42,9 +42,8 @@ def async_method(client: Any, name: str) -> tuple[Callable[..., Any], bool] | No
     method = getattr(client, name)
     if inspect.iscoroutinefunction(method):
         return method, False
-    twin = getattr(client, ASYNC_TWIN, None)
-    if twin is not None and inspect.iscoroutinefunction(getattr(twin, name, None)):
-        return getattr(twin, name), True
+    if isinstance(client, Client) and inspect.iscoroutinefunction(getattr(client.aio, name, None)):
+        return getattr(client.aio, name), True
     return None
 
 
