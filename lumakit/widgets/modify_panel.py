@@ -22,6 +22,7 @@ from ..errors import RequestError
 from ..lifecycle import TaskState
 from ..request import Controls, ModifyRequest, Strength, classify_source
 from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
+from ._forward import Forward
 from ._run import BackgroundRun
 from .knobs import DEFAULT_STRENGTH, ControlsKnob, EditKnobs, escape
 from .price import Quote, quote, show_quote
@@ -125,29 +126,9 @@ class ModifyPanel(JobPanel):
         self.source = source
 
     # -- knobs as attributes -----------------------------------------------------------------------------
-    @property
-    def prompt(self) -> str:
-        return self.knobs.prompt
-
-    @prompt.setter
-    def prompt(self, value: str) -> None:
-        self.knobs.prompt = value
-
-    @property
-    def strength(self) -> str | None:
-        return self.knobs.strength
-
-    @strength.setter
-    def strength(self, value: str | Strength | None) -> None:
-        self.knobs.strength = value
-
-    @property
-    def auto_controls(self) -> bool:
-        return self.knobs.auto_controls
-
-    @auto_controls.setter
-    def auto_controls(self, value: bool) -> None:
-        self.knobs.auto_controls = value
+    prompt = Forward[str]("knobs", "prompt", "the look you want (the prompt box)")
+    strength = Forward[str | None]("knobs", "strength", "the strength level, or None to leave it out")
+    auto_controls = Forward[bool]("knobs", "auto_controls", "autoControls on (strength and controls greyed)")
 
     @property
     def controls(self) -> ControlsKnob:

@@ -28,6 +28,7 @@ from ..request import (
     band_levels,
 )
 from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
+from ._forward import Forward
 from ._run import BackgroundRun
 from .knobs import ControlsKnob, escape
 from .modify_panel import PREVIEW_TASK_UUID
@@ -145,13 +146,7 @@ class SweepPanel(JobPanel):
         self.levels = levels
 
     # -- knobs -----------------------------------------------------------------------------------------
-    @property
-    def prompt(self) -> str:
-        return self.prompt_box.value
-
-    @prompt.setter
-    def prompt(self, value: str) -> None:
-        self.prompt_box.value = value
+    prompt = Forward[str]("prompt_box", "value", "the look you want (the prompt box)")
 
     def __repr__(self) -> str:
         src, levels = self.source_box.value, list(self.levels)
