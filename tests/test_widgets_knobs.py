@@ -124,8 +124,8 @@ def test_observe_knobs_fires_on_every_knob():
 
 
 def test_the_panels_knob_attributes_are_the_widgets_values_both_ways():
-    """``panel.prompt`` / ``strength`` / ``auto_controls`` read and set the widgets themselves (one value, no copy),
-    and a bad value is refused with the request's error, leaving the knob as it was."""
+    """``panel.prompt`` / ``strength`` / ``auto_controls`` read and set the widgets themselves (one value, no
+    copy), and a bad value is refused with the request's error, leaving the knob as it was."""
     from lumakit.widgets import ModifyPanel, SweepPanel
 
     class StandIn:
@@ -140,9 +140,11 @@ def test_the_panels_knob_attributes_are_the_widgets_values_both_ways():
         panel.strength = "flex_9"
     assert err.value.parameter == "strength" and panel.strength == "adhere_1"
     panel.knobs.auto_box.value = True
-    assert panel.auto_controls is True and panel.request_preview()["settings"]["edit"] == {"autoControls": True}
+    assert panel.auto_controls is True
+    assert panel.request_preview()["settings"]["edit"] == {"autoControls": True}
     panel.auto_controls = False
     assert panel.knobs.auto_box.value is False and panel.strength == "adhere_1"
     sweep = SweepPanel(StandIn(), source="https://example.org/a.mp4", prompt="glass")
     sweep.prompt = "ice"
-    assert sweep.prompt_box.value == "ice" and all(t["positivePrompt"] == "ice" for t in sweep.request_preview())
+    assert sweep.prompt_box.value == "ice"
+    assert all(t["positivePrompt"] == "ice" for t in sweep.request_preview())
