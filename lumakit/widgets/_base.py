@@ -40,11 +40,39 @@ class PanelBase(W.VBox):
     notebook as ordinary outputs (GitHub shows them; they survive a reload without a kernel).
     """
 
-    def _init_base(self, client: Any) -> None:
+    sound = T.Any("auto", help="the clip the player lets you hear: 'auto', a clip's title, or None (muted)")
+    sound_titles: tuple[str, ...] | None = None  # the titles this panel's player can show (None: any)
+
+    def _init_base(self, client: Any, *, sound: str | None = "auto") -> None:
         self.client = client  # a plain attribute, never a trait: nothing of the client is synced
         self.error_line = W.HTML("")
         self.details = W.Output(layout=W.Layout(max_height="240px", overflow="auto"))
         self._slot: Any = None
+        self.sound = sound
+
+    @T.validate("sound")
+    def _check_sound(self, proposal: dict[str, Any]) -> str | None:
+        """``"auto"`` (the first clip with sound, usually the source), a clip's title, or None (every clip
+        muted): the display's ``sound=`` option, by title only (a position depends on what is shown)."""
+        value = proposal["value"]
+        titles = self.sound_titles
+        titled = isinstance(value, str) and (titles is None or value in titles)
+        if not (value is None or value == "auto" or titled):
+            raise RequestError("sound", value, ["auto", None, *(titles or ("a clip's title",))])
+        return value  # type: ignore[no-any-return]
+
+    def _player(self, videos: dict[str, Any]) -> W.Widget:
+        """The synced player of ``videos`` (title -> video) with the clip ``sound`` names heard (muted when
+        that clip is not shown); the static HTML, with the error shown, when the player cannot be made."""
+        from .. import display
+
+        sound = self.sound if self.sound in (None, "auto") or self.sound in videos else None
+        try:
+            player: W.Widget = display.synced_player(videos, sound=sound)
+        except Exception as exc:  # shown in the panel; the clips still show, unsynced
+            self.show_error(exc)
+            player = W.HTML(display.html_for(videos, sound=sound))
+        return player
 
     @property
     def backend(self) -> str:

@@ -47,15 +47,18 @@ class HistoryPanel(PanelBase):
     Tick rows and "compare selected" to see them in one synced player with a frame grid; "show" plays one;
     "resume" picks up a task whose wait was interrupted (it may have kept running and billing), or sends one
     that was stopped before it reached the service; "resume all" does that for every unfinished task
-    (``client.resume_all()``), e.g. after a kernel restart.
+    (``client.resume_all()``), e.g. after a kernel restart. ``sound``: the clip the player lets you hear,
+    ``"auto"`` (the first with sound), a row's label as the player titles it, or None (every clip muted).
     """
 
     selected = T.List(T.Unicode(), help="task UUIDs of the ticked rows")
     running = T.Bool(False)
 
-    def __init__(self, client: Any, *, limit: int | None = 50, **kwargs: Any) -> None:
+    def __init__(
+        self, client: Any, *, limit: int | None = 50, sound: str | None = "auto", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self._init_base(client)
+        self._init_base(client, sound=sound)
         self.limit = limit
         self.entries: list[Any] = []
         self.job: BackgroundRun | None = None
@@ -202,10 +205,10 @@ class HistoryPanel(PanelBase):
         return self.exported
 
     def _play(self, items: dict[str, Any], *, grid: bool) -> None:
-        from .. import compare, display
+        from .. import compare
 
         self.clear_error()
-        self.player_box.children = [display.synced_player(items)]
+        self.player_box.children = [self._player(items)]
         if grid:
             self.grid_image.value = figure_png(compare.frame_grid(items, n=6))
             self.grid_image.layout.display = None

@@ -40,7 +40,11 @@ class ModifyPanel(JobPanel):
       prompt: the look you want.
       strength: the starting strength (``None`` leaves it unset); controls: starting controls;
       auto_controls: start with autoControls on.
+      sound: the clip the player lets you hear: ``"auto"`` (the first with sound, usually the source),
+        ``"source"``, ``"result"`` or None (both muted); settable, it applies from the next result shown.
     """
+
+    sound_titles = ("source", "result")
 
     source = T.Any(None, help="path, URL, video UUID or Result to edit")
     result = T.Any(None, help="the last finished Result")
@@ -55,10 +59,11 @@ class ModifyPanel(JobPanel):
         strength: str | Strength | None = DEFAULT_STRENGTH,
         controls: Controls | dict[str, Any] | None = None,
         auto_controls: bool = False,
+        sound: str | None = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._init_base(client)
+        self._init_base(client, sound=sound)
         self.results: list[Any] = []
         self.job: BackgroundRun | None = None
         self.add_class("lumakit-modify-panel")
@@ -353,15 +358,7 @@ class ModifyPanel(JobPanel):
         return None
 
     def _show_player(self) -> None:
-        from .. import display
-
-        items = self._compare_items()
-        try:
-            player = display.synced_player(items)
-        except Exception as exc:
-            self.show_error(exc)
-            player = W.HTML(display.html_for(items))
-        self.player_box.children = [player]
+        self.player_box.children = [self._player(self._compare_items())]
 
     def _show_grid(self) -> None:
         if not self.grid_toggle.value:

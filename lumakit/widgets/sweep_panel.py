@@ -46,7 +46,12 @@ class SweepPanel(JobPanel):
       source: the video to edit (path, URL, video UUID or Result). prompt: the look you want.
       levels: the strengths to run (default :data:`~lumakit.request.ONE_PER_BAND`).
       controls: controls sent with every level (optional).
+      sound: the clip the player lets you hear: ``"auto"`` (the first with sound, usually the source),
+        ``"source"``, a level (``"flex_2"``) or None (every clip muted); settable, it applies from the next
+        sweep shown.
     """
+
+    sound_titles = ("source", *STRENGTHS)
 
     source = T.Any(None)
     levels = T.Tuple(help="strength levels to run, in dial order")
@@ -60,10 +65,11 @@ class SweepPanel(JobPanel):
         *,
         levels: Any = ONE_PER_BAND,
         controls: Controls | dict[str, Any] | None = None,
+        sound: str | None = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._init_base(client)
+        self._init_base(client, sound=sound)
         self.job: BackgroundRun | None = None
         self.add_class("lumakit-sweep-panel")
         self.header = W.HTML(
@@ -307,7 +313,7 @@ class SweepPanel(JobPanel):
             self._show_result(partial)
 
     def _show_result(self, results: Any) -> None:
-        from .. import compare, display
+        from .. import compare
 
         self.results = results
         cost = getattr(results, "total_cost", None)
@@ -317,11 +323,7 @@ class SweepPanel(JobPanel):
         )
         src = self._displayable_source()
         items = {"source": src, **results} if src is not None else dict(results)
-        try:
-            self.player_box.children = [display.synced_player(items)]
-        except Exception as exc:
-            self.show_error(exc)
-            self.player_box.children = [W.HTML(display.html_for(items))]
+        self.player_box.children = [self._player(items)]
         self.grid_image.value = figure_png(compare.frame_grid(items, n=6))
         if src is not None:
             self.departure_image.value = figure_png(compare.departure_plot(src, results))
