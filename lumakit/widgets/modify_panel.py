@@ -17,15 +17,14 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
-from .._preview import RENDERER_NOTE
 from ..errors import RequestError
 from ..lifecycle import TaskState
 from ..request import Controls, ModifyRequest, Strength, classify_source
-from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
+from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, figure_png
 from ._forward import Forward
 from ._run import BackgroundRun
 from .knobs import DEFAULT_STRENGTH, ControlsKnob, EditKnobs, escape
-from .price import Quote, quote, show_quote
+from .price import Quote
 
 PREVIEW_TASK_UUID = "00000000-0000-4000-8000-000000000000"  # stands in for the UUID minted at submit time
 _NO_CHAIN = "(type a path or URL)"
@@ -68,7 +67,7 @@ class ModifyPanel(JobPanel):
         self.job: BackgroundRun | None = None
         self.add_class("lumakit-modify-panel")
 
-        self.header = W.HTML(self._header_html())
+        self.header = W.HTML(self.header_html("Modify Video"))
         self.source_box = W.Text(
             description="source",
             placeholder="path, http(s) URL or video UUID",
@@ -88,7 +87,6 @@ class ModifyPanel(JobPanel):
         self.generate_button = W.Button(description="Generate", button_style="primary", icon="play")
         self.price_label = W.HTML("", layout=W.Layout(margin="0 8px"))
         self.price_label.add_class("lumakit-price")
-        self.price: Quote | None = None
         self.stop_button = W.Button(
             description="stop waiting",
             button_style="warning",
@@ -203,19 +201,15 @@ class ModifyPanel(JobPanel):
         """
         return self.request().to_task(task_uuid=PREVIEW_TASK_UUID)
 
-    def _update_preview(self) -> None:
-        try:
-            wire = self.request_preview()
-        except RequestError as exc:
-            self.preview.value = (
-                f'<div style="color:#b00020;font-family:monospace;white-space:pre-wrap">'
-                f"⚠ {escape(describe_error(exc))}</div>"
-            )
-            self._show_price(None)
-            return
-        self._show_price(quote(self.client, {"modify": self.request()}))
-        text = json.dumps(wire, indent=2, ensure_ascii=False)
-        self.preview.value = (
+    def requests(self) -> dict[str, ModifyRequest]:
+        """``{"modify": request}``: what Generate sends, as the client prices it."""
+        return {"modify": self.request()}
+
+    def _preview_html(self, requests: dict[str, ModifyRequest]) -> str:
+        text = json.dumps(
+            requests["modify"].to_task(task_uuid=PREVIEW_TASK_UUID), indent=2, ensure_ascii=False
+        )
+        return (
             '<pre style="margin:0;padding:6px;background:#f6f8fa;border:1px solid #ddd;font-size:11px;'
             'line-height:1.3;max-height:260px;overflow:auto" class="lumakit-preview">'
             f"{escape(text, quote=False)}</pre>"
@@ -223,12 +217,7 @@ class ModifyPanel(JobPanel):
 
     def _show_price(self, price: Quote | None) -> None:
         """The estimate next to Generate; a run above the client's ``max_cost`` disables the button."""
-        self.price = price
-        show_quote(price, self.price_label, self.generate_button, running=self.running)
-
-    def _header_html(self) -> str:
-        note = f" · {RENDERER_NOTE}" if self.backend == "local" else ""
-        return f"<b>Modify Video</b> <span style='color:#777'>backend: {escape(self.backend)}{note}</span>"
+        self._price_button(price, self.generate_button)
 
     # -- running -----------------------------------------------------------------------------------------
     stopping_text = "stopping the wait…"

@@ -15,7 +15,6 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
-from .._preview import RENDERER_NOTE
 from ..errors import RequestError
 from ..request import (
     BANDS,
@@ -27,12 +26,12 @@ from ..request import (
     Strength,
     band_levels,
 )
-from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
+from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, figure_png
 from ._forward import Forward
 from ._run import BackgroundRun
 from .knobs import ControlsKnob, escape
 from .modify_panel import PREVIEW_TASK_UUID
-from .price import Quote, quote, show_quote
+from .price import Quote
 
 PRESETS: dict[str, tuple[str, ...]] = {"one per band": ONE_PER_BAND, "all nine": STRENGTHS}
 CUSTOM = "custom"
@@ -72,10 +71,7 @@ class SweepPanel(JobPanel):
         self._init_base(client, sound=sound)
         self.job: BackgroundRun | None = None
         self.add_class("lumakit-sweep-panel")
-        self.header = W.HTML(
-            f"<b>Strength sweep</b> <span style='color:#777'>backend: {escape(self.backend)}"
-            f"{' · ' + RENDERER_NOTE if self.backend == 'local' else ''}</span>"
-        )
+        self.header = W.HTML(self.header_html("Strength sweep"))
         self.source_box = W.Text(
             description="source",
             continuous_update=False,
@@ -106,7 +102,6 @@ class SweepPanel(JobPanel):
         self.run_button = W.Button(description="Run sweep", button_style="primary", icon="play")
         self.price_label = W.HTML("", layout=W.Layout(margin="0 8px"))
         self.price_label.add_class("lumakit-price")
-        self.price: Quote | None = None
         self.stop_button = W.Button(description="stop waiting", button_style="warning", icon="stop",
                                     disabled=True)  # fmt: skip
         self.export_button = W.Button(description="export", icon="download", disabled=True,
@@ -221,20 +216,10 @@ class SweepPanel(JobPanel):
         """The wire dicts the sweep would send, one per level, in dial order (placeholder task UUIDs)."""
         return [r.to_task(task_uuid=PREVIEW_TASK_UUID) for r in self.requests().values()]
 
-    def _update_preview(self) -> None:
-        if not hasattr(self, "preview"):
-            return
-        try:
-            tasks = self.request_preview()
-        except RequestError as exc:
-            self.preview.value = (
-                f'<div style="color:#b00020;font-family:monospace">⚠ {escape(describe_error(exc))}</div>'
-            )
-            self._show_price(None)
-            return
-        self._show_price(quote(self.client, self.requests()))
+    def _preview_html(self, requests: dict[str, ModifyRequest]) -> str:
+        tasks = [r.to_task(task_uuid=PREVIEW_TASK_UUID) for r in requests.values()]
         first = json.dumps(tasks[0], indent=2, ensure_ascii=False)
-        self.preview.value = (
+        return (
             f"<details><summary>request preview: {len(tasks)} task(s), one per level "
             f"({escape(', '.join(self.levels))}); only <code>settings.edit.strength</code> differs</summary>"
             f'<pre style="font-size:11px;max-height:220px;overflow:auto;background:#f6f8fa" '
@@ -243,8 +228,7 @@ class SweepPanel(JobPanel):
 
     def _show_price(self, price: Quote | None) -> None:
         """The total of the selected levels (cached ones at $0); above ``max_cost`` disables the button."""
-        self.price = price
-        show_quote(price, self.price_label, self.run_button, running=self.running)
+        self._price_button(price, self.run_button)
 
     # -- running ---------------------------------------------------------------------------------------
     def start(self) -> BackgroundRun | None:
