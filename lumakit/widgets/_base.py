@@ -14,7 +14,7 @@ import traitlets as T
 
 from .._preview import RENDERER_NOTE
 from ..errors import APIError, LumakitError, PollTimeout, RequestError
-from ._run import BackgroundRun, StopWaiting, launch
+from ._run import BackgroundRun, ClientCall, StopWaiting, launch
 from .knobs import escape
 from .price import Quote, quote, show_quote
 
@@ -147,12 +147,12 @@ class PanelBase(W.VBox):
 
 
 class Launch(NamedTuple):
-    """What a panel's run sends: ``client.<method>(*args, **kwargs)``, shown as ``description``."""
+    """What a panel's run sends: ``call(client, on_update)`` (see :func:`._run.launch`), shown as
+    ``description``; ``on_update`` follows the run's progress."""
 
     description: str
-    method: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+    call: ClientCall
+    on_update: Callable[[Any], Any]
 
 
 class JobPanel(PanelBase):
@@ -267,7 +267,7 @@ class JobPanel(PanelBase):
         self._began = time.monotonic()
         self.running = True
         try:
-            launch(job, self.client, call.method, *call.args, blocking=blocking, **call.kwargs)
+            launch(job, self.client, call.call, call.on_update, blocking=blocking)
         except Exception:
             self.running = False
             raise

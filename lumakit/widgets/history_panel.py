@@ -17,7 +17,7 @@ import traitlets as T
 
 from ..results import describe_edit
 from ._base import PanelBase, PlainOutputs, figure_png
-from ._run import BackgroundRun, launch
+from ._run import BackgroundRun, ClientCall, launch
 from .knobs import escape
 
 THUMB_SIZE = (96, 54)
@@ -217,24 +217,32 @@ class HistoryPanel(PanelBase):
 
     def resume(self, task_uuid: str) -> BackgroundRun | None:
         """Pick up an unfinished task (``client.resume``) in the background; refreshes when done."""
-        return self._start(f"resuming <code>{escape(task_uuid)}</code>…", "resume", task_uuid)
+        return self._start(
+            f"resuming <code>{escape(task_uuid)}</code>…",
+            f"resume {task_uuid}",
+            lambda client, on_update: client.resume(task_uuid, on_update=on_update),
+        )
 
     def resume_all(self) -> BackgroundRun | None:
         """Finish every unfinished task (``client.resume_all``) in the background; refreshes when done."""
-        return self._start("resuming every unfinished task…", "resume_all")
+        return self._start(
+            "resuming every unfinished task…",
+            "resume_all",
+            lambda client, on_update: client.resume_all(on_update=on_update),
+        )
 
-    def _start(self, status: str, method: str, *args: Any) -> BackgroundRun | None:
+    def _start(self, status: str, description: str, call: ClientCall) -> BackgroundRun | None:
         if self.running:
             self.show_error("already resuming: wait for it")
             return None
         self.clear_error()
-        job = BackgroundRun(f"{method} {' '.join(args)}".strip())
+        job = BackgroundRun(description)
         job.add_done_callback(self._resumed)
         self.job = job
         self.running = True
         self.resume_all_button.disabled = True
         self.status_line.value = status
-        launch(job, self.client, method, *args, on_update=self._on_update)
+        launch(job, self.client, call, self._on_update)
         return job
 
     def _on_update(self, update: Any) -> None:

@@ -242,9 +242,13 @@ class ModifyPanel(JobPanel):
     def _launch(self) -> Launch:
         req = self.request()
         self.task_uuid = None
-        kwargs = {"on_update": self._on_update, **self.knobs.edit_options()}
+        source, prompt, options = self.source, self.prompt, self.knobs.edit_options()
         description = f"modify {req.strength or ('auto' if req.auto_controls else 'controls')}"
-        return Launch(description, "modify", (self.source, self.prompt), kwargs)
+        return Launch(
+            description,
+            lambda client, on_update: client.modify(source, prompt, on_update=on_update, **options),
+            self._on_update,
+        )
 
     @T.observe("running")
     def _on_running(self, change: dict[str, Any]) -> None:

@@ -254,10 +254,15 @@ class SweepPanel(JobPanel):
             for level, (bar, text) in self.rows.items()
         ]
         self.task_uuids: dict[str, str] = {}
-        options: dict[str, Any] = {"strengths": levels, "on_update": self._on_update}
+        options: dict[str, Any] = {"strengths": levels}
         if self.controls.value is not None:
             options["controls"] = self.controls.value
-        return Launch(f"sweep {','.join(levels)}", "sweep", (self.source, self.prompt), options)
+        source, prompt = self.source, self.prompt
+        return Launch(
+            f"sweep {','.join(levels)}",
+            lambda client, on_update: client.sweep(source, prompt, on_update=on_update, **options),
+            self._on_update,
+        )
 
     @T.observe("running")
     def _on_running(self, change: dict[str, Any]) -> None:
