@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._preview import PREVIEW_COLOR, PREVIEW_MARK
+from ._preview import PREVIEW_COLOR, PREVIEW_MARK, PREVIEWS_NOTE
 
 __all__ = [
     "Limits",
@@ -77,7 +77,7 @@ def local_notice_line(url: str, dotenv: Path | None = None) -> str:
     """The terminal's one line (also what the log says)."""
     hint = f"; {dotenv} mentions it but .env files are not read" if dotenv else ""
     return (
-        f"lumakit: no {KEY_VAR}, using the local backend at {url}: results are local previews, not Ray "
+        f"lumakit: no {KEY_VAR}, using the local backend at {url}: results are {PREVIEWS_NOTE} "
         f"(set {KEY_VAR} or pass api_key= for Runware{hint})"
     )
 
