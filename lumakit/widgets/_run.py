@@ -157,12 +157,7 @@ ClientCall = Callable[[AsyncClient, OnUpdate], Any]  # (client, on_update) -> it
 
 
 def launch(
-    job: BackgroundRun,
-    client: Any,
-    call: ClientCall,
-    on_update: OnUpdate | None = None,
-    *,
-    blocking: bool = False,
+    job: BackgroundRun, client: Any, call: ClientCall, on_update: OnUpdate, *, blocking: bool = False
 ) -> BackgroundRun:
     """Start ``call(client, on_update)`` as ``job``, the non-freezing way (see the module doc).
 
@@ -180,7 +175,7 @@ def launch(
     threaded = not isinstance(client, (AsyncClient, Client))
 
     def passed_on(update: Any) -> None:
-        if on_update is not None and not job.stopped:
+        if not job.stopped:
             on_update(update)
         if threaded:
             job.check()
