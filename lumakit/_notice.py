@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._preview import PREVIEW_MARK
+from ._preview import PREVIEW_COLOR, PREVIEW_MARK, PREVIEWS_NOTE
 
 __all__ = [
     "Limits",
@@ -36,6 +36,18 @@ __all__ = [
 log = logging.getLogger("lumakit.client")
 _PACKAGE = os.path.dirname(__file__) + os.sep  # lumakit's own source files start with this
 KEY_VAR = "RUNWARE_API_KEY"
+LOCAL_COLOR = "#2563eb"  # the blue of the local backend's note (free, on this machine)
+RUNWARE_COLOR = PREVIEW_COLOR  # the billed backend's note: the attention amber, from its one home
+
+
+def _notice_box(colour: str, body: str) -> str:
+    """A note in a notebook: a ``colour`` bar on the left, the same colour faintly behind ``body``."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return (
+        f'<div class="lumakit-notice" style="border-left:4px solid {colour};'
+        f"background:rgba({red},{green},{blue},0.07);"
+        f'padding:6px 10px;margin:4px 0;font:13px/1.45 system-ui,sans-serif">{body}</div>'
+    )
 
 
 def in_notebook() -> bool:
@@ -66,7 +78,7 @@ def local_notice_line(url: str, dotenv: Path | None = None) -> str:
     """The terminal's one line (also what the log says)."""
     hint = f"; {dotenv} mentions it but .env files are not read" if dotenv else ""
     return (
-        f"lumakit: no {KEY_VAR}, using the local backend at {url}: results are local previews, not Ray "
+        f"lumakit: no {KEY_VAR}, using the local backend at {url}: results are {PREVIEWS_NOTE} "
         f"(set {KEY_VAR} or pass api_key= for Runware{hint})"
     )
 
@@ -79,9 +91,8 @@ def local_notice_html(url: str, dotenv: Path | None = None) -> str:
         if dotenv
         else ""
     )
-    return (
-        '<div class="lumakit-notice" style="border-left:4px solid #2563eb;background:rgba(37,99,235,0.07);'
-        'padding:6px 10px;margin:4px 0;font:13px/1.45 system-ui,sans-serif">'
+    return _notice_box(
+        LOCAL_COLOR,
         f"<b>lumakit backend: local preview</b> (free, on this machine, at <code>{html.escape(url)}</code>). "
         f"Results are quick stand-in renders, marked <i>{PREVIEW_MARK}</i>. Nothing is wrong: this is what "
         "happens without a key."
@@ -93,7 +104,7 @@ def local_notice_html(url: str, dotenv: Path | None = None) -> str:
         "<code>lk.Client()</code>.</li>"
         f"{found}"
         "<li>To use Ray 3.2 on Runware (billed): set the key, restart the kernel and run again.</li>"
-        "</ul></div>"
+        "</ul>",
     )
 
 
@@ -154,12 +165,11 @@ def runware_notice_line(url: str, key_from: str, max_cost: float | None, limits:
 def runware_notice_html(url: str, key_from: str, max_cost: float | None, limits: Limits | None = None) -> str:
     """The notebook's note for the paid backend: where the key came from, the budget and what is left."""
     limits = limits or Limits(max_cost=max_cost)
-    return (
-        '<div class="lumakit-notice" style="border-left:4px solid #b45309;background:rgba(180,83,9,0.07);'
-        'padding:6px 10px;margin:4px 0;font:13px/1.45 system-ui,sans-serif">'
+    return _notice_box(
+        RUNWARE_COLOR,
         f"<b>lumakit backend: Runware</b> (Ray 3.2 at <code>{html.escape(url)}</code>; jobs are billed). "
         f"The key came from <code>{html.escape(key_from)}</code>; <code>.env</code> files are not read. "
-        f"{limits.html()} <code>client.estimate(...)</code> prices work first.</div>"
+        f"{limits.html()} <code>client.estimate(...)</code> prices work first.",
     )
 
 

@@ -16,9 +16,10 @@ from typing import Any
 
 from ._files import result_backend
 
-__all__ = ["PREVIEW_COLOR", "PREVIEW_MARK", "RENDERER_NOTE", "is_preview", "mark_html"]
+__all__ = ["PREVIEWS_NOTE", "PREVIEW_COLOR", "PREVIEW_MARK", "RENDERER_NOTE", "is_preview", "mark_html"]
 
 PREVIEW_MARK = "local preview, not Ray"  # on a result and on every visual made from one
+PREVIEWS_NOTE = "local previews, not Ray"  # what the local backend's results are (notice, `lumakit serve`)
 RENDERER_NOTE = "local preview renderer, not Ray"  # what the local backend is (its answers, logs, reports)
 PREVIEW_COLOR = "#b45309"  # the amber of both, wherever they are drawn
 

@@ -208,3 +208,23 @@ def test_the_no_limit_warning_points_at_the_line_that_made_the_client(
     assert warning.filename == __file__
     if kind == "Client":
         client.close()
+
+
+def test_each_note_is_drawn_in_one_colour_the_billed_one_in_lumakits_amber() -> None:
+    """The local note is blue, the billed Runware note the amber the preview mark uses (``_preview`` owns it);
+    each box's background is its bar's colour, faint, so the two never mix."""
+    import re
+
+    from lumakit._preview import PREVIEW_COLOR
+
+    def colours(page: str) -> tuple[str, str]:
+        style = re.search(r'class="lumakit-notice" style="([^"]*)"', page)
+        assert style is not None, page
+        bar = re.search(r"border-left:4px solid (#[0-9a-f]{6})", style.group(1))
+        back = re.search(r"background:rgba\((\d+),(\d+),(\d+),0\.07\)", style.group(1))
+        assert bar is not None and back is not None, style.group(1)
+        return bar.group(1), "#" + "".join(f"{int(c):02x}" for c in back.groups())
+
+    assert colours(_notice.runware_notice_html(URL, "RUNWARE_API_KEY", None)) == (PREVIEW_COLOR,) * 2
+    local = colours(_notice.local_notice_html(URL))
+    assert local[0] == local[1] != PREVIEW_COLOR

@@ -121,3 +121,30 @@ def test_observe_knobs_fires_on_every_knob():
     knobs.controls.units["depth_blur"].use.value = True
     knobs.auto_box.value = True
     assert seen == ["prompt", "value", "depth_blur", "auto_controls"]
+
+
+def test_the_panels_knob_attributes_are_the_widgets_values_both_ways():
+    """``panel.prompt`` / ``strength`` / ``auto_controls`` read and set the widgets themselves (one value, no
+    copy), and a bad value is refused with the request's error, leaving the knob as it was."""
+    from lumakit.widgets import ModifyPanel, SweepPanel
+
+    class StandIn:
+        backend = "scripted"
+
+    panel = ModifyPanel(StandIn(), source="https://example.org/a.mp4", prompt="glass", strength="flex_2")
+    panel.knobs.prompt_box.value = "steel"  # typed in the box
+    assert panel.prompt == "steel" and panel.request().prompt == "steel"
+    panel.strength = "adhere_1"  # set from code
+    assert panel.knobs.strength_knob.slider.value == "adhere_1" and panel.knobs.strength == "adhere_1"
+    with pytest.raises(RequestError) as err:
+        panel.strength = "flex_9"
+    assert err.value.parameter == "strength" and panel.strength == "adhere_1"
+    panel.knobs.auto_box.value = True
+    assert panel.auto_controls is True
+    assert panel.request_preview()["settings"]["edit"] == {"autoControls": True}
+    panel.auto_controls = False
+    assert panel.knobs.auto_box.value is False and panel.strength == "adhere_1"
+    sweep = SweepPanel(StandIn(), source="https://example.org/a.mp4", prompt="glass")
+    sweep.prompt = "ice"
+    assert sweep.prompt_box.value == "ice"
+    assert all(t["positivePrompt"] == "ice" for t in sweep.request_preview())

@@ -99,3 +99,21 @@ def test_the_panels_show_what_the_budget_has_left_and_refuse_work_beyond_it(clip
         assert sweep.price is not None and sweep.price.over_budget and sweep.run_button.disabled
         assert "more than the budget has left" in sweep.price_label.value
         assert fake.requests and len(fake.posts("videoInference")) == 1
+
+
+def test_a_client_that_is_not_lumakits_gets_no_price_rather_than_a_guessed_one(clips):
+    """The panels price only through ``Client.quote`` / ``AsyncClient.quote``: a stand-in with just ``modify``
+    and ``sweep`` has no quote, so the panels show none (no second pricing that ignores cache and length)."""
+
+    class StandIn:
+        backend = "scripted"
+
+        def modify(self, *args, **kwargs):
+            raise AssertionError("never called: pricing sends nothing")
+
+        sweep = modify
+
+    panel = ModifyPanel(StandIn(), source=str(clips["long"]), prompt="glass", strength="flex_2")
+    assert panel.price is None and panel.price_label.value == "" and not panel.generate_button.disabled
+    sweep = SweepPanel(StandIn(), source=str(clips["long"]), prompt="glass")
+    assert sweep.price is None and sweep.price_label.value == "" and not sweep.run_button.disabled

@@ -10,7 +10,7 @@ import argparse
 import sys
 import threading
 
-from .._preview import RENDERER_NOTE
+from .._preview import PREVIEWS_NOTE, RENDERER_NOTE
 from ..errors import LumakitError
 from .faults import NAMED_ACTIONS, PHASES, STATUS_ACTIONS, FaultPlan, Latency
 from .server import LocalServer
@@ -20,7 +20,7 @@ def build_parser(prog: str = "lumakit serve") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=prog,
         description="Run lumakit's local backend: a Runware-protocol server on 127.0.0.1 with a preview "
-        "renderer (local previews, not Ray). Point a client at the printed URL with any API key.",
+        f"renderer ({PREVIEWS_NOTE}). Point a client at the printed URL with any API key.",
     )
     p.add_argument(
         "--port",

@@ -346,6 +346,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._refuse_body(f"{len(tasks)} tasks in one request; at most {MAX_TASKS} (send several)")
                 return
             self._answer(tasks)
+        except (BrokenPipeError, ConnectionResetError):  # the client hung up (it stopped waiting)
+            log.info("request from %s: the client hung up before its answer", self.client_address)
+            self.close_connection = True
         except OSError as e:  # the disk (a read-only or full data folder), or the connection itself
             log.error("request from %s failed", self.client_address, exc_info=True)
             self.close_connection = True

@@ -12,9 +12,11 @@ from typing import Any, NamedTuple
 import ipywidgets as W
 import traitlets as T
 
+from .._preview import RENDERER_NOTE
 from ..errors import APIError, LumakitError, PollTimeout, RequestError
-from ._run import BackgroundRun, StopWaiting, launch
+from ._run import BackgroundRun, ClientCall, StopWaiting, launch
 from .knobs import escape
+from .price import Quote, quote, show_quote
 
 ERROR_STYLE = "color:#b00020;font-weight:600"
 OK_STYLE = "color:#1b5e20"
@@ -40,15 +42,48 @@ class PanelBase(W.VBox):
     notebook as ordinary outputs (GitHub shows them; they survive a reload without a kernel).
     """
 
-    def _init_base(self, client: Any) -> None:
+    sound = T.Any("auto", help="the clip the player lets you hear: 'auto', a clip's title, or None (muted)")
+    sound_titles: tuple[str, ...] | None = None  # the titles this panel's player can show (None: any)
+
+    def _init_base(self, client: Any, *, sound: str | None = "auto") -> None:
         self.client = client  # a plain attribute, never a trait: nothing of the client is synced
         self.error_line = W.HTML("")
         self.details = W.Output(layout=W.Layout(max_height="240px", overflow="auto"))
         self._slot: Any = None
+        self.sound = sound
+
+    @T.validate("sound")
+    def _check_sound(self, proposal: dict[str, Any]) -> str | None:
+        """``"auto"`` (the first clip with sound, usually the source), a clip's title, or None (every clip
+        muted): the display's ``sound=`` option, by title only (a position depends on what is shown)."""
+        value = proposal["value"]
+        titles = self.sound_titles
+        titled = isinstance(value, str) and (titles is None or value in titles)
+        if not (value is None or value == "auto" or titled):
+            raise RequestError("sound", value, ["auto", None, *(titles or ("a clip's title",))])
+        return value  # type: ignore[no-any-return]
+
+    def _player(self, videos: dict[str, Any]) -> W.Widget:
+        """The synced player of ``videos`` (title -> video) with the clip ``sound`` names heard (muted when
+        that clip is not shown); the static HTML, with the error shown, when the player cannot be made."""
+        from .. import display
+
+        sound = self.sound if self.sound in (None, "auto") or self.sound in videos else None
+        try:
+            player: W.Widget = display.synced_player(videos, sound=sound)
+        except Exception as exc:  # shown in the panel; the clips still show, unsynced
+            self.show_error(exc)
+            player = W.HTML(display.html_for(videos, sound=sound))
+        return player
 
     @property
     def backend(self) -> str:
         return str(getattr(self.client, "backend", "?"))
+
+    def header_html(self, title: str) -> str:
+        """The panel's title and the backend it talks to (the local one says it is not Ray)."""
+        note = f" · {RENDERER_NOTE}" if self.backend == "local" else ""
+        return f"<b>{title}</b> <span style='color:#777'>backend: {escape(self.backend)}{note}</span>"
 
     # -- errors ---------------------------------------------------------------------------------------
     @property
@@ -112,26 +147,64 @@ class PanelBase(W.VBox):
 
 
 class Launch(NamedTuple):
-    """What a panel's run sends: ``client.<method>(*args, **kwargs)``, shown as ``description``."""
+    """What a panel's run sends: ``call(client, on_update)`` (see :func:`._run.launch`), shown as
+    ``description``; ``on_update`` follows the run's progress."""
 
     description: str
-    method: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+    call: ClientCall
+    on_update: Callable[[Any], Any]
 
 
 class JobPanel(PanelBase):
     """A panel that runs one client call at a time as a :class:`BackgroundRun`, with a "stop waiting" button.
 
-    A subclass sets ``status_line`` (an HTML widget) and provides ``_launch()`` (validate, reset the
-    per-run display, say what to call), ``_busy_messages()``, ``_show_result``, ``_show_stopped`` and,
-    if a failure needs more than the error line, ``_show_failed``.
+    A subclass sets ``status_line``, ``preview`` and ``price_label`` (HTML widgets) and provides
+    ``requests()`` (label -> request, or :class:`RequestError`), ``_preview_html``, ``_show_price``,
+    ``_launch()`` (validate, reset the per-run display, say what to call), ``_busy_messages()``,
+    ``_show_result``, ``_show_stopped`` and, if a failure needs more than the error line, ``_show_failed``.
     """
 
     running = T.Bool(False)
     job: BackgroundRun | None = None
     status_line: W.HTML
+    preview: W.HTML
+    price_label: W.HTML
+    price: Quote | None = None
     stopping_text = ""  # shown in the status line when "stop waiting" is clicked ('' leaves it as is)
+
+    # -- before the run: what would be sent, and its price ---------------------------------------------
+    def requests(self) -> dict[str, Any]:
+        """``label -> request`` the run would send (a :class:`RequestError` when the knobs do not add up)."""
+        raise NotImplementedError
+
+    def _preview_html(self, requests: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def _show_price(self, price: Quote | None) -> None:
+        raise NotImplementedError
+
+    def _update_preview(self) -> None:
+        """Show what the run would send and what the client would charge for it, or why there is nothing to
+        send (no price then). Nothing is sent: the price is the client's own ``quote``."""
+        if not hasattr(self, "preview"):
+            return  # a knob moved while the panel is still being built
+        try:
+            requests = self.requests()
+            page = self._preview_html(requests)
+        except RequestError as exc:
+            self.preview.value = (
+                f'<div style="color:#b00020;font-family:monospace;white-space:pre-wrap">'
+                f"⚠ {escape(describe_error(exc))}</div>"
+            )
+            self._show_price(None)
+            return
+        self._show_price(quote(self.client, requests))
+        self.preview.value = page
+
+    def _price_button(self, price: Quote | None, button: W.Button) -> None:
+        """Keep ``price`` and show it next to ``button``, which a run over a limit disables."""
+        self.price = price
+        show_quote(price, self.price_label, button, running=self.running)
 
     def run(self, timeout: float | None = None) -> Any:
         """Run and block until the result is in (raises what went wrong)."""
@@ -194,7 +267,7 @@ class JobPanel(PanelBase):
         self._began = time.monotonic()
         self.running = True
         try:
-            launch(job, self.client, call.method, *call.args, blocking=blocking, **call.kwargs)
+            launch(job, self.client, call.call, call.on_update, blocking=blocking)
         except Exception:
             self.running = False
             raise

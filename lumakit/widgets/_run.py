@@ -2,12 +2,13 @@
 
 A :class:`BackgroundRun` is started from a button click and returns at once. Where the work runs:
 
-- an ``AsyncClient`` (its methods are coroutines): as an asyncio task on the kernel's running loop when
+- an ``AsyncClient``: its coroutine as an asyncio task on the kernel's running loop when
   there is one (Jupyter), else on lumakit's private loop thread;
-- a sync ``Client`` that carries an async twin (``client.aio``): that coroutine on the loop the twin
-  belongs to (lumakit's private loop thread), so "stop waiting" is a real cancellation;
-- any other sync client: a worker thread; "stop waiting" raises :class:`StopWaiting` (a
-  ``KeyboardInterrupt``, which the client treats like Ctrl-C) from the next ``on_update`` call.
+- a sync ``Client``: the coroutine of the ``AsyncClient`` it drives (its public ``client.aio``) on the loop
+  that one belongs to (lumakit's private loop thread), so "stop waiting" is a real cancellation;
+- any other client (a stand-in with blocking ``modify``/``sweep``/``resume``): a worker thread; "stop
+  waiting" raises :class:`StopWaiting` (a ``KeyboardInterrupt``, which the client treats like Ctrl-C) from
+  the next ``on_update`` call.
 
 Either way cancelling only stops *waiting*: the service keeps running (and billing) the task, and the client's
 ledger marks it "interrupted" so ``client.resume(task_uuid)`` picks it up.
@@ -18,12 +19,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
 
-ASYNC_TWIN = "aio"  # the public name under which a sync Client shows the AsyncClient it drives
+from ..client import AsyncClient, Client
 
 
 class StopWaiting(KeyboardInterrupt):
@@ -35,17 +35,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def async_method(client: Any, name: str) -> tuple[Callable[..., Any], bool] | None:
-    """``(coroutine function, owned_by_private_loop)`` for ``client.<name>``, or None if only sync exists."""
-    method = getattr(client, name)
-    if inspect.iscoroutinefunction(method):
-        return method, False
-    twin = getattr(client, ASYNC_TWIN, None)
-    if twin is not None and inspect.iscoroutinefunction(getattr(twin, name, None)):
-        return getattr(twin, name), True
-    return None
 
 
 class BackgroundRun:
@@ -163,36 +152,41 @@ class BackgroundRun:
         return self
 
 
-def launch(
-    job: BackgroundRun, client: Any, method: str, *args: Any, blocking: bool = False, **kwargs: Any
-) -> BackgroundRun:
-    """Start ``client.<method>(*args, **kwargs)`` as ``job``, the non-freezing way (see the module doc).
+OnUpdate = Callable[[Any], Any]
+ClientCall = Callable[[AsyncClient, OnUpdate], Any]  # (client, on_update) -> its result, or a coroutine of it
 
-    ``kwargs["on_update"]`` (if given) is wrapped: after "stop waiting" it passes nothing on (the panel
-    already says it stopped; a late "interrupted" update must not overwrite that), and on a worker thread
-    it raises :class:`StopWaiting` so the client notices. A coroutine is cancelled instead, never sent
+
+def launch(
+    job: BackgroundRun, client: Any, call: ClientCall, on_update: OnUpdate, *, blocking: bool = False
+) -> BackgroundRun:
+    """Start ``call(client, on_update)`` as ``job``, the non-freezing way (see the module doc).
+
+    ``call`` is written against the :class:`AsyncClient` API (``lambda c, on_update: c.modify(...)``): an
+    ``AsyncClient`` is passed as itself, a sync ``Client`` as the ``AsyncClient`` it drives (``client.aio``),
+    and any other client as itself, its call then run on a worker thread.
+    ``on_update`` is wrapped: after "stop waiting" it passes nothing on (the panel already says it stopped;
+    a late "interrupted" update must not overwrite that), and on a worker thread it raises
+    :class:`StopWaiting` so the client notices. A coroutine is cancelled instead, never sent
     ``StopWaiting``: a ``KeyboardInterrupt`` raised inside an asyncio task escapes the event loop and kills
     it (the kernel's own loop, or lumakit's private loop thread).
     ``blocking=True`` is for a caller that will ``job.wait()`` on this thread, so the work must not be
     scheduled on this thread's own loop.
     """
-    found = async_method(client, method)
-    user_update = kwargs.get("on_update")
-    if user_update is not None:
+    threaded = not isinstance(client, (AsyncClient, Client))
 
-        def on_update(update: Any) -> None:
-            if not job.stopped:
-                user_update(update)
-            if found is None:
-                job.check()
+    def passed_on(update: Any) -> None:
+        if not job.stopped:
+            on_update(update)
+        if threaded:
+            job.check()
 
-        kwargs["on_update"] = on_update
-    if found is None:
-        return job.start_thread(lambda: getattr(client, method)(*args, **kwargs))
-    coro_fn, private = found
+    if threaded:
+        return job.start_thread(lambda: call(client, passed_on))
+    private = isinstance(client, Client)
+    runs_on: AsyncClient = client.aio if private else client
     if blocking and not private and in_event_loop():
         raise RuntimeError("with an AsyncClient inside a running event loop, use `await panel.generate()`")
-    return job.start_coroutine(lambda: coro_fn(*args, **kwargs), private_loop=private or blocking)
+    return job.start_coroutine(lambda: call(runs_on, passed_on), private_loop=private or blocking)
 
 
 def in_event_loop() -> bool:

@@ -17,7 +17,7 @@ import traitlets as T
 
 from ..results import describe_edit
 from ._base import PanelBase, PlainOutputs, figure_png
-from ._run import BackgroundRun, launch
+from ._run import BackgroundRun, ClientCall, launch
 from .knobs import escape
 
 THUMB_SIZE = (96, 54)
@@ -47,15 +47,18 @@ class HistoryPanel(PanelBase):
     Tick rows and "compare selected" to see them in one synced player with a frame grid; "show" plays one;
     "resume" picks up a task whose wait was interrupted (it may have kept running and billing), or sends one
     that was stopped before it reached the service; "resume all" does that for every unfinished task
-    (``client.resume_all()``), e.g. after a kernel restart.
+    (``client.resume_all()``), e.g. after a kernel restart. ``sound``: the clip the player lets you hear,
+    ``"auto"`` (the first with sound), a row's label as the player titles it, or None (every clip muted).
     """
 
     selected = T.List(T.Unicode(), help="task UUIDs of the ticked rows")
     running = T.Bool(False)
 
-    def __init__(self, client: Any, *, limit: int | None = 50, **kwargs: Any) -> None:
+    def __init__(
+        self, client: Any, *, limit: int | None = 50, sound: str | None = "auto", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self._init_base(client)
+        self._init_base(client, sound=sound)
         self.limit = limit
         self.entries: list[Any] = []
         self.job: BackgroundRun | None = None
@@ -202,10 +205,10 @@ class HistoryPanel(PanelBase):
         return self.exported
 
     def _play(self, items: dict[str, Any], *, grid: bool) -> None:
-        from .. import compare, display
+        from .. import compare
 
         self.clear_error()
-        self.player_box.children = [display.synced_player(items)]
+        self.player_box.children = [self._player(items)]
         if grid:
             self.grid_image.value = figure_png(compare.frame_grid(items, n=6))
             self.grid_image.layout.display = None
@@ -214,24 +217,32 @@ class HistoryPanel(PanelBase):
 
     def resume(self, task_uuid: str) -> BackgroundRun | None:
         """Pick up an unfinished task (``client.resume``) in the background; refreshes when done."""
-        return self._start(f"resuming <code>{escape(task_uuid)}</code>…", "resume", task_uuid)
+        return self._start(
+            f"resuming <code>{escape(task_uuid)}</code>…",
+            f"resume {task_uuid}",
+            lambda client, on_update: client.resume(task_uuid, on_update=on_update),
+        )
 
     def resume_all(self) -> BackgroundRun | None:
         """Finish every unfinished task (``client.resume_all``) in the background; refreshes when done."""
-        return self._start("resuming every unfinished task…", "resume_all")
+        return self._start(
+            "resuming every unfinished task…",
+            "resume_all",
+            lambda client, on_update: client.resume_all(on_update=on_update),
+        )
 
-    def _start(self, status: str, method: str, *args: Any) -> BackgroundRun | None:
+    def _start(self, status: str, description: str, call: ClientCall) -> BackgroundRun | None:
         if self.running:
             self.show_error("already resuming: wait for it")
             return None
         self.clear_error()
-        job = BackgroundRun(f"{method} {' '.join(args)}".strip())
+        job = BackgroundRun(description)
         job.add_done_callback(self._resumed)
         self.job = job
         self.running = True
         self.resume_all_button.disabled = True
         self.status_line.value = status
-        launch(job, self.client, method, *args, on_update=self._on_update)
+        launch(job, self.client, call, self._on_update)
         return job
 
     def _on_update(self, update: Any) -> None:

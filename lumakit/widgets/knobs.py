@@ -20,6 +20,7 @@ import ipywidgets as W
 import traitlets as T
 
 from ..request import BANDS, CONTROL_NAMES, STRENGTHS, UNIT_CONTROLS, Controls, Strength
+from ._forward import Forward
 
 DEFAULT_STRENGTH = "flex_2"  # where the dial rests when first ticked; the middle of the nine levels
 _UNSET = "unset"
@@ -38,6 +39,13 @@ class _BoxedSlider(T.HasTraits):
     slider: Any  # the subclass's slider widget
     use: Any  # the subclass's "use" checkbox
     disabled: bool
+
+    def _follow_widgets(self, value: Any) -> None:
+        """Set the first ``value``, then follow the box and the slider (where a subclass's init ends)."""
+        self.value = value
+        self.use.observe(self._from_widgets, "value")
+        self.slider.observe(self._from_widgets, "value")
+        self._sync_widgets()
 
     @T.observe("value", "disabled")
     def _on_value(self, change: dict[str, Any]) -> None:
@@ -83,10 +91,7 @@ class StrengthKnob(_BoxedSlider, W.VBox):
         )
         self.bands = W.HTML(layout=W.Layout(width=f"{_SLIDER_WIDTH}px", margin="-6px 0 0 0"))
         super().__init__(children=[self.use, self.slider, self.bands], **kwargs)
-        self.value = None if value is None else start
-        self.use.observe(self._from_widgets, "value")
-        self.slider.observe(self._from_widgets, "value")
-        self._sync_widgets()
+        self._follow_widgets(None if value is None else start)
 
     @T.validate("value")
     def _check_value(self, proposal: dict[str, Any]) -> str | None:
@@ -122,10 +127,7 @@ class UnitControl(_BoxedSlider, W.HBox):
             value=0.5, min=0.0, max=1.0, step=0.05, continuous_update=False, readout_format=".2f"
         )
         super().__init__(children=[self.use, self.slider], **kwargs)
-        self.value = value
-        self.use.observe(self._from_widgets, "value")
-        self.slider.observe(self._from_widgets, "value")
-        self._sync_widgets()
+        self._follow_widgets(value)
 
     @T.validate("value")
     def _check_value(self, proposal: dict[str, Any]) -> float | None:
@@ -281,13 +283,7 @@ class EditKnobs(W.VBox):
         T.link((self.auto_box, "value"), (self, "auto_controls"))
         self._apply_auto()
 
-    @property
-    def strength(self) -> str | None:
-        return self.strength_knob.value
-
-    @strength.setter
-    def strength(self, value: str | Strength | None) -> None:
-        self.strength_knob.value = value
+    strength = Forward[str | None]("strength_knob", "value", "the strength level, or None to leave it out")
 
     @T.observe("auto_controls")
     def _on_auto(self, change: dict[str, Any]) -> None:

@@ -17,14 +17,14 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
-from .._preview import RENDERER_NOTE
 from ..errors import RequestError
 from ..lifecycle import TaskState
 from ..request import Controls, ModifyRequest, Strength, classify_source
-from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
+from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, figure_png
+from ._forward import Forward
 from ._run import BackgroundRun
 from .knobs import DEFAULT_STRENGTH, ControlsKnob, EditKnobs, escape
-from .price import Quote, quote, show_quote
+from .price import Quote
 
 PREVIEW_TASK_UUID = "00000000-0000-4000-8000-000000000000"  # stands in for the UUID minted at submit time
 _NO_CHAIN = "(type a path or URL)"
@@ -39,7 +39,11 @@ class ModifyPanel(JobPanel):
       prompt: the look you want.
       strength: the starting strength (``None`` leaves it unset); controls: starting controls;
       auto_controls: start with autoControls on.
+      sound: the clip the player lets you hear: ``"auto"`` (the first with sound, usually the source),
+        ``"source"``, ``"result"`` or None (both muted); settable, it applies from the next result shown.
     """
+
+    sound_titles = ("source", "result")
 
     source = T.Any(None, help="path, URL, video UUID or Result to edit")
     result = T.Any(None, help="the last finished Result")
@@ -54,15 +58,16 @@ class ModifyPanel(JobPanel):
         strength: str | Strength | None = DEFAULT_STRENGTH,
         controls: Controls | dict[str, Any] | None = None,
         auto_controls: bool = False,
+        sound: str | None = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._init_base(client)
+        self._init_base(client, sound=sound)
         self.results: list[Any] = []
         self.job: BackgroundRun | None = None
         self.add_class("lumakit-modify-panel")
 
-        self.header = W.HTML(self._header_html())
+        self.header = W.HTML(self.header_html("Modify Video"))
         self.source_box = W.Text(
             description="source",
             placeholder="path, http(s) URL or video UUID",
@@ -82,7 +87,6 @@ class ModifyPanel(JobPanel):
         self.generate_button = W.Button(description="Generate", button_style="primary", icon="play")
         self.price_label = W.HTML("", layout=W.Layout(margin="0 8px"))
         self.price_label.add_class("lumakit-price")
-        self.price: Quote | None = None
         self.stop_button = W.Button(
             description="stop waiting",
             button_style="warning",
@@ -125,29 +129,9 @@ class ModifyPanel(JobPanel):
         self.source = source
 
     # -- knobs as attributes -----------------------------------------------------------------------------
-    @property
-    def prompt(self) -> str:
-        return self.knobs.prompt
-
-    @prompt.setter
-    def prompt(self, value: str) -> None:
-        self.knobs.prompt = value
-
-    @property
-    def strength(self) -> str | None:
-        return self.knobs.strength
-
-    @strength.setter
-    def strength(self, value: str | Strength | None) -> None:
-        self.knobs.strength = value
-
-    @property
-    def auto_controls(self) -> bool:
-        return self.knobs.auto_controls
-
-    @auto_controls.setter
-    def auto_controls(self, value: bool) -> None:
-        self.knobs.auto_controls = value
+    prompt = Forward[str]("knobs", "prompt", "the look you want (the prompt box)")
+    strength = Forward[str | None]("knobs", "strength", "the strength level, or None to leave it out")
+    auto_controls = Forward[bool]("knobs", "auto_controls", "autoControls on (strength and controls greyed)")
 
     @property
     def controls(self) -> ControlsKnob:
@@ -217,19 +201,15 @@ class ModifyPanel(JobPanel):
         """
         return self.request().to_task(task_uuid=PREVIEW_TASK_UUID)
 
-    def _update_preview(self) -> None:
-        try:
-            wire = self.request_preview()
-        except RequestError as exc:
-            self.preview.value = (
-                f'<div style="color:#b00020;font-family:monospace;white-space:pre-wrap">'
-                f"⚠ {escape(describe_error(exc))}</div>"
-            )
-            self._show_price(None)
-            return
-        self._show_price(quote(self.client, {"modify": self.request()}))
-        text = json.dumps(wire, indent=2, ensure_ascii=False)
-        self.preview.value = (
+    def requests(self) -> dict[str, ModifyRequest]:
+        """``{"modify": request}``: what Generate sends, as the client prices it."""
+        return {"modify": self.request()}
+
+    def _preview_html(self, requests: dict[str, ModifyRequest]) -> str:
+        text = json.dumps(
+            requests["modify"].to_task(task_uuid=PREVIEW_TASK_UUID), indent=2, ensure_ascii=False
+        )
+        return (
             '<pre style="margin:0;padding:6px;background:#f6f8fa;border:1px solid #ddd;font-size:11px;'
             'line-height:1.3;max-height:260px;overflow:auto" class="lumakit-preview">'
             f"{escape(text, quote=False)}</pre>"
@@ -237,12 +217,7 @@ class ModifyPanel(JobPanel):
 
     def _show_price(self, price: Quote | None) -> None:
         """The estimate next to Generate; a run above the client's ``max_cost`` disables the button."""
-        self.price = price
-        show_quote(price, self.price_label, self.generate_button, running=self.running)
-
-    def _header_html(self) -> str:
-        note = f" · {RENDERER_NOTE}" if self.backend == "local" else ""
-        return f"<b>Modify Video</b> <span style='color:#777'>backend: {escape(self.backend)}{note}</span>"
+        self._price_button(price, self.generate_button)
 
     # -- running -----------------------------------------------------------------------------------------
     stopping_text = "stopping the wait…"
@@ -267,9 +242,13 @@ class ModifyPanel(JobPanel):
     def _launch(self) -> Launch:
         req = self.request()
         self.task_uuid = None
-        kwargs = {"on_update": self._on_update, **self.knobs.edit_options()}
+        source, prompt, options = self.source, self.prompt, self.knobs.edit_options()
         description = f"modify {req.strength or ('auto' if req.auto_controls else 'controls')}"
-        return Launch(description, "modify", (self.source, self.prompt), kwargs)
+        return Launch(
+            description,
+            lambda client, on_update: client.modify(source, prompt, on_update=on_update, **options),
+            self._on_update,
+        )
 
     @T.observe("running")
     def _on_running(self, change: dict[str, Any]) -> None:
@@ -372,15 +351,7 @@ class ModifyPanel(JobPanel):
         return None
 
     def _show_player(self) -> None:
-        from .. import display
-
-        items = self._compare_items()
-        try:
-            player = display.synced_player(items)
-        except Exception as exc:
-            self.show_error(exc)
-            player = W.HTML(display.html_for(items))
-        self.player_box.children = [player]
+        self.player_box.children = [self._player(self._compare_items())]
 
     def _show_grid(self) -> None:
         if not self.grid_toggle.value:

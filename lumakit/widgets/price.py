@@ -1,8 +1,11 @@
 """The price a panel shows before its run, with what the budget has left; no network.
 
-``quote(client, {"label": request, ...})`` is ``client.quote(...)``: the client's own preparation (local
-sources hashed and measured, the cache and packs looked up: a cached job costs nothing) and the table prices
-its ``max_cost`` and budget checks use. Nothing is sent.
+A panel prices only through its client's public call, ``client.quote({"label": request, ...})``
+(:meth:`Client.quote <lumakit.client.Client.quote>`, :meth:`AsyncClient.quote
+<lumakit.client.AsyncClient.quote>`: the same blocking call): the client's own preparation (local sources
+hashed and measured, the cache and packs looked up: a cached job costs nothing) and the table prices its
+``max_cost`` and budget checks use. Nothing is sent. A stand-in that is not a lumakit client has no price:
+the panel shows none rather than one the client would not charge.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..client import AsyncClient, Client
 from ..quotes import Quote
 from ..request import Request
 
@@ -26,13 +30,9 @@ def show_quote(price: Quote | None, label: Any, button: Any, *, running: bool) -
     button.tooltip = price.text() if over and price is not None else ""
 
 
-def quote(client: Any, requests: Mapping[str, Request]) -> Quote:
-    """Price ``label -> request`` before running it, as ``client`` would run it (its ``quote``). A client
-    of another kind (one without ``quote``) gets the table's price of each request, sources unmeasured."""
-    own = getattr(client, "quote", None)  # Client.quote and AsyncClient.quote: the same, not a coroutine
-    if own is not None:
-        return own(dict(requests))  # type: ignore[no-any-return]
-    from ..pricing import price
-
-    total = sum(price(request, None, None).usd for request in requests.values())
-    return Quote(round(total, 4), len(requests), 0, getattr(client, "max_cost", None))
+def quote(client: Any, requests: Mapping[str, Request]) -> Quote | None:
+    """``client.quote(requests)``: what ``label -> request`` would cost as ``client`` would run it now;
+    None when ``client`` is not a lumakit ``Client`` or ``AsyncClient`` (it has no quote to show)."""
+    if not isinstance(client, (Client, AsyncClient)):
+        return None
+    return client.quote(dict(requests))

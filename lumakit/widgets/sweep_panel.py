@@ -15,7 +15,6 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
-from .._preview import RENDERER_NOTE
 from ..errors import RequestError
 from ..request import (
     BANDS,
@@ -27,11 +26,12 @@ from ..request import (
     Strength,
     band_levels,
 )
-from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, describe_error, figure_png
+from ._base import OK_STYLE, JobPanel, Launch, PlainOutputs, figure_png
+from ._forward import Forward
 from ._run import BackgroundRun
 from .knobs import ControlsKnob, escape
 from .modify_panel import PREVIEW_TASK_UUID
-from .price import Quote, quote, show_quote
+from .price import Quote
 
 PRESETS: dict[str, tuple[str, ...]] = {"one per band": ONE_PER_BAND, "all nine": STRENGTHS}
 CUSTOM = "custom"
@@ -45,7 +45,12 @@ class SweepPanel(JobPanel):
       source: the video to edit (path, URL, video UUID or Result). prompt: the look you want.
       levels: the strengths to run (default :data:`~lumakit.request.ONE_PER_BAND`).
       controls: controls sent with every level (optional).
+      sound: the clip the player lets you hear: ``"auto"`` (the first with sound, usually the source),
+        ``"source"``, a level (``"flex_2"``) or None (every clip muted); settable, it applies from the next
+        sweep shown.
     """
+
+    sound_titles = ("source", *STRENGTHS)
 
     source = T.Any(None)
     levels = T.Tuple(help="strength levels to run, in dial order")
@@ -59,16 +64,14 @@ class SweepPanel(JobPanel):
         *,
         levels: Any = ONE_PER_BAND,
         controls: Controls | dict[str, Any] | None = None,
+        sound: str | None = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._init_base(client)
+        self._init_base(client, sound=sound)
         self.job: BackgroundRun | None = None
         self.add_class("lumakit-sweep-panel")
-        self.header = W.HTML(
-            f"<b>Strength sweep</b> <span style='color:#777'>backend: {escape(self.backend)}"
-            f"{' · ' + RENDERER_NOTE if self.backend == 'local' else ''}</span>"
-        )
+        self.header = W.HTML(self.header_html("Strength sweep"))
         self.source_box = W.Text(
             description="source",
             continuous_update=False,
@@ -99,7 +102,6 @@ class SweepPanel(JobPanel):
         self.run_button = W.Button(description="Run sweep", button_style="primary", icon="play")
         self.price_label = W.HTML("", layout=W.Layout(margin="0 8px"))
         self.price_label.add_class("lumakit-price")
-        self.price: Quote | None = None
         self.stop_button = W.Button(description="stop waiting", button_style="warning", icon="stop",
                                     disabled=True)  # fmt: skip
         self.export_button = W.Button(description="export", icon="download", disabled=True,
@@ -145,13 +147,7 @@ class SweepPanel(JobPanel):
         self.levels = levels
 
     # -- knobs -----------------------------------------------------------------------------------------
-    @property
-    def prompt(self) -> str:
-        return self.prompt_box.value
-
-    @prompt.setter
-    def prompt(self, value: str) -> None:
-        self.prompt_box.value = value
+    prompt = Forward[str]("prompt_box", "value", "the look you want (the prompt box)")
 
     def __repr__(self) -> str:
         src, levels = self.source_box.value, list(self.levels)
@@ -220,20 +216,10 @@ class SweepPanel(JobPanel):
         """The wire dicts the sweep would send, one per level, in dial order (placeholder task UUIDs)."""
         return [r.to_task(task_uuid=PREVIEW_TASK_UUID) for r in self.requests().values()]
 
-    def _update_preview(self) -> None:
-        if not hasattr(self, "preview"):
-            return
-        try:
-            tasks = self.request_preview()
-        except RequestError as exc:
-            self.preview.value = (
-                f'<div style="color:#b00020;font-family:monospace">⚠ {escape(describe_error(exc))}</div>'
-            )
-            self._show_price(None)
-            return
-        self._show_price(quote(self.client, self.requests()))
+    def _preview_html(self, requests: dict[str, ModifyRequest]) -> str:
+        tasks = [r.to_task(task_uuid=PREVIEW_TASK_UUID) for r in requests.values()]
         first = json.dumps(tasks[0], indent=2, ensure_ascii=False)
-        self.preview.value = (
+        return (
             f"<details><summary>request preview: {len(tasks)} task(s), one per level "
             f"({escape(', '.join(self.levels))}); only <code>settings.edit.strength</code> differs</summary>"
             f'<pre style="font-size:11px;max-height:220px;overflow:auto;background:#f6f8fa" '
@@ -242,8 +228,7 @@ class SweepPanel(JobPanel):
 
     def _show_price(self, price: Quote | None) -> None:
         """The total of the selected levels (cached ones at $0); above ``max_cost`` disables the button."""
-        self.price = price
-        show_quote(price, self.price_label, self.run_button, running=self.running)
+        self._price_button(price, self.run_button)
 
     # -- running ---------------------------------------------------------------------------------------
     def start(self) -> BackgroundRun | None:
@@ -269,10 +254,15 @@ class SweepPanel(JobPanel):
             for level, (bar, text) in self.rows.items()
         ]
         self.task_uuids: dict[str, str] = {}
-        options: dict[str, Any] = {"strengths": levels, "on_update": self._on_update}
+        options: dict[str, Any] = {"strengths": levels}
         if self.controls.value is not None:
             options["controls"] = self.controls.value
-        return Launch(f"sweep {','.join(levels)}", "sweep", (self.source, self.prompt), options)
+        source, prompt = self.source, self.prompt
+        return Launch(
+            f"sweep {','.join(levels)}",
+            lambda client, on_update: client.sweep(source, prompt, on_update=on_update, **options),
+            self._on_update,
+        )
 
     @T.observe("running")
     def _on_running(self, change: dict[str, Any]) -> None:
@@ -312,7 +302,7 @@ class SweepPanel(JobPanel):
             self._show_result(partial)
 
     def _show_result(self, results: Any) -> None:
-        from .. import compare, display
+        from .. import compare
 
         self.results = results
         cost = getattr(results, "total_cost", None)
@@ -322,11 +312,7 @@ class SweepPanel(JobPanel):
         )
         src = self._displayable_source()
         items = {"source": src, **results} if src is not None else dict(results)
-        try:
-            self.player_box.children = [display.synced_player(items)]
-        except Exception as exc:
-            self.show_error(exc)
-            self.player_box.children = [W.HTML(display.html_for(items))]
+        self.player_box.children = [self._player(items)]
         self.grid_image.value = figure_png(compare.frame_grid(items, n=6))
         if src is not None:
             self.departure_image.value = figure_png(compare.departure_plot(src, results))
