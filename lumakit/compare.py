@@ -394,7 +394,7 @@ def departure(
     s_info, v_info = media.probe(_video(source)), media.probe(_video(video))
     box = None if region is None else Region.coerce(region, (v_info.width, v_info.height))
     where = None if box is None else (box.times.tobytes(), box.boxes.tobytes())
-    key = (_identity(s_info), _identity(v_info), n, max_side, where)
+    key = (media.identity(s_info.path), media.identity(v_info.path), n, max_side, where)
     hit = _departures.get(key)
     if hit is not None:
         return hit
@@ -447,11 +447,6 @@ def _split_batch(
             parts.append((diff * mask).sum(axis=(1, 2)) / mask.sum(axis=(1, 2)))
             parts.append((ssims * windows).sum(axis=(1, 2)) / windows.sum(axis=(1, 2)))
     return parts
-
-
-def _identity(info: media.VideoInfo) -> tuple[Any, ...]:
-    """Cache identity of a video: the file's identity (an edited file is re-measured), or its URL."""
-    return _files.identity(info.path) if isinstance(info.path, Path) else (info.path,)
 
 
 def departure_plot(
