@@ -57,6 +57,33 @@ def test_one_row_size_tiling_duration_and_audio(clips, tmp_path):
     assert _mad(got[1, :H, 164:324], other) > 20, "the tiles are told apart"
 
 
+def test_two_writers_of_one_comparison_at_once_leave_one_whole_video(clips, tmp_path):
+    """Two threads writing the same comparison.mp4 (a re-run cell while the first still encodes): both
+    succeed, the file is one whole video (sound included) and no temp file of either is left beside it."""
+    import threading
+
+    out, failed = tmp_path / "shared" / "ab.mp4", []
+    start = threading.Barrier(2)
+
+    def write(height: int) -> None:
+        start.wait()
+        try:
+            comparison_video(clips, out, height=height)
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=write, args=(h,)) for h in (H, 2 * H)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failed == []
+    info = media.probe(out)
+    assert any(info.height - h in range(16, 25) for h in (H, 2 * H)) and info.has_audio  # one writer's, whole
+    assert abs(info.duration - 2.0) < 0.1
+    assert [p.name for p in out.parent.iterdir()] == ["ab.mp4"]
+
+
 def test_short_clip_holds_its_last_frame(clips, tmp_path):
     out = comparison_video({"short": clips["short"], "source": clips["source"]}, tmp_path / "h.mp4", height=H)
     end = media.frames(out, [1.2, 1.9])[:, :H, :160]
