@@ -13,9 +13,9 @@ import pytest
 from _clips import make_clip, with_audio
 
 from lumakit import media
-from lumakit.comparison import caption_for, comparison_video
 from lumakit.errors import RequestError
 from lumakit.results import Result
+from lumakit.side_by_side import caption_for, comparison_video
 
 H = 90
 

@@ -18,7 +18,7 @@ HEAVY = ("moviepy", "matplotlib", "ipywidgets")
         "import lumakit.client",
         "import lumakit as lk; lk.Client; lk.AsyncClient; lk.Result; lk.ResultSet",
         "import lumakit.cache, lumakit.results",
-        "import lumakit.comparison, lumakit.report, lumakit.records; import lumakit as lk; lk.save_report",
+        "import lumakit.side_by_side, lumakit.report, lumakit.records; import lumakit as lk; lk.save_report",
     ],
 )
 def test_light_imports(statement):

@@ -1,4 +1,6 @@
-"""One captioned video of an A/B, for a slide, a chat or a pull request.
+"""The file to share: one captioned side-by-side video of an A/B, for a slide, a chat or a pull request.
+
+(Watching in the notebook is :mod:`lumakit.display`; measuring is :mod:`lumakit.compare`.)
 
     lk.comparison_video({"source": src, **runs})                  # comparison.mp4: one row, captioned
     lk.comparison_video(runs, "grid.mp4", columns=2, height=240)  # a 2-column grid of a ResultSet
