@@ -10,7 +10,8 @@ Figures are plain ``matplotlib.figure.Figure`` objects (no pyplot state, nothing
 notebook displays one when it is the last expression of a cell. A figure that shows any local-backend
 result says so on itself: "local preview, not Ray" in amber at its top left (Ray results carry no mark).
 Clips of different sizes or durations are compared at the same *relative* time, and each frame is fitted
-into its cell by aspect (letterboxed).
+into its cell by aspect (letterboxed). (Watching clips is :mod:`lumakit.display`; the video file to share,
+:mod:`lumakit.side_by_side`.)
 """
 
 from __future__ import annotations
