@@ -174,6 +174,24 @@ def test_moviepy_dotenv_never_changes_the_environment(clips, tmp_path):
     assert (tmp_path / "out.mp4").is_file()
 
 
+def test_threads_importing_moviepy_at_once_all_get_the_whole_package_and_no_dotenv(tmp_path):
+    """The first comparison videos of a kernel, written from two threads: each gets all of moviepy (not a
+    half-imported module) and the .env guard of one never undoes the other's."""
+    (tmp_path / ".env").write_text("RUNWARE_API_KEY=rw-from-dotenv\nLUMAKIT_DOTENV_PROBE=loaded\n")
+    action = (
+        "import threading\n"
+        "from lumakit._moviepy import moviepy\n"
+        "start, got = threading.Barrier(4), []\n"
+        "def run():\n"
+        "    start.wait()\n"
+        "    got.append(hasattr(moviepy(), 'VideoFileClip'))\n"
+        "threads = [threading.Thread(target=run) for _ in range(4)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "assert got == [True] * 4, got"
+    )
+    assert _run_in(tmp_path, action) == "False None"
+
+
 def test_frame_arrays_and_bytes_are_clips_too(clips, tmp_path):
     from _clips import pattern
 
