@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_grid import make_clips  # noqa: E402 - four 1280x720 5 s clips
 
-from lumakit import comparison, media, report  # noqa: E402
+from lumakit import media, report, side_by_side  # noqa: E402
 
 REPEAT, HEIGHT, CRF = 2, 360, 27
 
@@ -68,7 +68,7 @@ def main() -> dict[str, float]:
         quality = round((51 - CRF) / 4)  # lumakit's quality 6 is CRF 27
 
         def lk() -> None:
-            comparison.comparison_video(labelled, d / "lk.mp4", height=HEIGHT, audio=None, quality=quality)
+            side_by_side.comparison_video(labelled, d / "lk.mp4", height=HEIGHT, audio=None, quality=quality)
 
         lk()  # warm-up: moviepy import, fonts, page cache
         ff_wall, ff_cpu = best(lambda: ffmpeg_hstack(clips, d / "ff.mp4"))

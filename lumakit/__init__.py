@@ -70,7 +70,7 @@ _EXPORTS: dict[str, str] = {
     "signal_grid": "signals",
     "save_grid": "compare",
     # sharing
-    "comparison_video": "comparison",
+    "comparison_video": "side_by_side",
     "save_report": "report",
     "save_page": "display",
     # panels
@@ -88,12 +88,12 @@ _SUBMODULES = {
     "media",
     "display",
     "compare",
-    "comparison",
     "report",
     "records",
     "widgets",
     "local",
     "samples",
+    "side_by_side",
     "types",
     "pricing",
     "wire",
@@ -121,7 +121,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import samples
     from .client import AsyncClient, Client, Estimate, PollPolicy, RetryPolicy, TaskHandle, TaskStatus
     from .compare import RegionDeparture, departure, departure_plot, diff_grid, frame_grid, save_grid
-    from .comparison import comparison_video
     from .display import save_page, show_video, show_videos
     from .display_options import DisplayOptions
     from .errors import (
@@ -157,6 +156,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         band_levels,
     )
     from .results import Result, ResultSet, TaskUpdate
+    from .side_by_side import comparison_video
     from .signals import signal_grid
     from .takes import Takes
     from .widgets import HistoryPanel, ModifyPanel, SweepPanel

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from types import ModuleType
 
 __all__ = ["moviepy"]
 
+_importing = threading.Lock()  # a second thread waits for the first import instead of getting half of it
+
 
 def moviepy() -> ModuleType:
-    """The ``moviepy`` package, imported on first use with the environment left exactly as it was."""
+    """The ``moviepy`` package, imported on first use with the environment left exactly as it was.
+
+    Thread-safe: two threads asking at once (two comparison videos written together) both get the whole
+    package, and the python-dotenv guard of one never undoes the other's.
+    """
+    with _importing:
+        return _import()
+
+
+def _import() -> ModuleType:
     if "moviepy" in sys.modules:
         return sys.modules["moviepy"]
     before = dict(os.environ)

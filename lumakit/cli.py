@@ -213,7 +213,7 @@ def _share(runs: Any, source: str | None, video: str | None, report: str | None)
     """Write the comparison video and/or the report of a sweep; returns ``[(what, path)]``."""
     written = []
     if video:
-        from .comparison import comparison_video
+        from .side_by_side import comparison_video
 
         clips = {"source": source, **runs} if source else runs
         written.append(("comparison video", comparison_video(clips, video)))

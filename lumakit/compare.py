@@ -10,7 +10,8 @@ Figures are plain ``matplotlib.figure.Figure`` objects (no pyplot state, nothing
 notebook displays one when it is the last expression of a cell. A figure that shows any local-backend
 result says so on itself: "local preview, not Ray" in amber at its top left (Ray results carry no mark).
 Clips of different sizes or durations are compared at the same *relative* time, and each frame is fitted
-into its cell by aspect (letterboxed).
+into its cell by aspect (letterboxed). (Watching clips is :mod:`lumakit.display`; the video file to share,
+:mod:`lumakit.side_by_side`.)
 """
 
 from __future__ import annotations
@@ -394,7 +395,7 @@ def departure(
     s_info, v_info = media.probe(_video(source)), media.probe(_video(video))
     box = None if region is None else Region.coerce(region, (v_info.width, v_info.height))
     where = None if box is None else (box.times.tobytes(), box.boxes.tobytes())
-    key = (_identity(s_info), _identity(v_info), n, max_side, where)
+    key = (media.identity(s_info.path), media.identity(v_info.path), n, max_side, where)
     hit = _departures.get(key)
     if hit is not None:
         return hit
@@ -449,11 +450,6 @@ def _split_batch(
     return parts
 
 
-def _identity(info: media.VideoInfo) -> tuple[Any, ...]:
-    """Cache identity of a video: the file's identity (an edited file is re-measured), or its URL."""
-    return _files.identity(info.path) if isinstance(info.path, Path) else (info.path,)
-
-
 def departure_plot(
     source: Any,
     videos: Any,
@@ -472,37 +468,27 @@ def departure_plot(
     ``region``: the subject's box (as for :func:`departure`); the plot is then "subject vs background":
     per variant, a solid curve inside the box and a dashed one outside, and a pair of bars.
     """
-    if metric not in ("mad", "ssim"):
-        raise RequestError("metric", metric, ["mad", "ssim"])
+    check_metric(metric)
     rows = _rows(videos, titles) if not isinstance(videos, Departure) else [("video", videos)]
     if region is not None:
         return _subject_plot(source, rows, metric, n, region)
     deps = [(label, v if isinstance(v, Departure) else departure(source, v, n=n)) for label, v in rows]
-    fig = _new_figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
-    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, max(1.2, 0.35 * len(deps))]})
+    fig, ax, bx = plot_pair(max(1.2, 0.35 * len(deps)))
     colors = [f"C{i % 10}" for i in range(len(deps))]
-    name = {"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}[metric]
     hdr = {label for label, v in rows if not isinstance(v, Departure) and media.probe(v).hdr}
     for (label, d), c in zip(deps, colors, strict=True):
         shown = f"{label} ({media.HDR_MARK})" if label in hdr else label
         ax.plot(d.times, getattr(d, metric), color=c, label=shown, lw=1.6)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel(name)
-    ax.set_title(f"departure from the source, frame by frame ({metric.upper()})", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    title = f"departure from the source, frame by frame ({metric.upper()})"
+    _over_time(ax, METRIC_AXIS[metric], title, legend_size=8)
     means = [getattr(d.mean(), metric) for _, d in deps]
     bars = bx.bar(range(len(deps)), means, color=colors)
     bx.bar_label(bars, fmt="%.3f", fontsize=8)
-    bx.set_xticks(range(len(deps)), [label for label, _ in deps], rotation=45, ha="right", fontsize=8)
-    bx.set_title(f"mean {metric.upper()}", fontsize=10)
+    _variants(bx, [label for label, _ in deps], f"mean {metric.upper()}")
     if metric == "ssim":
         ax.set_ylim(min(0.0, min(float(d.ssim.min()) for _, d in deps)), 1.02)
         bx.set_ylim(0, 1.05)
-    if _previews([v for _, v in rows]):
-        fig.suptitle(
-            PREVIEW_MARK, x=0.01, ha="left", color=PREVIEW_COLOR, fontsize=10, fontweight="bold", gid=MARK_GID
-        )
+    mark_previews(fig, [v for _, v in rows])
     return fig
 
 
@@ -518,20 +504,13 @@ def _subject_plot(
                 "videos", label, "videos, or departures measured with region= (RegionDeparture)"
             )
         deps.append((label, d))
-    fig = _new_figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
-    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, max(1.4, 0.5 * len(deps))]})
-    name = {"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}[metric]
+    fig, ax, bx = plot_pair(max(1.4, 0.5 * len(deps)))
     for k, (label, d) in enumerate(deps):
         c = f"C{k % 10}"
         ax.plot(d.times, getattr(d.inside, metric), color=c, lw=1.8, label=f"{label}: subject (inside)")
         ax.plot(d.times, getattr(d.outside, metric), color=c, lw=1.2, ls="--", label=f"{label}: background")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel(name)
-    ax.set_title(
-        f"subject vs background: departure inside and outside the box ({metric.upper()})", fontsize=10
-    )
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    title = f"subject vs background: departure inside and outside the box ({metric.upper()})"
+    _over_time(ax, METRIC_AXIS[metric], title, legend_size=7)
     x = np.arange(len(deps))
     ins = [float(np.nanmean(getattr(d.inside, metric))) for _, d in deps]
     outs = [float(np.nanmean(getattr(d.outside, metric))) for _, d in deps]
@@ -541,16 +520,57 @@ def _subject_plot(
     )
     bx.bar_label(b1, fmt="%.3f", fontsize=7)
     bx.bar_label(b2, fmt="%.3f", fontsize=7)
-    bx.set_xticks(x, [label for label, _ in deps], rotation=45, ha="right", fontsize=8)
-    bx.set_title(f"mean {metric.upper()}: subject | background", fontsize=10)
+    _variants(bx, [label for label, _ in deps], f"mean {metric.upper()}: subject | background")
     bx.legend(fontsize=7, loc="best")
     if metric == "ssim":
         bx.set_ylim(0, 1.05)
-    if _previews([v for _, v in rows]):
+    mark_previews(fig, [v for _, v in rows])
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- plot parts
+# departure_plot, its subject form and noise.takes_plot draw the same frame: curves left, bars right.
+
+METRIC_AXIS = {"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}  # the y label of each metric
+
+
+def check_metric(metric: str) -> None:
+    if metric not in METRIC_AXIS:
+        raise RequestError("metric", metric, list(METRIC_AXIS))
+
+
+def plot_pair(bars_width: float) -> tuple[Figure, Any, Any]:
+    """A 10 x 3.6 in figure of two axes side by side: 3 parts wide on the left, ``bars_width`` right."""
+    fig = _new_figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, bars_width]})
+    return fig, ax, bx
+
+
+def label_axes(ax: Any, ylabel: str, title: str, *, legend_size: int) -> None:
+    """The left axes' y label, title, grid and legend."""
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=legend_size, loc="best")
+
+
+def _over_time(ax: Any, ylabel: str, title: str, *, legend_size: int) -> None:
+    ax.set_xlabel("time (s)")
+    label_axes(ax, ylabel, title, legend_size=legend_size)
+
+
+def _variants(bx: Any, labels: list[str], title: str) -> None:
+    """The bars' axes: one tick per variant, named."""
+    bx.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
+    bx.set_title(title, fontsize=10)
+
+
+def mark_previews(fig: Figure, videos: Sequence[Any]) -> None:
+    """Title a plot with the preview mark when any of ``videos`` is a local preview."""
+    if _previews(videos):
         fig.suptitle(
             PREVIEW_MARK, x=0.01, ha="left", color=PREVIEW_COLOR, fontsize=10, fontweight="bold", gid=MARK_GID
         )
-    return fig
 
 
 # --------------------------------------------------------------------------------------------- saving

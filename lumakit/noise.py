@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._preview import PREVIEW_COLOR, PREVIEW_MARK
-from .compare import MARK_GID, RegionDeparture, _new_figure, _previews, departure
+from .compare import RegionDeparture, check_metric, departure, label_axes, mark_previews, plot_pair
 from .errors import RequestError
 from .regions import RegionLike
 
@@ -69,8 +68,7 @@ class TakeSpread:
 
 
 def _check(metric: str, part: str, region: RegionLike | None) -> None:
-    if metric not in ("mad", "ssim"):
-        raise RequestError("metric", metric, ["mad", "ssim"])
+    check_metric(metric)
     if part not in PARTS:
         raise RequestError("part", part, list(PARTS))
     if part != "whole" and region is None:
@@ -118,8 +116,7 @@ def takes_plot(
     neighbouring pair, the gap between the levels beside the larger of their spreads (green: the gap is
     larger, the pair can be ranked; grey: within the noise)."""
     s = take_spread(source, takes, metric=metric, region=region, part=part, n=n)
-    fig = _new_figure(figsize=(10, 3.6), dpi=100, layout="constrained")
-    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    fig, ax, bx = plot_pair(2)
     x = np.arange(len(s.labels))
     lo, hi = s.values.min(axis=1), s.values.max(axis=1)
     ax.vlines(x, lo, hi, color="0.4", lw=3, alpha=0.5, label="spread of the takes")
@@ -128,10 +125,7 @@ def takes_plot(
     ax.plot(x, s.means(), "-", color="0.3", lw=1, alpha=0.6)
     where = {"whole": "whole frame", "inside": "inside the box", "outside": "outside the box"}[s.part]
     ax.set_xticks(x, list(s.labels), rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel(f"mean {metric.upper()} ({where})")
-    ax.set_title("every take of every level", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    label_axes(ax, f"mean {metric.upper()} ({where})", "every take of every level", legend_size=7)
     spread = s.spread()
     noise = [max(spread[i], spread[i + 1]) for i in range(len(s.labels) - 1)]
     pairs = np.arange(len(noise))
@@ -142,8 +136,5 @@ def takes_plot(
                   ha="right", fontsize=8)  # fmt: skip
     bx.set_title("gap vs noise, neighbouring levels", fontsize=10)
     bx.legend(fontsize=7, loc="best")
-    if _previews([v for runs in takes.values() for v in runs]):
-        fig.suptitle(
-            PREVIEW_MARK, x=0.01, ha="left", color=PREVIEW_COLOR, fontsize=10, fontweight="bold", gid=MARK_GID
-        )
+    mark_previews(fig, [v for runs in takes.values() for v in runs])
     return fig

@@ -180,9 +180,8 @@ def test_neither_side_of_the_wire_re_spells_a_protocol_code() -> None:
 
     codes = {answers.TASK_NOT_FOUND, answers.DUPLICATE_TASK_UUID, answers.TASK_FAILED, answers.PROVIDER_ERROR,
              answers.INVALID_RESPONSE, answers.NETWORK_ERROR, answers.SUBMIT_UNKNOWN, answers.INVALID_TASK,
-             answers.INVALID_TASK_TYPE, answers.INVALID_TASK_UUID, answers.INVALID_IMAGE}  # fmt: skip
-    # INVALID_VIDEO is still spelled once in local/jobs.py (issue 18's file this session): add it here once
-    # jobs.py imports it.
+             answers.INVALID_TASK_TYPE, answers.INVALID_TASK_UUID, answers.INVALID_IMAGE,
+             answers.INVALID_VIDEO}  # fmt: skip
     spelled = [
         f"{p.relative_to(PKG)}:{node.lineno} {node.value!r}"
         for p in [*_files_of("client"), *_files_of("local")]

@@ -145,6 +145,18 @@ def test_departure(clips: dict[str, Path]) -> None:
     assert len(longer) == 48 and longer.times[-1] < 2.0
 
 
+def test_a_replaced_clip_is_probed_and_measured_anew(clips: dict[str, Path], tmp_path: Path) -> None:
+    """probe and departure key their memos on one identity (media.identity): a file written again under
+    the same name (a re-render, a re-download) is read again by both, never answered from the memo."""
+    path = tmp_path / "take.mp4"
+    make_clip(path, seconds=1, seed=0)
+    assert compare.departure(clips["source"], path).mean().ssim == pytest.approx(1.0)
+    assert media.probe(path).width == 160
+    make_clip(tmp_path / "next.mp4", seconds=1, seed=7, w=90, h=160).replace(path)
+    assert media.probe(path).width == 90
+    assert compare.departure(clips["source"], path).mean().ssim < 0.98
+
+
 def test_departure_plot(clips: dict[str, Path]) -> None:
     runs = {"same": clips["source"], "other": clips["other"]}
     fig = compare.departure_plot(clips["source"], runs)

@@ -13,9 +13,9 @@ import pytest
 from _clips import make_clip, with_audio
 
 from lumakit import media
-from lumakit.comparison import caption_for, comparison_video
 from lumakit.errors import RequestError
 from lumakit.results import Result
+from lumakit.side_by_side import caption_for, comparison_video
 
 H = 90
 
@@ -55,6 +55,33 @@ def test_one_row_size_tiling_duration_and_audio(clips, tmp_path):
             assert _mad(tile, want[k]) < 8, f"{name} at {t[k]} s is not in its tile"
     other = media.frames(clips["source"], [1.9], size=(160, H))[0]
     assert _mad(got[1, :H, 164:324], other) > 20, "the tiles are told apart"
+
+
+def test_two_writers_of_one_comparison_at_once_leave_one_whole_video(clips, tmp_path):
+    """Two threads writing the same comparison.mp4 (a re-run cell while the first still encodes): both
+    succeed, the file is one whole video (sound included) and no temp file of either is left beside it."""
+    import threading
+
+    out, failed = tmp_path / "shared" / "ab.mp4", []
+    start = threading.Barrier(2)
+
+    def write(height: int) -> None:
+        start.wait()
+        try:
+            comparison_video(clips, out, height=height)
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=write, args=(h,)) for h in (H, 2 * H)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failed == []
+    info = media.probe(out)
+    assert any(info.height - h in range(16, 25) for h in (H, 2 * H)) and info.has_audio  # one writer's, whole
+    assert abs(info.duration - 2.0) < 0.1
+    assert [p.name for p in out.parent.iterdir()] == ["ab.mp4"]
 
 
 def test_short_clip_holds_its_last_frame(clips, tmp_path):
@@ -145,6 +172,24 @@ def test_moviepy_dotenv_never_changes_the_environment(clips, tmp_path):
     )
     assert _run_in(tmp_path, action) == "False None"
     assert (tmp_path / "out.mp4").is_file()
+
+
+def test_threads_importing_moviepy_at_once_all_get_the_whole_package_and_no_dotenv(tmp_path):
+    """The first comparison videos of a kernel, written from two threads: each gets all of moviepy (not a
+    half-imported module) and the .env guard of one never undoes the other's."""
+    (tmp_path / ".env").write_text("RUNWARE_API_KEY=rw-from-dotenv\nLUMAKIT_DOTENV_PROBE=loaded\n")
+    action = (
+        "import threading\n"
+        "from lumakit._moviepy import moviepy\n"
+        "start, got = threading.Barrier(4), []\n"
+        "def run():\n"
+        "    start.wait()\n"
+        "    got.append(hasattr(moviepy(), 'VideoFileClip'))\n"
+        "threads = [threading.Thread(target=run) for _ in range(4)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "assert got == [True] * 4, got"
+    )
+    assert _run_in(tmp_path, action) == "False None"
 
 
 def test_frame_arrays_and_bytes_are_clips_too(clips, tmp_path):

@@ -53,6 +53,31 @@ def test_many_threads_writing_one_path_at_once_never_collide(tmp_path: Path) -> 
     assert sorted(p.name for p in target.parent.iterdir()) == ["index.html"]  # no temp files left
 
 
+#: Modules that move a finished file into place themselves, and why that is atomic too.
+OWN_MOVES = {
+    "_files.py": "atomic_path: the one home",
+    "packs/unpack.py": "moves files verified in a mkdtemp staging folder under the cache root into the cache",
+}
+
+
+def test_only_the_files_leaf_moves_a_written_file_into_place() -> None:
+    """Every module that writes a file goes through ``_files.atomic_path`` (or its write_bytes/write_text):
+    none renames a temp file of its own (a pid-only temp name collides between two threads of a kernel)."""
+    import ast
+
+    pkg = Path(_files.__file__).parent
+    movers = {("os", "replace"), ("os", "rename"), ("shutil", "move")}
+    moves = []
+    for path in sorted(pkg.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            func = node.func if isinstance(node, ast.Call) else None
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
+                (func.value.id, func.attr) in movers
+            ):
+                moves.append(str(path.relative_to(pkg)))
+    assert sorted(set(moves)) == sorted(OWN_MOVES)
+
+
 def test_temp_names_differ_per_call_thread_and_process(tmp_path: Path) -> None:
     names = {_files.temp_path(tmp_path / "a.png") for _ in range(1000)}
     assert len(names) == 1000

@@ -18,7 +18,7 @@ HEAVY = ("moviepy", "matplotlib", "ipywidgets")
         "import lumakit.client",
         "import lumakit as lk; lk.Client; lk.AsyncClient; lk.Result; lk.ResultSet",
         "import lumakit.cache, lumakit.results",
-        "import lumakit.comparison, lumakit.report, lumakit.records; import lumakit as lk; lk.save_report",
+        "import lumakit.side_by_side, lumakit.report, lumakit.records; import lumakit as lk; lk.save_report",
     ],
 )
 def test_light_imports(statement):
@@ -27,3 +27,19 @@ def test_light_imports(statement):
     modules = json.loads(out)
     loaded = sorted({m.split(".")[0] for m in modules} & set(HEAVY))
     assert loaded == [], f"{statement!r} imported {loaded}"
+
+
+def test_no_public_name_is_also_a_submodule_name() -> None:
+    """``lk.comparison_video`` is a function: a module ``lumakit/comparison_video.py`` would replace it with
+    itself as soon as anything imported that module (Python binds a submodule on its package)."""
+    from pathlib import Path
+
+    import lumakit
+
+    root = Path(lumakit.__file__).parent
+    submodules = {p.stem for p in root.glob("*.py")} | {p.parent.name for p in root.glob("*/__init__.py")}
+    clash = sorted(n for n in lumakit.__all__ if n in submodules and n not in lumakit._SUBMODULES)
+    assert clash == []
+    code = "import lumakit.side_by_side, lumakit as lk; print(callable(lk.comparison_video))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "True\n"

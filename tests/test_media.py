@@ -234,3 +234,45 @@ def test_write_video_preset_trades_size_and_is_checked(tmp_path: Path) -> None:
     assert fast.stat().st_size != default.stat().st_size  # a different encode, same frames
     with pytest.raises(RequestError, match="preset"):
         media.write_video(tmp_path / "bad.mp4", frames, 12, preset="warp")
+
+
+_MATERIALIZE_RACE = """
+import sys, threading, time
+from pathlib import Path
+from lumakit import media
+data, go = Path(sys.argv[1]).read_bytes(), Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.002)
+start, failed = threading.Barrier(8), []
+def run():
+    start.wait()
+    try:
+        media.materialize(data)
+    except BaseException as exc:
+        failed.append(repr(exc))
+threads = [threading.Thread(target=run) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+sys.exit("; ".join(failed) or None)
+"""
+
+
+def test_two_processes_of_threads_materializing_one_clip_end_with_one_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two kernels (eight threads each) turning the same bytes into a clip at once: every call succeeds, the
+    preview cache holds one whole file and no temp file of any writer (temp names are unique per process
+    AND thread: ``_files.atomic_path``)."""
+    data = make_clip(tmp_path / "clip.mp4", seconds=1).read_bytes() * 512  # ~4 MB: the writes overlap
+    (tmp_path / "data").write_bytes(data)
+    go = tmp_path / "go"
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LUMAKIT_CACHE_DIR", str(cache))
+    cmd = [sys.executable, "-c", _MATERIALIZE_RACE, str(tmp_path / "data"), str(go)]
+    procs = [subprocess.Popen(cmd, stderr=subprocess.PIPE) for _ in range(2)]
+    go.touch()
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    out = media.materialize(data)
+    assert out.read_bytes() == data
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]  # no temp file left behind

@@ -7,11 +7,9 @@ import asyncio
 import base64
 import copy
 import json
-import re
 import time
 import uuid
 import warnings
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -501,20 +499,18 @@ def test_a_size_in_no_table_warns_once_on_the_python_side_and_is_noted_by_the_se
         lk.GenerateRequest("dusk", width=1104, height=832)  # a size of the table lumakit derived: none either
 
 
-def test_the_size_table_marks_each_size_published_or_ours_and_the_examples_agree() -> None:
-    """Every line of OUTPUT_SIZES says [doc] (in PUBLISHED_SIZES, with where) or [ours]; Runware's examples
-    quoted above use published sizes."""
-    source = (Path(spec.__file__)).read_text()
-    table = source[
-        source.index("OUTPUT_SIZES: dict") : source.index("\n}\n", source.index("OUTPUT_SIZES: dict"))
-    ]
-    marked = {}
-    for line in table.splitlines()[1:]:
-        m = re.search(r"\((\d+), (\d+)\),  # \[(doc|ours)\]", line)
-        assert m, f"an OUTPUT_SIZES line without its [doc]/[ours] mark: {line!r}"
-        marked[(int(m[1]), int(m[2]))] = m[3]
-    assert set(marked) == set(spec.OUTPUT_SIZES.values())
-    assert {size for size, mark in marked.items() if mark == "doc"} == set(spec.PUBLISHED_SIZES)
+def test_the_size_table_holds_the_published_sizes_and_derives_the_rest_and_the_examples_agree() -> None:
+    """Every size Runware publishes (PUBLISHED_SIZES, with where) is in OUTPUT_SIZES; every size is the
+    table's rule (equal area to the tier's 16:9 frame, sides rounded to 16; 16:9 and 9:16 exact); Runware's
+    examples quoted above use published sizes."""
+    assert set(spec.PUBLISHED_SIZES) <= set(spec.OUTPUT_SIZES.values())
+    for (aspect, tier), size in spec.OUTPUT_SIZES.items():
+        w16, h16 = spec.OUTPUT_SIZES[("16:9", tier)]
+        a, b = (int(x) for x in aspect.split(":"))
+        rule = {"16:9": (w16, h16), "9:16": (h16, w16)}.get(aspect) or (
+            round((w16 * h16 * a / b) ** 0.5 / 16) * 16, round((w16 * h16 * b / a) ** 0.5 / 16) * 16
+        )
+        assert size == rule, (aspect, tier)
     for example in (SKILLS_ANIMATE_IMAGE_2, SKILLS_CINEMATIC_3):
         assert (example["width"], example["height"]) in spec.PUBLISHED_SIZES
         assert spec.size_note(example["width"], example["height"]) is None

@@ -20,6 +20,7 @@ from typing import Any
 from .. import media
 from ..errors import MediaError
 from ..request import Request
+from ..wire.answers import INVALID_VIDEO
 from .faults import Latency
 from .store import Store
 
@@ -130,7 +131,7 @@ def run_render(
         _record(store, job, status="error", error=job.error, errorForm=job.error_form)
     except Exception as e:
         log.exception("local render failed for %s", job.task_uuid)
-        code = "invalidVideo" if isinstance(e, MediaError) else "renderFailed"
+        code = INVALID_VIDEO if isinstance(e, MediaError) else "renderFailed"
         job.error = {"code": code, "message": f"the local preview renderer failed: {e}"}
         job.status = "error"
         _record(store, job, status="error", error=job.error)

@@ -41,6 +41,7 @@ from ._probe import (
     _run,
     describe,
     ffmpeg_exe,
+    identity,
     is_remote,
     live_processes,
     probe,
@@ -75,6 +76,7 @@ __all__ = [
     "frame_times",
     "frames",
     "frames_at",
+    "identity",
     "is_exr",
     "is_exr_source",
     "is_remote",
@@ -158,10 +160,7 @@ def materialize(video: Any, *, fps: float = 24.0) -> Any:
             raise RequestError("videos", describe(video), "the bytes of an MP4/MOV, WebM or GIF file")
         out = preview_dir() / "bytes" / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
         if not out.is_file():
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
-            tmp.write_bytes(data)
-            os.replace(tmp, out)
+            _files.write_bytes(out, data)
         return out
     exr = _local_exr(video)
     return exr_video(exr, fps=fps) if exr is not None else video

@@ -132,7 +132,9 @@ _probe_cache: dict[tuple[Any, ...], VideoInfo] = {}
 _probe_lock = threading.Lock()
 
 
-def _file_key(src: Path | str) -> tuple[Any, ...]:
+def identity(src: Path | str) -> tuple[Any, ...]:
+    """What says "the same video, unchanged" (a memo key): a local file's identity (an edited or replaced
+    file gets a new one), or the URL itself."""
     return _files.identity(src) if isinstance(src, Path) else (src,)
 
 
@@ -210,7 +212,7 @@ def probe(video: VideoLike) -> VideoInfo:
             raise MediaError(src, "EXR frames, not a video: lumakit.media.exr_video(path) makes a "
                              "tone-mapped SDR video of them that every lumakit function shows")  # fmt: skip
     _check_file(src)
-    key = _file_key(src)
+    key = identity(src)
     with _probe_lock:
         hit = _probe_cache.get(key)
     if hit is not None:

@@ -20,8 +20,8 @@ def export_ab(
     The folder is ``<folder or ./lumakit-export>/<stem>-YYYYmmdd-HHMMSS`` (a suffix keeps it new), so an
     export never overwrites an earlier one. Returns ``{"video": path, "report": path}``.
     """
-    from ..comparison import comparison_video
     from ..report import save_report
+    from ..side_by_side import comparison_video
 
     root = Path(folder if folder is not None else EXPORT_DIR).expanduser()
     base = root / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -92,42 +92,32 @@ SOURCE_FIELDS = {"video": "inputs.video", "image": "inputs.frameImages", "last_i
 DELIVERY = {"deliveryMethod": "async", "includeCost": True}
 
 # ---- output sizes and tiers --------------------------------------------------------------------------------
-# (aspect ratio, tier) -> (width, height): equal area to the tier's 16:9 frame, sides rounded to 16; 16:9 and
-# 9:16 are the exact tiers. Each line is marked: [doc] a size Runware publishes in an example (PUBLISHED_SIZES
-# names where), [ours] a size lumakit derived by that rule and found published nowhere.
-OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
-    ("16:9", "360p"): (640, 360),  # [ours]
-    ("16:9", "540p"): (960, 540),  # [ours]
-    ("16:9", "720p"): (1280, 720),  # [doc]
-    ("16:9", "1080p"): (1920, 1080),  # [doc]
-    ("9:16", "360p"): (360, 640),  # [ours]
-    ("9:16", "540p"): (540, 960),  # [ours]
-    ("9:16", "720p"): (720, 1280),  # [doc]
-    ("9:16", "1080p"): (1080, 1920),  # [ours] and Ray refuses a reframe to it (REFRAMES_REFUSED)
-    ("1:1", "360p"): (480, 480),  # [ours]
-    ("1:1", "540p"): (720, 720),  # [ours]
-    ("1:1", "720p"): (960, 960),  # [doc]
-    ("1:1", "1080p"): (1440, 1440),  # [ours]
-    ("4:3", "360p"): (560, 416),  # [ours]
-    ("4:3", "540p"): (832, 624),  # [ours]
-    ("4:3", "720p"): (1104, 832),  # [ours] the documented 832x1104 turned
-    ("4:3", "1080p"): (1664, 1248),  # [ours]
-    ("3:4", "360p"): (416, 560),  # [ours]
-    ("3:4", "540p"): (624, 832),  # [ours]
-    ("3:4", "720p"): (832, 1104),  # [doc]
-    ("3:4", "1080p"): (1248, 1664),  # [ours] and Ray refuses a reframe to it (REFRAMES_REFUSED)
-    ("21:9", "360p"): (736, 320),  # [ours]
-    ("21:9", "540p"): (1104, 464),  # [ours]
-    ("21:9", "720p"): (1472, 624),  # [ours]
-    ("21:9", "1080p"): (2192, 944),  # [ours]
-}
-#: The sizes of the table Runware publishes, each with where: the lines marked [doc] above.
+#: The sizes Runware publishes in an example, each with where [doc]. Every other size of the table below is
+#: lumakit's [ours]: derived by the table's rule and found published nowhere.
 PUBLISHED_SIZES: dict[tuple[int, int], str] = {
     (1920, 1080): "Runware's documented examples",
     (1280, 720): "Runware's documented examples; runware-skills cinematic-video recipe 3",
     (720, 1280): "Runware's documented examples",
     (960, 960): "Runware's documented examples",
     (832, 1104): "Runware's documented examples; runware-skills animate-image recipe 2",
+}
+# Per aspect ratio, its (width, height) at each tier of RESOLUTIONS: equal area to the tier's 16:9 frame,
+# sides rounded to 16; 16:9 and 9:16 are the exact tiers. 4:3 at 720p is the published 832x1104 turned;
+# Ray refuses a reframe to 9:16 or 3:4 at 1080p (REFRAMES_REFUSED).
+_SIZES_BY_ASPECT: dict[str, tuple[tuple[int, int], ...]] = {
+    #         360p         540p         720p          1080p
+    "16:9": ((640, 360), (960, 540), (1280, 720), (1920, 1080)),
+    "9:16": ((360, 640), (540, 960), (720, 1280), (1080, 1920)),
+    "1:1": ((480, 480), (720, 720), (960, 960), (1440, 1440)),
+    "4:3": ((560, 416), (832, 624), (1104, 832), (1664, 1248)),
+    "3:4": ((416, 560), (624, 832), (832, 1104), (1248, 1664)),
+    "21:9": ((736, 320), (1104, 464), (1472, 624), (2192, 944)),
+}
+#: (aspect ratio, tier) -> (width, height), from the table above.
+OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    (aspect, tier): size
+    for aspect, sizes in _SIZES_BY_ASPECT.items()
+    for tier, size in zip(RESOLUTIONS, sizes, strict=True)
 }
 
 #: The tier of every size in the table above: 960x960, 832x1104 and 1104x832 are 720p sizes (equal area).

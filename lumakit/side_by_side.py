@@ -1,4 +1,6 @@
-"""One captioned video of an A/B, for a slide, a chat or a pull request.
+"""The file to share: one captioned side-by-side video of an A/B, for a slide, a chat or a pull request.
+
+(Watching in the notebook is :mod:`lumakit.display`; measuring is :mod:`lumakit.compare`.)
 
     lk.comparison_video({"source": src, **runs})                  # comparison.mp4: one row, captioned
     lk.comparison_video(runs, "grid.mp4", columns=2, height=240)  # a 2-column grid of a ResultSet
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import media
+from . import _files, media
 from .errors import MediaError, RequestError
 
 __all__ = ["caption_for", "comparison_video", "default_font"]
@@ -214,7 +216,7 @@ def _compose(
             sound = mp.AudioFileClip(str(speaker.path))
             opened.append(sound)
             video = video.with_audio(sound.with_duration(min(sound.duration, duration)))
-        return _write(video, out, fps, crf, speaker is not None)
+        return _write(video, out, fps, crf, speaker is not None, Path(scratch.name))
     finally:
         for clip in opened:
             with contextlib.suppress(Exception):
@@ -241,17 +243,16 @@ def _readable(tile: _Tile, fps: float, out: Path) -> Path:
     return out
 
 
-def _write(video: Any, out: Path, fps: float, crf: int, with_audio: bool) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".lumakit-compose-", dir=out.parent) as tmp:
-        part = Path(tmp) / "comparison.mp4"
+def _write(video: Any, out: Path, fps: float, crf: int, with_audio: bool, scratch: Path) -> Path:
+    """Encode the composed clip into ``out`` through a temp file beside it (``_files.atomic_path``: unique per
+    process and thread, moved into place whole); moviepy's temporary sound file goes to ``scratch``."""
+    with _files.atomic_path(out) as part:
         try:
             video.write_videofile(
                 str(part), fps=fps, codec="libx264", audio=with_audio, audio_codec="aac",
-                preset="veryfast", ffmpeg_params=["-crf", str(crf), "-movflags", "+faststart"],
-                temp_audiofile_path=tmp, pixel_format="yuv420p", logger=None,
+                preset="veryfast", ffmpeg_params=["-crf", str(crf), "-movflags", "+faststart", "-f", "mp4"],
+                temp_audiofile_path=str(scratch), pixel_format="yuv420p", logger=None,
             )  # fmt: skip
         except (OSError, ValueError) as exc:
             raise MediaError(out, f"could not write the comparison video: {exc}") from None
-        os.replace(part, out)
     return out
