@@ -5,12 +5,18 @@
 
 Clips are made here by ffmpeg (testsrc2 with a sine tone, H.264). Figures, all measured in this one run:
   departure_30s60fps_over_decode: ``compare.departure`` of a 30 s 1280x720 60 fps clip (1,800 frames, every
-      frame, against itself: two decodes, scaling and SSIM) ÷ one sequential ffmpeg decode of it (goal ≤ 1.5),
-      wall seconds. A departure decodes two clips, so its floor is two decodes sharing the machine:
-  two_decodes_over_decode: both clips decoded and scaled to the measurement size at once (the departure's
-      readers, nothing measured) ÷ one decode, wall seconds: the part of the ratio no metric can remove;
+      frame, against itself: two decodes, scaling and SSIM) ÷ one sequential ffmpeg decode of it at full
+      size with ffmpeg's own threading (goal ≤ 1.5), wall seconds. A departure decodes two clips, so its
+      floor is two decodes sharing the machine:
+  two_decodes_over_decode: both clips decoded and scaled to the measurement size at once, read as departure
+      reads them (``measure=True``: no in-loop deblocking, scaled in 4:2:0; docs/measuring.md), nothing
+      measured, ÷ one decode, wall seconds: the part of the ratio no metric can remove;
+  two_full_decodes_over_decode: the same with frames read as they are shown (``measure=False``): what the
+      measuring reading saves;
   departure_cpu_over_decode_cpu: the same departure in CPU seconds (this process and its ffmpeg children) ÷
-      one decode's CPU seconds: what the ratio is on a machine with cores to spare (floor ≈ 2 decodes);
+      one decode's CPU seconds: what the ratio is on a machine with cores to spare;
+  metrics_cpu_over_decode_cpu: CPU seconds of the MAD and SSIM of 1,800 frame pairs (no decoding) ÷ one
+      decode's CPU seconds: the Python side's share;
   departure_peak_mb: Python's peak traced memory during that departure (tracemalloc; frames stream);
   sweep9_1080p10s_s: a nine-level ``client.sweep`` of a 10 s 1920x1080 30 fps clip on the local backend,
       wall seconds from a cold cache (goal ≤ 90); ``sweep9_1080p10s_cpu_s`` its CPU seconds (this process and
@@ -34,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lumakit import compare, media
 from lumakit.client import Client, PollPolicy
+from lumakit.frame_metrics import frame_mad, ssim
 from lumakit.local import LocalServer
 from lumakit.request import STRENGTHS
 
@@ -59,18 +66,31 @@ def decode_cpu_seconds(path: Path) -> float:
     return cpu_seconds() - cpu
 
 
-def two_decodes_seconds(path: Path) -> float:
+def two_decodes_seconds(path: Path, *, measure: bool = True) -> float:
     """Wall seconds to stream every frame of ``path`` twice at once, at the departure's measurement size."""
     info = media.probe(path)
     size, times = compare._analysis_size(info, 256), media.frame_centres(info)
     start = time.perf_counter()
     threads = max(1, (os.cpu_count() or 2) // 2)  # as departure runs them
-    a = media.prefetched(media.frames_at(info, times, size, threads=threads))
-    b = media.prefetched(media.frames_at(info, times, size, threads=threads))
+    a = media.prefetched(media.frames_at(info, times, size, threads=threads, measure=measure))
+    b = media.prefetched(media.frames_at(info, times, size, threads=threads, measure=measure))
     with contextlib.closing(a), contextlib.closing(b):
         for _ in zip(a, b, strict=True):
             pass
     return time.perf_counter() - start
+
+
+def metrics_cpu_seconds(path: Path, frames: int) -> float:
+    """CPU seconds of departure's per-frame MAD and SSIM over ``frames`` frame pairs, decoding excluded."""
+    info = media.probe(path)
+    size = compare._analysis_size(info, 256)
+    a = media.frames(path, media.frame_centres(info)[:16], size=size)
+    b = media.frames(path, media.frame_centres(info)[16:32], size=size)
+    cpu = cpu_seconds()
+    for _ in range(frames // 16):
+        frame_mad(a, b)
+        ssim(a, b)
+    return cpu_seconds() - cpu
 
 
 def cpu_seconds() -> float:
@@ -109,6 +129,7 @@ def main(only_departure: bool = False) -> dict[str, float]:
         compare._departures.clear()
         media.probe(long)  # probing is not decoding: both sides start from a probed clip
         two = two_decodes_seconds(long)
+        two_full = two_decodes_seconds(long, measure=False)
         tracemalloc.start()
         start, cpu = time.perf_counter(), cpu_seconds()
         dep = compare.departure(long, long)
@@ -120,7 +141,9 @@ def main(only_departure: bool = False) -> dict[str, float]:
         out["departure_30s60fps_s"] = took
         out["departure_30s60fps_over_decode"] = took / raw
         out["two_decodes_over_decode"] = two / raw
+        out["two_full_decodes_over_decode"] = two_full / raw
         out["departure_cpu_over_decode_cpu"] = took_cpu / raw_cpu
+        out["metrics_cpu_over_decode_cpu"] = metrics_cpu_seconds(long, len(dep)) / raw_cpu
         out["departure_peak_mb"] = peak / 1e6
         if only_departure:
             return dict(out)

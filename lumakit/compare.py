@@ -403,8 +403,8 @@ def departure(
     s_t = np.minimum(t / v_info.duration * s_info.duration, s_info.frame_times()[-1])  # a frame inside it
     # Both clips stream (each ffmpeg decoding ahead on its own thread), 16 frames measured at a time.
     threads = max(1, (os.cpu_count() or 2) // 2)  # the two decoders share the cores, not fight over them
-    v_frames = media.prefetched(media.frames_at(v_info, t, size, threads=threads))
-    s_frames = media.prefetched(media.frames_at(s_info, s_t, size, threads=threads))
+    v_frames = media.prefetched(media.frames_at(v_info, t, size, threads=threads, measure=True))
+    s_frames = media.prefetched(media.frames_at(s_info, s_t, size, threads=threads, measure=True))
     mads, sims, regions = [], [], []  # regions, per batch: inside MAD, inside SSIM, outside MAD, outside SSIM
     with contextlib.closing(v_frames), contextlib.closing(s_frames):  # their ffmpeg reaped on any exit
         for k in range(0, len(t), 16):

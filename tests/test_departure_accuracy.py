@@ -1,0 +1,89 @@
+"""departure reads its frames the cheap way (``media.frames_at(measure=True)``): no in-loop deblocking, scaled
+in 4:2:0. Against truly different clips made here by ffmpeg, its figures stay within the tolerance
+docs/measuring.md states of the same measurement on fully decoded frames, and rank the clips the same way."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _clips import ffmpeg
+
+from lumakit import compare, media
+from lumakit.frame_metrics import frame_mad, ssim
+
+# The tolerance docs/measuring.md states: means over the clip, and any one frame.
+MEAN_MAD, MEAN_SSIM = 0.003, 0.01
+FRAME_MAD, FRAME_SSIM = 0.01, 0.03
+
+EDITS = {  # what a result may have done to its source, each re-encoded as a result would be
+    "hue": ["-vf", "hue=h=40"],
+    "blur": ["-vf", "gblur=sigma=2"],
+    "grade, low bitrate": ["-vf", "hue=h=20,eq=contrast=1.2", "-crf", "32"],
+}
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("accuracy")
+    x264 = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]
+    src = d / "source.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=4", *x264, str(src))
+    out = {"source": src}
+    for k, (name, edit) in enumerate(EDITS.items()):
+        out[name] = d / f"edit{k}.mp4"
+        ffmpeg("-i", str(src), *edit, *x264, str(out[name]))
+    return out
+
+
+def full_decode_departure(source: Path, video: Path) -> tuple[np.ndarray, np.ndarray]:
+    """MAD and SSIM per frame as departure measures them, on frames decoded and scaled as they are shown."""
+    s_info, v_info = media.probe(source), media.probe(video)
+    size = compare._analysis_size(v_info, 256)
+    t = media.frame_centres(v_info)
+    s_t = np.minimum(t / v_info.duration * s_info.duration, s_info.frame_times()[-1])
+    vb = np.stack(list(media.frames_at(v_info, t, size)))
+    sb = np.stack(list(media.frames_at(s_info, s_t, size)))
+    return frame_mad(vb, sb), ssim(vb, sb)
+
+
+def test_only_measured_frames_take_the_cheap_reading(clips: dict[str, Path]) -> None:
+    """Frames a user sees (grids, reports) are decoded in full; only departure's readers skip work."""
+    clip = clips["grade, low bitrate"]
+    info = media.probe(clip)
+    size = compare._analysis_size(info, 256)
+    scale = f"scale={size[0]}:{size[1]}:flags=area"
+    cmd = [media.ffmpeg_exe(), "-loglevel", "error", "-i", str(clip), "-frames:v", "3", "-vf", scale,
+           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # fmt: skip
+    plain = subprocess.run(cmd, capture_output=True, check=True).stdout
+    plain_frames = np.frombuffer(plain, np.uint8).reshape(3, size[1], size[0], 3)
+    t = media.frame_centres(info)[:3]
+    assert np.array_equal(media.frames(clip, t, size=size), plain_frames)
+    measured = np.stack(list(media.frames_at(info, t, size, measure=True)))
+    assert 0 < np.abs(measured.astype(int) - plain_frames).mean() < 3  # cheaper, and close
+
+
+def test_departure_is_within_the_stated_tolerance_of_a_full_decode(clips: dict[str, Path]) -> None:
+    src = clips["source"]
+    fast = {name: compare.departure(src, clips[name]) for name in EDITS}
+    full = {name: full_decode_departure(src, clips[name]) for name in EDITS}
+    for name in EDITS:
+        d, (mad, sim) = fast[name], full[name]
+        assert len(d) == len(mad) == 120
+        assert abs(d.mad.mean() - mad.mean()) <= MEAN_MAD, name
+        assert abs(d.ssim.mean() - sim.mean()) <= MEAN_SSIM, name
+        assert np.abs(d.mad - mad).max() <= FRAME_MAD, name
+        assert np.abs(d.ssim - sim).max() <= FRAME_SSIM, name
+        assert mad.mean() > 0.004 and sim.mean() < 0.995, name  # truly different: the check means something
+    # clips further apart than twice the tolerance rank the same way under both readings
+    for metric, k, tol in (("mad", 0, MEAN_MAD), ("ssim", 1, MEAN_SSIM)):
+        for a, b in itertools.combinations(EDITS, 2):
+            gap = full[a][k].mean() - full[b][k].mean()
+            if abs(gap) > 2 * tol:
+                fast_gap = getattr(fast[a], metric).mean() - getattr(fast[b], metric).mean()
+                assert np.sign(fast_gap) == np.sign(gap), (metric, a, b)
+    # the same clip is still exactly itself
+    assert compare.departure(src, src).mean() == (0.0, 1.0)
