@@ -28,18 +28,25 @@ def _luma(rgb: np.ndarray) -> np.ndarray:
 
 
 def _window_sums(a: np.ndarray, win: int) -> np.ndarray:
-    """Sums over every ``win x win`` window fully inside the image (batched over the leading axes).
+    """Sums over ``win x win`` windows, ``(..., H - win + 1, W)``: the first ``W - win + 1`` columns are the
+    windows fully inside the image; the last ``win - 1`` wrap to the next row and mean nothing.
 
-    Separable: ``win`` shifted adds along the width, then along the height (no running sums, so float32
-    keeps the digits SSIM needs).
+    Separable, by ``win`` shifted adds (no running sums, so float32 keeps the digits SSIM needs) over the
+    image flattened row after row, so every add runs over one contiguous block.
     """
+    a = np.ascontiguousarray(a)
     h, w = a.shape[-2:]
-    rows = np.add(a[..., :, : w - win + 1], a[..., :, 1 : w - win + 2])
+    flat = a.reshape(*a.shape[:-2], h * w)
+    n = h * w - win + 1
+    rows = np.zeros_like(flat)
+    np.add(flat[..., :n], flat[..., 1 : n + 1], out=rows[..., :n])
     for k in range(2, win):
-        rows += a[..., :, k : w - win + 1 + k]
-    out = np.add(rows[..., : h - win + 1, :], rows[..., 1 : h - win + 2, :])
+        rows[..., :n] += flat[..., k : n + k]
+    rows = rows.reshape(a.shape)
+    hh = h - win + 1
+    out = np.add(rows[..., :hh, :], rows[..., 1 : hh + 1, :])
     for k in range(2, win):
-        out += rows[..., k : h - win + 1 + k, :]
+        out += rows[..., k : hh + k, :]
     return out
 
 
@@ -105,7 +112,7 @@ def ssim_map(a: np.ndarray, b: np.ndarray, *, win: int = 7, data_range: float = 
     num *= sab
     sa *= sq
     num /= sa
-    return num
+    return num[..., : a.shape[-1] - win + 1]
 
 
 def frame_mad(a: np.ndarray, b: np.ndarray) -> np.ndarray:

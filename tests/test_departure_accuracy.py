@@ -87,3 +87,27 @@ def test_departure_is_within_the_stated_tolerance_of_a_full_decode(clips: dict[s
                 assert np.sign(fast_gap) == np.sign(gap), (metric, a, b)
     # the same clip is still exactly itself
     assert compare.departure(src, src).mean() == (0.0, 1.0)
+
+
+def test_ssim_of_rgb_stacks_matches_a_direct_implementation_on_luma() -> None:
+    """float32 window sums over flattened rows: every window is the image's own, at any size."""
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 256, (3, 10, 13, 3), dtype=np.uint8)
+    b = np.clip(a + rng.normal(0, 25, a.shape), 0, 255).astype(np.uint8)
+
+    def direct(x: np.ndarray, y: np.ndarray, w: int = 7) -> float:
+        x, y = x @ np.array([0.299, 0.587, 0.114]), y @ np.array([0.299, 0.587, 0.114])
+        c1, c2, vals = (0.01 * 255) ** 2, (0.03 * 255) ** 2, []
+        for i in range(x.shape[0] - w + 1):
+            for j in range(x.shape[1] - w + 1):
+                p, q = x[i : i + w, j : j + w].ravel(), y[i : i + w, j : j + w].ravel()
+                (vp, cpq), (_, vq) = np.cov(p, q)
+                mp, mq = p.mean(), q.mean()
+                vals.append(((2 * mp * mq + c1) * (2 * cpq + c2)) / ((mp**2 + mq**2 + c1) * (vp + vq + c2)))
+        return float(np.mean(vals))
+
+    got = ssim(a, b)
+    want = [direct(x, y) for x, y in zip(a, b, strict=True)]
+    assert got.shape == (3,) and got == pytest.approx(want, abs=1e-5)
+    assert ssim(a[1], b[1]) == pytest.approx(got[1], abs=1e-12)
+    assert ssim(a, a).tolist() == [1.0, 1.0, 1.0]
