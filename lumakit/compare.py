@@ -478,32 +478,50 @@ def departure_plot(
     if region is not None:
         return _subject_plot(source, rows, metric, n, region)
     deps = [(label, v if isinstance(v, Departure) else departure(source, v, n=n)) for label, v in rows]
-    fig = _new_figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
-    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, max(1.2, 0.35 * len(deps))]})
+    fig, ax, bx = _plot_axes(max(1.2, 0.35 * len(deps)))
     colors = [f"C{i % 10}" for i in range(len(deps))]
-    name = {"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}[metric]
     hdr = {label for label, v in rows if not isinstance(v, Departure) and media.probe(v).hdr}
     for (label, d), c in zip(deps, colors, strict=True):
         shown = f"{label} ({media.HDR_MARK})" if label in hdr else label
         ax.plot(d.times, getattr(d, metric), color=c, label=shown, lw=1.6)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel(name)
-    ax.set_title(f"departure from the source, frame by frame ({metric.upper()})", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
     means = [getattr(d.mean(), metric) for _, d in deps]
     bars = bx.bar(range(len(deps)), means, color=colors)
     bx.bar_label(bars, fmt="%.3f", fontsize=8)
-    bx.set_xticks(range(len(deps)), [label for label, _ in deps], rotation=45, ha="right", fontsize=8)
-    bx.set_title(f"mean {metric.upper()}", fontsize=10)
     if metric == "ssim":
         ax.set_ylim(min(0.0, min(float(d.ssim.min()) for _, d in deps)), 1.02)
+    _finish_plot(fig, rows, [label for label, _ in deps], metric,
+                 curves=(f"departure from the source, frame by frame ({metric.upper()})", 8),
+                 bars=f"mean {metric.upper()}")  # fmt: skip
+    return fig
+
+
+def _plot_axes(bars_width: float) -> tuple[Figure, Any, Any]:
+    """A departure plot's figure: curves over time (left, 3 wide) and bars per variant (right)."""
+    fig = _new_figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, bars_width]})
+    return fig, ax, bx
+
+
+def _finish_plot(fig: Figure, rows: Sequence[tuple[str, Any]], labels: Sequence[str], metric: str, *,
+                 curves: tuple[str, int], bars: str) -> None:  # fmt: skip
+    """Axes labels, titles and legend of a departure plot, and the preview mark when a row is a preview.
+
+    ``curves``: the curves' title and legend font size; ``bars``: the bars' title.
+    """
+    ax, bx = fig.axes[:2]
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel({"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}[metric])
+    ax.set_title(curves[0], fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=curves[1], loc="best")
+    bx.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
+    bx.set_title(bars, fontsize=10)
+    if metric == "ssim":
         bx.set_ylim(0, 1.05)
     if _previews([v for _, v in rows]):
         fig.suptitle(
             PREVIEW_MARK, x=0.01, ha="left", color=PREVIEW_COLOR, fontsize=10, fontweight="bold", gid=MARK_GID
         )
-    return fig
 
 
 def _subject_plot(
@@ -518,20 +536,11 @@ def _subject_plot(
                 "videos", label, "videos, or departures measured with region= (RegionDeparture)"
             )
         deps.append((label, d))
-    fig = _new_figure(figsize=(10, 3.6), dpi=_DPI, layout="constrained")
-    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, max(1.4, 0.5 * len(deps))]})
-    name = {"mad": "mean |Δ| (0-1)", "ssim": "SSIM vs source"}[metric]
+    fig, ax, bx = _plot_axes(max(1.4, 0.5 * len(deps)))
     for k, (label, d) in enumerate(deps):
         c = f"C{k % 10}"
         ax.plot(d.times, getattr(d.inside, metric), color=c, lw=1.8, label=f"{label}: subject (inside)")
         ax.plot(d.times, getattr(d.outside, metric), color=c, lw=1.2, ls="--", label=f"{label}: background")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel(name)
-    ax.set_title(
-        f"subject vs background: departure inside and outside the box ({metric.upper()})", fontsize=10
-    )
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
     x = np.arange(len(deps))
     ins = [float(np.nanmean(getattr(d.inside, metric))) for _, d in deps]
     outs = [float(np.nanmean(getattr(d.outside, metric))) for _, d in deps]
@@ -541,15 +550,10 @@ def _subject_plot(
     )
     bx.bar_label(b1, fmt="%.3f", fontsize=7)
     bx.bar_label(b2, fmt="%.3f", fontsize=7)
-    bx.set_xticks(x, [label for label, _ in deps], rotation=45, ha="right", fontsize=8)
-    bx.set_title(f"mean {metric.upper()}: subject | background", fontsize=10)
     bx.legend(fontsize=7, loc="best")
-    if metric == "ssim":
-        bx.set_ylim(0, 1.05)
-    if _previews([v for _, v in rows]):
-        fig.suptitle(
-            PREVIEW_MARK, x=0.01, ha="left", color=PREVIEW_COLOR, fontsize=10, fontweight="bold", gid=MARK_GID
-        )
+    title = f"subject vs background: departure inside and outside the box ({metric.upper()})"
+    _finish_plot(fig, rows, [label for label, _ in deps], metric, curves=(title, 7),
+                 bars=f"mean {metric.upper()}: subject | background")  # fmt: skip
     return fig
 
 
