@@ -401,14 +401,14 @@ def departure(
     size = _analysis_size(v_info, max_side)
     t = np.asarray(media.frame_centres(v_info) if n is None else media.frame_times(v_info.path, n), float)
     s_t = np.minimum(t / v_info.duration * s_info.duration, s_info.frame_times()[-1])  # a frame inside it
-    # Both clips stream (each ffmpeg decoding ahead on its own thread), 16 frames measured at a time.
+    # Both clips stream (each ffmpeg decoding ahead on its own thread), _BATCH frames measured at a time.
     threads = max(1, (os.cpu_count() or 2) // 2)  # the two decoders share the cores, not fight over them
-    v_frames = media.prefetched(media.frames_at(v_info, t, size, threads=threads, measure=True))
-    s_frames = media.prefetched(media.frames_at(s_info, s_t, size, threads=threads, measure=True))
+    v_frames = media.prefetched(media.frames_at(v_info, t, size, threads=threads, measure=True), _AHEAD)
+    s_frames = media.prefetched(media.frames_at(s_info, s_t, size, threads=threads, measure=True), _AHEAD)
     mads, sims, regions = [], [], []  # regions, per batch: inside MAD, inside SSIM, outside MAD, outside SSIM
     with contextlib.closing(v_frames), contextlib.closing(s_frames):  # their ffmpeg reaped on any exit
-        for k in range(0, len(t), 16):
-            count = min(16, len(t) - k)
+        for k in range(0, len(t), _BATCH):
+            count = min(_BATCH, len(t) - k)
             vb = np.stack([next(v_frames) for _ in range(count)])
             sb = np.stack([next(s_frames) for _ in range(count)])
             mads.append(frame_mad(vb, sb))
@@ -428,6 +428,8 @@ def departure(
 
 
 _departures: dict[tuple[Any, ...], Departure] = {}
+_BATCH = 16  # frames measured at once
+_AHEAD = 16  # frames each reader decodes ahead of the measuring
 
 
 def _split_batch(
