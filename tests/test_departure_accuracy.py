@@ -26,16 +26,24 @@ EDITS = {  # what a result may have done to its source, each re-encoded as a res
 }
 
 
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("accuracy")
-    x264 = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]
-    src = d / "source.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=4", *x264, str(src))
+CODECS = {  # what results come as: Ray's H.264, HEVC (its HDR), VP9 (a WebM a user brings)
+    "h264": (".mp4", ["-c:v", "libx264", "-preset", "veryfast"]),
+    "hevc": (".mp4", ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"]),
+    "vp9": (".webm", ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"]),
+}
+
+
+@pytest.fixture(scope="module", params=list(CODECS))
+def clips(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp(f"accuracy-{request.param}")
+    ext, codec = CODECS[request.param]
+    encode = [*codec, "-pix_fmt", "yuv420p"]
+    src = d / f"source{ext}"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=4", *encode, str(src))
     out = {"source": src}
     for k, (name, edit) in enumerate(EDITS.items()):
-        out[name] = d / f"edit{k}.mp4"
-        ffmpeg("-i", str(src), *edit, *x264, str(out[name]))
+        out[name] = d / f"edit{k}{ext}"
+        ffmpeg("-i", str(src), *edit, *encode, str(out[name]))
     return out
 
 
@@ -66,6 +74,7 @@ def test_only_measured_frames_take_the_cheap_reading(clips: dict[str, Path]) -> 
     assert 0 < np.abs(measured.astype(int) - plain_frames).mean() < 3  # cheaper, and close
 
 
+@pytest.mark.slow
 def test_departure_is_within_the_stated_tolerance_of_a_full_decode(clips: dict[str, Path]) -> None:
     src = clips["source"]
     fast = {name: compare.departure(src, clips[name]) for name in EDITS}

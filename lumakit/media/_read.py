@@ -32,11 +32,11 @@ TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=habl
 
 
 # Frames read to be measured, not shown (departure, at a few hundred pixels) skip work a measurement at that
-# size barely sees: the decoder leaves out its in-loop deblocking filter (about a quarter of an H.264 decode),
-# and SDR frames are scaled in 4:2:0 before becoming RGB (swscale otherwise scales chroma at full resolution
-# first). A departure's figures move by a few thousandths: docs/measuring.md states the tolerance and
-# tests/test_departure_accuracy.py holds it.
-MEASURE_DECODE = ("-skip_loop_filter", "all")
+# size barely sees: an H.264 decoder leaves out its in-loop deblocking filter (about a quarter of the decode;
+# on HEVC it moved SSIM twice as far, and VP9 ignores it), and SDR frames are scaled in 4:2:0 before becoming
+# RGB (swscale otherwise scales chroma at full resolution first). A departure's figures move by a few
+# thousandths: docs/measuring.md states the tolerance and tests/test_departure_accuracy.py holds it.
+MEASURE_DECODE = {"h264": ("-skip_loop_filter", "all")}  # codec -> decoder options
 
 
 def measure_filter(info: VideoInfo, size: tuple[int, int]) -> str | None:
@@ -227,7 +227,7 @@ def frames_at(
         task = f"pick {len(wanted)} frames at {w}x{h}"
     else:
         vf, task = scale_tone, f"decode {int(wanted[-1]) + 1} frames at {w}x{h} to keep {len(wanted)}"
-    decode = MEASURE_DECODE if measure else ()
+    decode = MEASURE_DECODE.get(info.codec, ()) if measure else ()
     with _Reader(info.path, w, h, vf, task, extra=["-fps_mode", "passthrough"], threads=threads,
                  decode=decode) as reader:  # fmt: skip
         k = 0  # position in idx
