@@ -27,7 +27,8 @@ def test_submit_that_adopts_a_task_another_process_finishes_meanwhile_hands_back
             cache = client.cache
             (job,) = await prepare_many({"modify": request}, cache, client.backend, False, 0)
             uuid = "11111111-2222-4333-8444-555555555555"
-            cache.ledger.claim(uuid, kind="modify", key=job.key, backend=client.backend, wire=request.to_task())
+            ledger = cache.ledger
+            ledger.claim(uuid, kind="modify", key=job.key, backend=client.backend, wire=request.to_task())
             cache.ledger.update(uuid, owner=other)
             lock = open(cache.root / "owners" / f"{other}.lock", "wb")  # noqa: SIM115
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

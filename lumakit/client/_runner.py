@@ -319,7 +319,9 @@ class TaskRunner:
         if "lumakitLocal" in item:
             extra["lumakitLocal"] = item["lumakitLocal"]
         cost = item.get("cost") if isinstance(item.get("cost"), (int, float)) else None
-        self.cache.ledger.running(task_uuid, video_url=url, video_uuid=item.get("videoUUID"), cost=cost, extra=extra)
+        self.cache.ledger.running(
+            task_uuid, video_url=url, video_uuid=item.get("videoUUID"), cost=cost, extra=extra
+        )
         return await self.downloads.fetch(self._get(task_uuid), progress, label, request=request)
 
     async def _definitely_not_found(self, task_uuid: str, outcome: PollOutcome) -> PollOutcome | None:

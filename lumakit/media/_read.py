@@ -31,6 +31,20 @@ TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=habl
            "zscale=t=bt709:m=bt709:r=tv,format=yuv420p")  # fmt: skip
 
 
+# Frames read to be measured, not shown (departure, at a few hundred pixels) skip work a measurement at that
+# size barely sees: an H.264 decoder leaves out its in-loop deblocking filter (about a quarter of the decode;
+# on HEVC it moved SSIM twice as far, and VP9 ignores it), and SDR frames are scaled in 4:2:0 before becoming
+# RGB (swscale otherwise scales chroma at full resolution first). A departure's figures move by a few
+# thousandths: docs/measuring.md states the tolerance and tests/test_departure_accuracy.py holds it.
+MEASURE_DECODE = {"h264": ("-skip_loop_filter", "all")}  # codec -> decoder options
+
+
+def measure_filter(info: VideoInfo, size: tuple[int, int]) -> str | None:
+    """The ``-vf`` chain for frames read to be measured: :func:`display_filter`, scaled in 4:2:0 when SDR."""
+    chain = display_filter(info, size)
+    return chain + ",format=yuv420p" if chain is not None and not info.hdr else chain
+
+
 def display_filter(info: VideoInfo, size: tuple[int, int] | None = None) -> str | None:
     """The ``-vf`` chain that scales a clip to ``size`` and tone-maps it to SDR when it is HDR (or None)."""
     w, h = size if size is not None else (info.width, info.height)
@@ -52,12 +66,12 @@ class _Reader:
     problem is never reported as a problem of the user's file.
     """
 
-    def __init__(self, src: Path | str, w: int, h: int, vf: str | None, task: str,
-                 extra: Sequence[str] = (), threads: int = 0) -> None:  # fmt: skip
+    def __init__(self, src: Path | str, w: int, h: int, vf: str | None, task: str, extra: Sequence[str] = (),
+                 threads: int = 0, decode: Sequence[str] = ()) -> None:  # fmt: skip
         self.src, self.w, self.h, self.vf, self.task = src, w, h, vf, task
         self.frame_bytes = w * h * 3
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-               *(["-threads", str(threads)] if threads else []), "-i", str(src),
+               *(["-threads", str(threads)] if threads else []), *decode, "-i", str(src),
                "-map", "0:v:0", *extra]  # fmt: skip
         if vf:
             cmd += ["-vf", vf]
@@ -188,12 +202,13 @@ def _times_arg(info: VideoInfo, times: Iterable[float] | None, n: int | None) ->
 
 
 def frames_at(
-    info: VideoInfo, times: np.ndarray, size: tuple[int, int], *, threads: int = 0
+    info: VideoInfo, times: np.ndarray, size: tuple[int, int], *, threads: int = 0, measure: bool = False
 ) -> Iterator[np.ndarray]:
     """The frame shown at each of ``times`` (non-decreasing, s), streamed in that order from one reader.
 
     ``threads``: decoder threads (0: ffmpeg's choice, one per core and more); readers that run side by side
-    each take fewer, so they do not fight over the cores.
+    each take fewer, so they do not fight over the cores. ``measure``: frames to be measured, never shown
+    (:data:`MEASURE_DECODE`, :func:`measure_filter`): cheaper, and a few thousandths off in MAD and SSIM.
 
     A frame wanted at several times is yielded each time; one decoded frame is held at a time. Times past
     the last decodable frame give the last one (a container may over-report its length).
@@ -203,7 +218,7 @@ def frames_at(
         raise RequestError("times", "<unsorted>", message="frames_at needs non-decreasing times")
     wanted = np.unique(idx)
     w, h = size
-    scale_tone = display_filter(info, (w, h))
+    scale_tone = (measure_filter if measure else display_filter)(info, (w, h))
     picked = len(wanted) <= SELECT_MAX
     vf: str | None
     if picked:
@@ -212,7 +227,9 @@ def frames_at(
         task = f"pick {len(wanted)} frames at {w}x{h}"
     else:
         vf, task = scale_tone, f"decode {int(wanted[-1]) + 1} frames at {w}x{h} to keep {len(wanted)}"
-    with _Reader(info.path, w, h, vf, task, extra=["-fps_mode", "passthrough"], threads=threads) as reader:
+    decode = MEASURE_DECODE.get(info.codec, ()) if measure else ()
+    with _Reader(info.path, w, h, vf, task, extra=["-fps_mode", "passthrough"], threads=threads,
+                 decode=decode) as reader:  # fmt: skip
         k = 0  # position in idx
         got = 0  # frames read
         at = -1  # the clip's index of the frame held
