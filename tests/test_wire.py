@@ -80,7 +80,8 @@ def test_the_error_object_written_by_the_local_side_reads_back_as_the_same_error
 
 def test_strength_position_is_the_dial_and_str_methods_are_not_shadowed() -> None:
     assert [s.position for s in lk.Strength] == list(range(9))
-    assert lk.Strength.FLEX_2.index == lk.Strength.FLEX_2.position == 4  # the old name, for notebook 02
+    assert lk.Strength.FLEX_2.position == 4
+    assert lk.Strength.FLEX_2.index("2") == 5  # a Strength is a str: str.index is not shadowed
     assert sorted([lk.Strength.REIMAGINE_1, lk.Strength.ADHERE_3]) == [
         lk.Strength.ADHERE_3,
         lk.Strength.REIMAGINE_1,

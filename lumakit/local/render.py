@@ -88,7 +88,7 @@ REIMAGINE_SCENE = 0.2  # in the reimagine band the prompt's own scene makes up t
 
 def default_controls(strength: Strength) -> dict[str, Any]:
     """The controls a strength implies when the request leaves them unset (wire names)."""
-    i = strength.index
+    i = strength.position
     return {
         "poseStrength": "precise" if i < 6 else "coarse",
         "depthBlur": round(0.03 * i, 3),

@@ -85,12 +85,6 @@ class Strength(str, enum.Enum):
         """0 (``adhere_1``) to 8 (``reimagine_3``): the position on the dial."""
         return _DIAL.index(self.value)
 
-    @property
-    def index(self) -> int:  # type: ignore[override]
-        """The old name of :attr:`position` (notebook 02 uses it); it shadows ``str.index``, so prefer
-        ``position``."""
-        return self.position
-
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Strength):
             return NotImplemented
