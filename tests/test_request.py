@@ -59,8 +59,8 @@ def test_spec_example_is_reproduced_exactly_with_key_order() -> None:
 
 def test_strength_is_ordered_with_band_and_level() -> None:
     levels = [lk.Strength.coerce(s) for s in rq.STRENGTHS]
-    assert levels == sorted(levels, key=lambda s: s.index)
-    assert [s.index for s in levels] == list(range(9))
+    assert levels == sorted(levels, key=lambda s: s.position)
+    assert [s.position for s in levels] == list(range(9))
     assert sorted(reversed(levels)) == levels
     assert lk.Strength.coerce("flex_2").band == "flex" and lk.Strength.coerce("flex_2").level == 2
     assert lk.Strength.REIMAGINE_1 > lk.Strength.FLEX_3 > lk.Strength.ADHERE_1
