@@ -12,9 +12,12 @@ Rows unpacked from a pack (``pack`` set) never count: their maker paid. A call r
 *hold* in the same ``BEGIN IMMEDIATE`` transaction as the check, so two kernels racing for the last dollars
 cannot both pass; each job's estimate moves from the hold to its task row when the task is claimed
 (:meth:`lumakit._task_ledger.TaskLedger.claim`, through :func:`consume`), and what is left of the hold is
-released when the call ends. A hold whose process died (its owner lock is free, :mod:`lumakit._owners`) is
-dropped. :class:`Spending` (``cache.spending``) opens the transactions; every function here runs inside the
-caller's (a write one for :meth:`Spending.hold`, :func:`consume` and :meth:`Spending.release`).
+released when the call ends. A job the hold did not reserve (its request was open, or held by another call,
+when the hold was made, and is not any more: that call's kernel died) is checked against the budget when it
+is claimed (:func:`check_unreserved`), so no kernel's death lets a budget be crossed. A hold whose process
+died (its owner lock is free, :mod:`lumakit._owners`) is dropped. :class:`Spending` (``cache.spending``)
+opens the transactions; every function here runs inside the caller's (a write one for :meth:`Spending.hold`,
+:func:`consume`, :func:`check_unreserved` and :meth:`Spending.release`).
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import _owners
 from ._ledger import LedgerFile
+from .errors import BudgetExceeded
 from .lifecycle import OPEN
 
 SCHEMA = """
@@ -44,6 +49,16 @@ SELECT COALESCE(SUM(CASE
     ELSE 0 END), 0)
 FROM tasks WHERE backend = ? AND pack IS NULL
 """
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A call's reservation: its id in the ``holds`` table, and the limit it was checked against (``budget``
+    USD over ``scope``'s tasks; None: the whole cache), which a job claimed outside it is checked against."""
+
+    id: str
+    budget: float
+    scope: str | None
 
 
 def create(db: sqlite3.Connection) -> None:
@@ -95,8 +110,8 @@ def _hold(
     scope: str | None,
     jobs: Iterable[tuple[str, int, float]],
     hold_scope: str | None,
-) -> tuple[str | None, float, float]:
-    """Check a call against ``budget`` and reserve its price: ``(hold id or None if refused, spent, call)``.
+) -> tuple[Hold | None, float, float]:
+    """Check a call against ``budget`` and reserve its price: ``(hold, or None if refused; spent; call)``.
     ``jobs`` are ``(key, take, estimate)``; one whose request is already open, or held by another call (two
     kernels starting the same cell), adds nothing: it will be adopted, not sent twice."""
     held = {slot for _scope, slots in _live_holds(db, root, backend, True) for slot in slots}
@@ -119,17 +134,29 @@ def _hold(
         "INSERT INTO holds (id, owner, backend, scope, jobs, created) VALUES (?, ?, ?, ?, ?, ?)",
         (hold_id, owner, backend, hold_scope, json.dumps(mine), time.time()),
     )
-    return hold_id, spent, call
+    return Hold(hold_id, budget, scope), spent, call
 
 
-def consume(db: sqlite3.Connection, hold_id: str, key: str, take: int) -> None:
-    """Take a job out of its call's hold: the task row inserted in this transaction counts it now."""
-    row = db.execute("SELECT jobs FROM holds WHERE id = ?", (hold_id,)).fetchone()
+def consume(db: sqlite3.Connection, hold: Hold, key: str, take: int) -> bool:
+    """Take a job out of its call's hold: the task row inserted in this transaction counts it now. False
+    when the hold did not reserve it."""
+    row = db.execute("SELECT jobs FROM holds WHERE id = ?", (hold.id,)).fetchone()
     if row is None:
-        return
+        return False
     jobs = json.loads(row[0])
-    if jobs.pop(_slot(key, take), None) is not None:
-        db.execute("UPDATE holds SET jobs = ? WHERE id = ?", (json.dumps(jobs), hold_id))
+    if jobs.pop(_slot(key, take), None) is None:
+        return False
+    db.execute("UPDATE holds SET jobs = ? WHERE id = ?", (json.dumps(jobs), hold.id))
+    return True
+
+
+def check_unreserved(db: sqlite3.Connection, root: Path, hold: Hold, backend: str, estimate: float) -> None:
+    """Raise :class:`BudgetExceeded` when a job its call's hold did not reserve, whose task row (counting
+    ``estimate``) this transaction just inserted, takes the total over the hold's budget; raising rolls the
+    insert back, so nothing is sent."""
+    total = _total(db, root, backend, hold.scope, prune=True)
+    if total > hold.budget + 1e-9:
+        raise BudgetExceeded(estimate, hold.budget, round(total - estimate, 6), hold.scope)
 
 
 def _release(db: sqlite3.Connection, hold_id: str) -> None:
@@ -156,13 +183,13 @@ class Spending:
         scope: str | None,
         jobs: Iterable[tuple[str, int, float]],
         hold_scope: str | None = None,
-    ) -> tuple[str | None, float, float]:
+    ) -> tuple[Hold | None, float, float]:
         """Check a call's jobs (``(key, take, estimate)``) against ``budget`` and reserve them, atomically:
-        ``(hold id, or None when refused; spent; this call)``."""
+        ``(hold, or None when refused; spent; this call)``."""
         with self._file.write() as db:
             return _hold(db, self._root, self._owner, budget, backend, scope, jobs, hold_scope)
 
-    def release(self, hold_id: str) -> None:
+    def release(self, hold: Hold) -> None:
         """Drop what is left of a call's hold."""
         with self._file.write() as db:
-            _release(db, hold_id)
+            _release(db, hold.id)

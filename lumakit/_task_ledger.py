@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,9 @@ _OPEN_FOR_SQL = (
     f"{SELECT} WHERE key = ? AND backend = ? AND take = ? AND state IN {_sql_in(OPEN)} "
     "ORDER BY created DESC LIMIT 1"
 )
+_DONE_FOR_SQL = (
+    f"{SELECT} WHERE key = ? AND backend = ? AND take = ? AND state = 'done' ORDER BY finished DESC LIMIT 1"
+)
 
 
 class TaskLedger:
@@ -71,7 +74,8 @@ class TaskLedger:
         extra: Mapping[str, Any] | None = None,
         estimate: float | None = None,
         scope: str | None = None,
-        hold: str | None = None,
+        hold: _spending.Hold | None = None,
+        seen_done: Collection[str] | None = None,
     ) -> tuple[LedgerEntry, bool]:
         """Claim the (``key``, ``backend``, ``take``) slot for a new task, before anything is sent.
 
@@ -79,15 +83,24 @@ class TaskLedger:
         with the task already open for the same request (in this process or another): wait for that one
         instead of sending a second job. Atomic across processes.
 
+        ``seen_done``: the finished tasks of this request the caller saw when it decided to run it (and
+        found no usable result); a task that finished since (another kernel's, a moment ago) is returned
+        ``(entry, False)`` instead of a second job being sent. None (``force``): finished tasks are ignored.
+
         ``estimate`` is what the new task counts against a budget until its billed cost arrives; it moves
         out of the call's budget ``hold`` (:meth:`lumakit._spending.Spending.hold`) in the same transaction,
-        so the total spent never dips between the two.
+        so the total spent never dips between the two. A task the hold did not reserve is checked against
+        the hold's budget here (:class:`~lumakit.errors.BudgetExceeded`, nothing claimed).
         """
         with self._file.write() as db:
             if key is not None:
                 rows = db.execute(_OPEN_FOR_SQL, (key, backend, take)).fetchall()
                 if rows:
                     return entry(rows[0]), False
+                if seen_done is not None:
+                    done = [entry(r) for r in db.execute(_DONE_FOR_SQL, (key, backend, take)).fetchall()]
+                    if done and done[0].task_uuid not in seen_done:
+                        return done[0], False
             row: dict[str, Any] = {"kind": kind, "label": label, "key": key, "backend": backend}
             now = time.time()
             row.update(task_uuid=task_uuid, state=TaskState.PREPARING.value, created=now, updated=now)
@@ -95,8 +108,8 @@ class TaskLedger:
             row.update(estimate=estimate, scope=scope)
             marks = ", ".join("?" * len(row))
             db.execute(f"INSERT INTO tasks ({', '.join(row)}) VALUES ({marks})", tuple(row.values()))
-            if hold is not None and key is not None:
-                _spending.consume(db, hold, key, take)
+            if hold is not None and key is not None and not _spending.consume(db, hold, key, take):
+                _spending.check_unreserved(db, self._root, hold, backend, float(estimate or 0.0))
         claimed = self.get(task_uuid)
         assert claimed is not None
         return claimed, True

@@ -30,13 +30,14 @@ from ._ledger_entry import History, LedgerEntry
 from ._pack_rows import UnpackedResults
 from ._reserved_uuids import ReservedUuids
 from ._result_files import ResultFiles
-from ._spending import Spending
+from ._spending import Hold, Spending
 from ._task_ledger import TaskLedger
 from ._upload_memo import UploadMemo
 
 __all__ = [
     "Cache",
     "History",
+    "Hold",
     "LedgerEntry",
     "ReservedUuids",
     "ResultFiles",

@@ -12,6 +12,7 @@ from _fake_runware import SRC, FakeRunware, make_client
 from _offline_urls import made_up_urls_are_not_read  # noqa: F401 (an autouse fixture)
 
 from lumakit.cache import Cache
+from lumakit.client._prepared import prepare_now
 from lumakit.errors import APIError, BudgetError, BudgetExceeded, RequestError
 from lumakit.request import build
 
@@ -211,3 +212,45 @@ def test_local_previews_are_free_a_budget_never_refuses_them(tmp_path):
     quoted, runs, spent = run(go())
     assert len(runs) == 2 and spent == 0.0  # each local preview carries a $1.08 estimate: not billed
     assert quoted.left is None and not quoted.over and "left" not in quoted.text()
+
+
+def test_a_job_whose_holder_died_before_claiming_it_is_checked_when_this_call_claims_it(tmp_path):
+    """Kernel A reserved job X; kernel B's call skipped X (A would run it) and reserved Y. A dies before
+    claiming X, kernel C reserves the room A's hold left, and B then finds X unclaimed: sending it would
+    cross the budget, so B's claim of X is refused and nothing is sent for it."""
+    cache = Cache(tmp_path / "cache")
+    x, y, z = "x" * 64, "y" * 64, "z" * 64
+    a, _, _ = cache.spending.hold(1.2, "runware", None, [(x, 0, 0.54)])
+    b, spent, call = cache.spending.hold(1.2, "runware", None, [(x, 0, 0.54), (y, 0, 0.54)])
+    assert a is not None and b is not None and (spent, call) == (0.54, 0.54)  # X was A's to pay
+    cache._file.execute("UPDATE holds SET owner = 'a-dead-kernel' WHERE id = ?", (a.id,))
+    c, _, _ = cache.spending.hold(1.2, "runware", None, [(z, 0, 0.54)])
+    assert c is not None  # 0.54 (B's Y) + 0.54 <= 1.2
+    args = {"kind": "modify", "backend": "runware", "wire": {}, "estimate": 0.54, "hold": b}
+    _, mine = cache.ledger.claim("1" * 32, key=y, **args)
+    assert mine  # Y came out of B's hold
+    with pytest.raises(BudgetExceeded) as info:
+        cache.ledger.claim("2" * 32, key=x, **args)
+    assert cache.ledger.get("2" * 32) is None  # nothing claimed, so nothing can be sent
+    assert info.value.budget == 1.2 and info.value.estimate == 0.54
+    assert cache.spending.total("runware") <= 1.2
+
+
+def test_a_job_whose_holder_died_is_still_sent_when_the_budget_has_room(tmp_path):
+    fake = FakeRunware(polls=1, cost=0.54)
+    with make_client(fake, tmp_path, sync=True, budget=2.5) as client:
+        request = build("modify", video=SRC, prompt=PROMPT, strength="flex_1", **LOW)
+        key = prepare_now(request, "modify", client.cache, "runware", False).key
+        a, _, _ = client.cache.spending.hold(2.5, "runware", None, [(key, 0, 1.08)])
+        real_hold = client.cache.spending.hold
+
+        def hold_then_the_other_kernel_dies(*args, **kwargs):
+            answer = real_hold(*args, **kwargs)
+            assert answer[2] == 1.08  # flex_2 only: flex_1 was the other kernel's
+            client.cache._file.execute("UPDATE holds SET owner = 'a-dead-kernel' WHERE id = ?", (a.id,))
+            return answer
+
+        client.cache.spending.hold = hold_then_the_other_kernel_dies
+        runs = client.sweep(SRC, PROMPT, strengths=["flex_1", "flex_2"], **LOW)
+        assert len(runs) == 2 and client.spent() == pytest.approx(1.08)
+    assert len(fake.posts("videoInference")) == 2  # each sent once: flex_1 by this call, once its holder died

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import httpx
 import pytest
@@ -333,3 +334,51 @@ def test_a_result_deleted_from_the_cache_is_downloaded_again_not_paid_again(tmp_
     assert again.task_uuid == first.task_uuid and restored and not again.cached
     assert third.task_uuid != first.task_uuid  # nothing left to fetch: only then a new job
     assert len(fake.posts("videoInference")) == 2
+
+
+def test_a_request_another_kernel_finishes_while_this_one_starts_it_is_used_not_sent_again(
+    tmp_path, monkeypatch
+):
+    """The narrowest window of all: this call looked for a finished result and found none, and before it
+    claims the ledger slot another kernel's run of the same request finishes. Its result is used."""
+    fake = FakeRunware(polls=1)
+    finished_elsewhere = []
+
+    def other_kernel() -> None:  # its own client and event loop, on the same cache folder
+        async def go():
+            async with make_client(fake, tmp_path) as other:
+                finished_elsewhere.append(await other.modify(SRC, PROMPT, strength="flex_1"))
+
+        asyncio.run(go())
+
+    with make_client(fake, tmp_path, sync=True) as mine:
+        real_claim = mine.cache.ledger.claim
+
+        def claim_after_the_other_kernel_finishes(*args, **kwargs):
+            if not finished_elsewhere:  # the other kernel finishes just now, between the look and the claim
+                runner = threading.Thread(target=other_kernel)
+                runner.start()
+                runner.join()
+            return real_claim(*args, **kwargs)
+
+        monkeypatch.setattr(mine.cache.ledger, "claim", claim_after_the_other_kernel_finishes)
+        result = mine.modify(SRC, PROMPT, strength="flex_1")
+    (theirs,) = finished_elsewhere
+    assert len(fake.posts("videoInference")) == 1  # the other kernel's job, paid once
+    assert result.task_uuid == theirs.task_uuid and result.path == theirs.path and result.path.is_file()
+
+
+def test_force_still_runs_again_and_a_finished_task_is_adopted_only_if_it_was_not_seen(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    key, args = "k" * 64, {"kind": "modify", "backend": "runware", "wire": {}}
+    first, mine = cache.ledger.claim("a" * 32, key=key, **args)
+    assert mine
+    for state in (TaskState.SUBMITTED, TaskState.PROCESSING, TaskState.DONE):
+        assert cache.ledger.move(first.task_uuid, state)
+    adopted, mine = cache.ledger.claim("b" * 32, key=key, seen_done=frozenset(), **args)
+    assert not mine and adopted.task_uuid == first.task_uuid  # finished after the caller looked
+    new, mine = cache.ledger.claim("c" * 32, key=key, seen_done={first.task_uuid}, **args)
+    assert mine and new.task_uuid == "c" * 32  # seen and unusable (its file and URL gone): a new job
+    cache.ledger.move(new.task_uuid, TaskState.NOT_SENT)
+    forced, mine = cache.ledger.claim("d" * 32, key=key, seen_done=None, **args)
+    assert mine and forced.task_uuid == "d" * 32  # force: finished tasks are not adopted

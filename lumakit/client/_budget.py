@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from ..cache import Cache, LedgerEntry
+from ..cache import Cache, Hold, LedgerEntry
 from ..errors import BudgetError, BudgetExceeded, RequestError
 from ..lifecycle import TaskState
 from ..pricing import UNKNOWN_LENGTH_NOTE, Estimate, EstimateLine, price
@@ -172,7 +172,7 @@ def _held(
     scope: str | None,
     hold_scope: str | None,
     jobs: list[PreparedJob] | None,
-) -> Iterator[str | None]:
+) -> Iterator[Hold | None]:
     if budget is None or backend != "runware" or not slots:
         yield None
         return

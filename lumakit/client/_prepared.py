@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import digest as file_digest
-from ..cache import Cache, LedgerEntry
+from ..cache import Cache, Hold, LedgerEntry
 from ..errors import MediaError, RequestError
 from ..packs.shared import shared_lookup
 from ..request import Request, parse_task
@@ -39,7 +39,10 @@ class PreparedJob:
     force: bool = False  # run again even if the request finished before
     estimate: float | None = None  # what the task counts against a budget until its billed cost arrives
     scope: str | None = None  # the budget scope (or notebook) its task is recorded under
-    hold: str | None = None  # the call's budget hold its estimate moves out of when the task is claimed
+    hold: Hold | None = None  # the call's budget hold its estimate moves out of when the task is claimed
+    # finished tasks of this request when it was looked up (None with force): one that finishes after is
+    # adopted when the slot is claimed, never run a second time
+    done_seen: frozenset[str] | None = None
 
     def local_sources(self) -> dict[str, str]:
         """``placeholder -> absolute path`` of each local file, kept in the ledger so the task can be
@@ -98,7 +101,8 @@ def prepare_now(
         if check_length:  # the 18 s / 30 s check, by job kind
             check_source_length(request.kind, seconds, video.local_path)
     job = PreparedJob(request, label, key, digests, seconds, take, source_size=size, force=force)
-    if not force:
+    if not force:  # what was finished before the lookup: anything finishing after it is adopted at the claim
+        job.done_seen = frozenset(e.task_uuid for e in cache.ledger.finished(key, backend, take))
         job.hit = cache.results.lookup(key, backend, take) or shared_lookup(cache, key, backend, take)
     return job
 

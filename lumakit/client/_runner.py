@@ -62,30 +62,35 @@ class TaskRunner:
 
         A finished task whose file was deleted from the cache is downloaded again from its URL when the
         service still serves it (free), before any new job is considered."""
-        if not job.force:
+        seen = job.done_seen
+        if seen is not None:
             for done in self.cache.ledger.finished(job.key, self.backend, job.take)[:1]:
                 if done.video_url:
                     try:
                         return await self.downloads.fetch(done, progress, job.label, request=job.request)
                     except LumakitError as exc:
                         log.info("result of %s is gone from the service too (%s)", done.task_uuid, exc)
-        entry = await self._claim_or_adopt(job, progress)
+                seen = seen | {done.task_uuid}  # looked at and unusable: a new job is what the user needs
+        entry = await self._claim_or_adopt(job, progress, seen)
         return await self._complete(entry, timeout, progress, job.label, job.request)
 
     async def send(self, job: PreparedJob, progress: CallProgress) -> str:
         """The UUID of the job's task once it is submitted, or of the open task adopted instead (sent by
         its owner); nothing is waited for. A task that failed raises :class:`TaskFailed`."""
-        entry = await self._claim_or_adopt(job, progress)
+        entry = await self._claim_or_adopt(job, progress, job.done_seen)
         if entry.state is S.PREPARING:  # ours
             await self._send(entry, progress, job.label)
         elif entry.state is S.FAILED:
             raise TaskFailed(entry.error or "the task failed", task_uuid=entry.task_uuid)
         return entry.task_uuid
 
-    async def _claim_or_adopt(self, job: PreparedJob, progress: CallProgress) -> LedgerEntry:
+    async def _claim_or_adopt(
+        self, job: PreparedJob, progress: CallProgress, seen_done: frozenset[str] | None
+    ) -> LedgerEntry:
         """The ledger entry of the job's task, settled (:meth:`_settle`): a new ``PREPARING`` row of ours,
-        or the task already open for the same request and take, adopted. A task its owner stopped before
-        it was sent is not adopted: the slot is claimed again."""
+        or the task already open for the same request and take, adopted, or one finished since the caller
+        looked (not in ``seen_done``). A task its owner stopped before it was sent is not adopted: the slot
+        is claimed again."""
         while True:
             task_uuid = self._next_uuid(job)
             entry, mine = self.cache.ledger.claim(
@@ -100,9 +105,12 @@ class TaskRunner:
                 estimate=job.estimate,
                 scope=job.scope,
                 hold=job.hold,
+                seen_done=seen_done,
             )
             if mine:
                 self.cache.reserved_uuids.release(job.key, self.backend, job.take)
+            elif entry.state is S.DONE:
+                log.info("task %s for this request finished meanwhile: using its result", entry.task_uuid)
             else:
                 log.info("task %s is already open for this request: waiting for it", entry.task_uuid)
                 progress.emit(
