@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lumakit import compare, media
+from lumakit import compare, departure_metrics, media
 from lumakit.client import Client, PollPolicy
 from lumakit.frame_metrics import frame_mad, ssim
 from lumakit.local import LocalServer
@@ -66,7 +66,7 @@ def decode_seconds(path: Path) -> float:
 def two_decodes_seconds(path: Path, *, measure: bool = True) -> float:
     """Wall seconds to stream every frame of ``path`` twice at once, at the departure's measurement size."""
     info = media.probe(path)
-    size, times = compare._analysis_size(info, 256), media.frame_centres(info)
+    size, times = departure_metrics._analysis_size(info, 256), media.frame_centres(info)
     start = time.perf_counter()
     threads = max(1, (os.cpu_count() or 2) // 2)  # as departure runs them
     a = media.prefetched(media.frames_at(info, times, size, threads=threads, measure=measure))
@@ -80,7 +80,7 @@ def two_decodes_seconds(path: Path, *, measure: bool = True) -> float:
 def metrics_cpu_seconds(path: Path, frames: int) -> float:
     """CPU seconds of departure's per-frame MAD and SSIM over ``frames`` frame pairs, decoding excluded."""
     info = media.probe(path)
-    size = compare._analysis_size(info, 256)
+    size = departure_metrics._analysis_size(info, 256)
     a = media.frames(path, media.frame_centres(info)[:16], size=size)
     b = media.frames(path, media.frame_centres(info)[16:32], size=size)
     cpu = cpu_seconds()
@@ -134,13 +134,13 @@ def main(only_departure: bool = False) -> dict[str, float]:
             raw_cpu.append(cpu_seconds() - cpu)
             two.append(two_decodes_seconds(long))
             two_full.append(two_decodes_seconds(long, measure=False))
-            compare._departures.clear()
+            departure_metrics._memo.clear()
             start, cpu = time.perf_counter(), cpu_seconds()
             dep = compare.departure(long, long)
             took.append(time.perf_counter() - start)
             took_cpu.append(cpu_seconds() - cpu)
             assert len(dep) == 1800
-        compare._departures.clear()
+        departure_metrics._memo.clear()
         tracemalloc.start()
         compare.departure(long, long)
         peak = tracemalloc.get_traced_memory()[1]

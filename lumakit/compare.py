@@ -16,20 +16,19 @@ into its cell by aspect (letterboxed). (Watching clips is :mod:`lumakit.display`
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _files, media
 from ._preview import PREVIEW_COLOR, PREVIEW_MARK, is_preview
+from .departure_metrics import Departure, RegionDeparture, departure, departures
 from .errors import RequestError
-from .frame_metrics import frame_mad, ssim, ssim_map
+from .frame_metrics import ssim
 from .regions import Region, RegionLike
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -332,129 +331,6 @@ def diff_grid(
 # --------------------------------------------------------------------------------------------- metrics
 
 
-class Summary(NamedTuple):
-    """Means over frames: MAD (0..1, higher departs more) and SSIM (1 = identical)."""
-
-    mad: float
-    ssim: float
-
-
-@dataclass(frozen=True)
-class Departure:
-    """How far a video departs from its source, frame by frame.
-
-    ``times`` (s, on the video's clock), ``mad`` (mean absolute RGB difference, 0..1) and ``ssim``
-    (structural similarity of luma, 7x7 windows, 1 = identical) are arrays of one value per frame.
-    """
-
-    times: np.ndarray
-    mad: np.ndarray
-    ssim: np.ndarray
-
-    def mean(self) -> Summary:
-        """Means over all frames."""
-        return Summary(float(self.mad.mean()), float(self.ssim.mean()))
-
-    def __len__(self) -> int:
-        return len(self.times)
-
-
-@dataclass(frozen=True)
-class RegionDeparture(Departure):
-    """A :class:`Departure` of the whole frame that also knows a region (the subject): ``inside`` the box
-    and ``outside`` it (the background), each a :class:`Departure` over the same frames.
-
-    SSIM inside (outside) averages the 7x7 windows whose centre is inside (outside) the box. A part with no
-    pixel at some frame (a box covering the whole frame leaves no outside) has NaN there.
-    """
-
-    inside: Departure
-    outside: Departure
-    region: Region
-
-
-def _analysis_size(info: media.VideoInfo, max_side: int) -> tuple[int, int]:
-    s = min(1.0, max_side / max(info.width, info.height))
-    return max(8, round(info.width * s)), max(8, round(info.height * s))
-
-
-def departure(
-    source: Any, video: Any, *, n: int | None = None, max_side: int = 256, region: RegionLike | None = None
-) -> Departure:
-    """Per-frame mean absolute difference and SSIM of ``video`` against ``source``.
-
-    Every frame of ``video`` (or ``n`` evenly spaced ones) is compared with the source frame at the same
-    relative time, both scaled by ffmpeg to the video's aspect with the longest side ``max_side``. Frames are
-    read the cheaper way a measurement allows (H.264 without deblocking, scaled in 4:2:0): the figures stay
-    within 0.003 (MAD) and 0.01 (SSIM) of a full decode's, a clip against itself is exactly (0, 1); see
-    docs/measuring.md.
-    Results are memoized per (source, video, n, max_side, region), so a plot and a table of the same runs
-    cost one measurement.
-
-    ``region``: the subject, a box ``(x0, y0, x1, y1)`` in fractions of the frame (or pixels of ``video``),
-    or ``{seconds: box}`` keyframes on the video's clock (see :mod:`lumakit.regions`). The answer is then a
-    :class:`RegionDeparture`: the whole frame as before, plus ``.inside`` and ``.outside`` the box.
-    """
-    s_info, v_info = media.probe(_video(source)), media.probe(_video(video))
-    box = None if region is None else Region.coerce(region, (v_info.width, v_info.height))
-    where = None if box is None else (box.times.tobytes(), box.boxes.tobytes())
-    key = (media.identity(s_info.path), media.identity(v_info.path), n, max_side, where)
-    hit = _departures.get(key)
-    if hit is not None:
-        return hit
-    size = _analysis_size(v_info, max_side)
-    t = np.asarray(media.frame_centres(v_info) if n is None else media.frame_times(v_info.path, n), float)
-    s_t = np.minimum(t / v_info.duration * s_info.duration, s_info.frame_times()[-1])  # a frame inside it
-    # Both clips stream (each ffmpeg decoding ahead on its own thread), _BATCH frames measured at a time.
-    threads = max(1, (os.cpu_count() or 2) // 2)  # the two decoders share the cores, not fight over them
-    v_frames = media.prefetched(media.frames_at(v_info, t, size, threads=threads, measure=True), _AHEAD)
-    s_frames = media.prefetched(media.frames_at(s_info, s_t, size, threads=threads, measure=True), _AHEAD)
-    mads, sims, regions = [], [], []  # regions, per batch: inside MAD, inside SSIM, outside MAD, outside SSIM
-    with contextlib.closing(v_frames), contextlib.closing(s_frames):  # their ffmpeg reaped on any exit
-        for k in range(0, len(t), _BATCH):
-            count = min(_BATCH, len(t) - k)
-            vb = np.stack([next(v_frames) for _ in range(count)])
-            sb = np.stack([next(s_frames) for _ in range(count)])
-            mads.append(frame_mad(vb, sb))
-            sims.append(ssim(vb, sb))
-            if box is not None:
-                regions.append(_split_batch(t[k : k + count], vb, sb, box))
-    mad, sim = np.concatenate(mads), np.concatenate(sims)
-    result = Departure(times=t, mad=mad, ssim=sim)
-    if box is not None:
-        im, iss, om, oss = (np.concatenate([r[j] for r in regions]) for j in range(4))
-        result = RegionDeparture(times=t, mad=mad, ssim=sim, inside=Departure(t, im, iss),
-                                 outside=Departure(t, om, oss), region=box)  # fmt: skip
-    if len(_departures) >= 256:
-        _departures.pop(next(iter(_departures)))
-    _departures[key] = result
-    return result
-
-
-_departures: dict[tuple[Any, ...], Departure] = {}
-_BATCH = 16  # frames measured at once
-_AHEAD = 16  # frames each reader decodes ahead of the measuring
-
-
-def _split_batch(
-    times: np.ndarray, vb: np.ndarray, sb: np.ndarray, box: Region, win: int = 7
-) -> list[np.ndarray]:
-    """Per-frame MAD and SSIM inside, then outside ``box``: ``[in_mad, in_ssim, out_mad, out_ssim]``."""
-    h, w = vb.shape[1:3]
-    inside = box.masks(times, w, h)
-    if not inside.any(axis=(1, 2)).all():  # pragma: no cover - masks always hold at least one pixel
-        raise RequestError("region", box.label(), "a box of at least one pixel at the analysis size")
-    diff = np.abs(vb.astype(np.int16) - sb.astype(np.int16)).mean(axis=3) / 255.0
-    centre = inside[:, win // 2 : win // 2 + h - win + 1, win // 2 : win // 2 + w - win + 1]
-    ssims = ssim_map(vb, sb, win=win)
-    parts: list[np.ndarray] = []
-    for mask, windows in ((inside, centre), (~inside, ~centre)):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            parts.append((diff * mask).sum(axis=(1, 2)) / mask.sum(axis=(1, 2)))
-            parts.append((ssims * windows).sum(axis=(1, 2)) / windows.sum(axis=(1, 2)))
-    return parts
-
-
 def departure_plot(
     source: Any,
     videos: Any,
@@ -477,7 +353,8 @@ def departure_plot(
     rows = _rows(videos, titles) if not isinstance(videos, Departure) else [("video", videos)]
     if region is not None:
         return _subject_plot(source, rows, metric, n, region)
-    deps = [(label, v if isinstance(v, Departure) else departure(source, v, n=n)) for label, v in rows]
+    measured = iter(departures(source, [v for _, v in rows if not isinstance(v, Departure)], n=n))
+    deps = [(label, v if isinstance(v, Departure) else next(measured)) for label, v in rows]
     fig, ax, bx = plot_pair(max(1.2, 0.35 * len(deps)))
     colors = [f"C{i % 10}" for i in range(len(deps))]
     hdr = {label for label, v in rows if not isinstance(v, Departure) and media.probe(v).hdr}

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from _clips import ffmpeg
 
-from lumakit import compare, media
+from lumakit import compare, departure_metrics, media
 from lumakit.frame_metrics import frame_mad, ssim
 
 # The tolerance docs/measuring.md states: means over the clip, and any one frame.
@@ -50,7 +50,7 @@ def clips(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 def full_decode_departure(source: Path, video: Path) -> tuple[np.ndarray, np.ndarray]:
     """MAD and SSIM per frame as departure measures them, on frames decoded and scaled as they are shown."""
     s_info, v_info = media.probe(source), media.probe(video)
-    size = compare._analysis_size(v_info, 256)
+    size = departure_metrics._analysis_size(v_info, 256)
     t = media.frame_centres(v_info)
     s_t = np.minimum(t / v_info.duration * s_info.duration, s_info.frame_times()[-1])
     vb = np.stack(list(media.frames_at(v_info, t, size)))
@@ -62,7 +62,7 @@ def test_only_measured_frames_take_the_cheap_reading(clips: dict[str, Path]) -> 
     """Frames a user sees (grids, reports) are decoded in full; only departure's readers skip work."""
     clip = clips["grade, low bitrate"]
     info = media.probe(clip)
-    size = compare._analysis_size(info, 256)
+    size = departure_metrics._analysis_size(info, 256)
     scale = f"scale={size[0]}:{size[1]}:flags=area"
     cmd = [media.ffmpeg_exe(), "-loglevel", "error", "-i", str(clip), "-frames:v", "3", "-vf", scale,
            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # fmt: skip

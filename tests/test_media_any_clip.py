@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from _clips import VFR_SPEED, ClipSet, bar_x
 
-from lumakit import compare, media
+from lumakit import compare, departure_metrics, media
 from lumakit.errors import MediaError
 
 
@@ -39,7 +39,7 @@ def _peak(fn: Callable[[], object]) -> tuple[object, int]:
 
 def test_departure_of_every_frame_streams(clip_set: ClipSet) -> None:
     clip, short = clip_set["720p30_audio"], clip_set["60fps_odd_audio"]
-    compare._departures.clear()
+    departure_metrics._memo.clear()
     d, peak = _peak(lambda: compare.departure(clip, clip, max_side=256))
     assert isinstance(d, compare.Departure) and len(d) == 300
     assert np.allclose(d.mad, 0.0) and np.allclose(d.ssim, 1.0)
