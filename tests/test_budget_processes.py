@@ -17,6 +17,7 @@ import pytest
 from _clips import make_clip
 from _fake_runware_http import RunwareStandIn
 
+from lumakit.cache import Cache
 from lumakit.client import Client, PollPolicy
 from lumakit.errors import BudgetExceeded
 
@@ -102,3 +103,53 @@ def test_two_kernels_racing_for_a_five_dollar_budget(tmp_path: Path) -> None:
             assert info.value.left == pytest.approx(5 - 6 * 0.54)
             k.modify(str(clip), PROMPT, strength="reimagine_2", take=1)  # 3.24 + 1.08 <= 5: still fits
         assert service.paid_jobs == 7
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from lumakit.cache import Cache
+    cache = Cache(sys.argv[1])
+    hold, _spent, _call = cache.spending.hold(1.2, "runware", None, [(sys.argv[2], 0, 0.54)])
+    print("held" if hold is not None else "refused", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_a_job_held_by_a_killed_kernel_is_checked_against_the_budget_when_another_claims_it(
+    tmp_path: Path,
+) -> None:
+    """Kernel A (a process) reserves job X and is killed before claiming it; kernel B's call had skipped X
+    (A would pay for it) and reserved Y; kernel C (a process) then reserves the room A's hold left. When B
+    finds X unclaimed, sending it would cross the $1.20 budget: B's claim of X is refused."""
+    cache_dir = tmp_path / "cache"
+    x, y, z = "x" * 64, "y" * 64, "z" * 64
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+
+    def holder(key: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(cache_dir), key], stdout=subprocess.PIPE, text=True, env=env
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        return proc
+
+    a = holder(x)
+    cache = Cache(cache_dir)
+    b, spent, call = cache.spending.hold(1.2, "runware", None, [(x, 0, 0.54), (y, 0, 0.54)])
+    assert b is not None and (spent, call) == (0.54, 0.54)  # X was A's to pay
+    a.kill()
+    a.wait(30)
+    c = holder(z)  # 0.54 (B's Y) + 0.54 (C's Z) <= 1.20: A's room is taken
+    try:
+        args = {"kind": "modify", "backend": "runware", "wire": {}, "estimate": 0.54, "hold": b}
+        _, mine = cache.ledger.claim("1" * 32, key=y, **args)
+        assert mine  # Y came out of B's own hold
+        with pytest.raises(BudgetExceeded) as info:
+            cache.ledger.claim("2" * 32, key=x, **args)
+        assert cache.ledger.get("2" * 32) is None  # nothing claimed, so nothing can be sent
+        assert info.value.budget == 1.2 and info.value.estimate == 0.54
+    finally:
+        c.kill()
+        c.wait(30)
+        cache.close()

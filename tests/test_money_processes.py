@@ -149,3 +149,31 @@ def test_many_kernels_opening_a_new_ledger_at_once_all_start(tmp_path):
         procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env) for _ in range(6)]
         outs = [p.communicate(timeout=120)[0] for p in procs]
         assert [p.returncode for p in procs] == [0] * 6 and all(o.strip() == "ok" for o in outs)
+
+
+def test_a_request_another_process_finishes_between_this_calls_look_and_its_claim_is_not_sent_again(
+    tmp_path, clip, monkeypatch
+):
+    """This call looked for a finished result and found none; before it claims the ledger slot, another
+    kernel (a real process) runs the same request to the end. This call uses that result: one job, not two."""
+    cache = tmp_path / "cache"
+    finished_elsewhere: list[dict] = []
+    with LocalServer(tmp_path / "server") as server:
+        with local_client(server, cache) as client:
+            real_claim = client.cache.ledger.claim
+
+            def claim_after_the_other_kernel_finishes(*args, **kwargs):
+                if not finished_elsewhere:
+                    proc = child(server, cache, clip, "modify")
+                    out, err = proc.communicate(timeout=120)
+                    assert proc.returncode == 0, err
+                    finished_elsewhere.append(json.loads(out.strip().splitlines()[-1]))
+                return real_claim(*args, **kwargs)
+
+            monkeypatch.setattr(client.cache.ledger, "claim", claim_after_the_other_kernel_finishes)
+            result = client.modify(str(clip), PROMPT, strength="flex_1")
+        jobs = server.stats["jobs_created"]
+    (theirs,) = finished_elsewhere
+    assert jobs == 1  # the other kernel's job, paid once
+    assert result.task_uuid == theirs["flex_1"] and str(result.path) == theirs["path"]
+    assert result.path.is_file()
