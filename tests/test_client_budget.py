@@ -9,7 +9,7 @@ import pytest
 from _clips import make_clip
 from _fake_runware import SRC, FakeRunware, make_client
 
-from lumakit.errors import BudgetError, MediaError
+from lumakit.errors import BudgetError, MediaError, RequestError
 from lumakit.request import GenerateRequest, ModifyRequest, ReframeRequest
 
 
@@ -67,6 +67,40 @@ def test_a_sweep_counts_every_job_and_cached_jobs_cost_nothing(tmp_path):
     assert err.estimate == pytest.approx(9 * 1.08) and sent_before == 0
     assert [runs[k].cached for k in runs] == [True] * 3 + [False] * 6
     assert est.total == 0 and all(line.cached for line in est.lines)
+
+
+@pytest.mark.parametrize("bad", ["nan", "-3", "five"])
+def test_a_max_cost_from_the_environment_that_guards_nothing_is_refused(tmp_path, monkeypatch, bad):
+    """NaN compares false with every price, so a NaN limit would let any call through: refused, as is < 0."""
+    monkeypatch.setenv("LUMAKIT_MAX_COST", bad)
+    with pytest.raises(RequestError, match="LUMAKIT_MAX_COST") as info:
+        make_client(FakeRunware(), tmp_path)
+    assert ">= 0" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "name, bad",
+    [
+        ("max_cost", float("nan")),
+        ("max_cost", -1),
+        ("budget", float("nan")),
+        ("budget", "20"),
+        ("budget_scope", 3),
+    ],
+)
+def test_the_async_clients_limits_are_checked_when_assigned_not_only_when_made(tmp_path, name, bad):
+    fake = FakeRunware(polls=1)
+
+    async def go():
+        async with make_client(fake, tmp_path, max_cost=1.1, budget=5.0) as client:
+            with pytest.raises(RequestError, match=name):
+                setattr(client, name, bad)
+            assert (client.max_cost, client.budget) == (1.1, 5.0)  # the refused value changed nothing
+            with pytest.raises(BudgetError):  # and the limit still guards
+                await client.modify(SRC, "a glass dolphin", strength="flex_2")
+
+    run(go())
+    assert fake.requests == []
 
 
 def test_edits_are_priced_by_source_length_blocks(tmp_path):

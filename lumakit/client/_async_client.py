@@ -28,9 +28,6 @@ from ._batch_poll import BatchPoller
 from ._budget import (
     budget_hold,
     check_budget,
-    check_budget_amount,
-    check_max_cost,
-    check_scope,
     env_budget,
     env_max_cost,
     guard_estimate,
@@ -127,9 +124,9 @@ class AsyncClient(ClientMoney):
         self._key = endpoint.key
         self._upload_namespace = endpoint.upload_namespace
         self.cache = Cache(cache_dir)
-        self.max_cost = check_max_cost(max_cost) if max_cost is not None else env_max_cost()
-        self.budget = check_budget_amount(budget) if budget is not None else env_budget()
-        self.budget_scope = check_scope(
+        self.max_cost = max_cost if max_cost is not None else env_max_cost()  # checked (ClientMoney)
+        self.budget = budget if budget is not None else env_budget()
+        self.budget_scope = (
             budget_scope if budget_scope is not None else os.environ.get("LUMAKIT_BUDGET_SCOPE")
         )
         if endpoint.backend == "runware":

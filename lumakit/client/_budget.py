@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar, cast, overload
 
 from ..cache import Cache, Hold, LedgerEntry
 from ..errors import BudgetError, BudgetExceeded, RequestError
@@ -29,17 +29,42 @@ def env_max_cost() -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
-    except ValueError:
-        raise RequestError("LUMAKIT_MAX_COST", raw, "a number of USD, e.g. 5 or 2.50") from None
+        return check_max_cost(float(raw))
+    except (ValueError, RequestError):
+        raise RequestError("LUMAKIT_MAX_COST", raw, "a number of USD >= 0, e.g. 5 or 2.50") from None
 
 
 def check_max_cost(value: Any) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:  # NaN too
         raise RequestError("max_cost", value, "a number of USD >= 0, or None for no limit")
     return float(value)
+
+
+T = TypeVar("T")
+
+
+class Checked(Generic[T]):
+    """A client setting checked whenever it is set, in the constructor and by assignment alike
+    (``client.budget = 12``); a value its check refuses raises and leaves the setting as it was."""
+
+    def __init__(self, check: Callable[[Any], T], doc: str) -> None:
+        self._check = check
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = "_" + name
+
+    @overload
+    def __get__(self, client: None, owner: type) -> Checked[T]: ...
+    @overload
+    def __get__(self, client: object, owner: type) -> T: ...
+    def __get__(self, client: object | None, owner: type) -> T | Checked[T]:
+        return self if client is None else cast(T, getattr(client, self._slot))
+
+    def __set__(self, client: object, value: Any) -> None:
+        setattr(client, self._slot, self._check(value))
 
 
 def table_estimate(jobs: list[PreparedJob]) -> Estimate:

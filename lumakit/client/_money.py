@@ -12,7 +12,7 @@ from ..errors import LumakitError
 from ..quotes import Quote
 from ..request import source_length_problem
 from ..types import WorkLike
-from ._budget import notebook_name, table_estimate
+from ._budget import Checked, check_budget_amount, check_max_cost, check_scope, notebook_name, table_estimate
 from ._prepared import PreparedJob, as_plans, check_take, prepare_now
 
 
@@ -21,9 +21,17 @@ class ClientMoney:
 
     cache: Cache
     backend: str
-    max_cost: float | None
-    budget: float | None
-    budget_scope: str | None
+    max_cost = Checked(
+        check_max_cost,
+        "Calls whose estimate is over this many USD are refused before anything is sent; settable.",
+    )
+    budget = Checked(
+        check_budget_amount,
+        "The spending limit in USD across calls, kernels and restarts (None: no budget); settable.",
+    )
+    budget_scope = Checked(
+        check_scope, "The name the budget counts tasks under (None: the whole cache); settable."
+    )
 
     def quote(self, work: WorkLike, *, take: int = 0) -> Quote:
         """What ``work`` would cost as it would run now: table prices (the ``max_cost`` and budget checks'

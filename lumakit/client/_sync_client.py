@@ -11,7 +11,6 @@ from ..cache import Cache
 from ..request import Request
 from . import _sync
 from ._async_client import AsyncClient
-from ._budget import check_budget_amount, check_max_cost, check_scope
 from ._handles import TaskHandle
 
 P = ParamSpec("P")
@@ -67,14 +66,11 @@ def _made_as(
 
 
 class _Setting(Generic[T]):
-    """``Client.<name>``: that setting of the :class:`AsyncClient` the client drives, checked when set."""
-
-    def __init__(self, check: Callable[[Any], T], doc: str) -> None:
-        self._check = check
-        self.__doc__ = doc
+    """``Client.<name>``: that setting of the :class:`AsyncClient` the client drives (which checks it)."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
+        self.__doc__ = getattr(AsyncClient, name).__doc__
 
     @overload
     def __get__(self, client: None, owner: type) -> _Setting[T]: ...
@@ -83,8 +79,8 @@ class _Setting(Generic[T]):
     def __get__(self, client: Client | None, owner: type) -> T | _Setting[T]:
         return self if client is None else cast(T, getattr(client._async, self._name))
 
-    def __set__(self, client: Client, value: T) -> None:
-        setattr(client._async, self._name, self._check(value))
+    def __set__(self, client: Client, value: Any) -> None:
+        setattr(client._async, self._name, value)
 
 
 class Client:
@@ -137,17 +133,9 @@ class Client:
         """The :class:`AsyncClient` this client drives (its coroutines belong to lumakit's private loop)."""
         return self._async
 
-    max_cost = _Setting(
-        check_max_cost,
-        "Calls whose estimate is over this many USD are refused before anything is sent; settable.",
-    )
-    budget = _Setting(
-        check_budget_amount,
-        "The spending limit in USD across calls, kernels and restarts (None: no budget); settable.",
-    )
-    budget_scope = _Setting(
-        check_scope, "The name the budget counts tasks under (None: the whole cache); settable."
-    )
+    max_cost = _Setting[float | None]()
+    budget = _Setting[float | None]()
+    budget_scope = _Setting[str | None]()
 
     def submit(
         self, request: Request, *, label: str | None = None, take: int = 0, max_cost: float | None = None
