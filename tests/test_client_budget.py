@@ -69,11 +69,12 @@ def test_a_sweep_counts_every_job_and_cached_jobs_cost_nothing(tmp_path):
     assert est.total == 0 and all(line.cached for line in est.lines)
 
 
+@pytest.mark.parametrize("name", ["LUMAKIT_MAX_COST", "LUMAKIT_BUDGET"])
 @pytest.mark.parametrize("bad", ["nan", "-3", "five"])
-def test_a_max_cost_from_the_environment_that_guards_nothing_is_refused(tmp_path, monkeypatch, bad):
+def test_a_limit_from_the_environment_that_guards_nothing_is_refused(tmp_path, monkeypatch, name, bad):
     """NaN compares false with every price, so a NaN limit would let any call through: refused, as is < 0."""
-    monkeypatch.setenv("LUMAKIT_MAX_COST", bad)
-    with pytest.raises(RequestError, match="LUMAKIT_MAX_COST") as info:
+    monkeypatch.setenv(name, bad)
+    with pytest.raises(RequestError, match=name) as info:
         make_client(FakeRunware(), tmp_path)
     assert ">= 0" in str(info.value)
 

@@ -23,15 +23,20 @@ from ._prepared import PreparedJob
 from ._source_length import SourceLengths
 
 
-def env_max_cost() -> float | None:
-    """``LUMAKIT_MAX_COST`` as USD, or ``None`` when unset."""
-    raw = os.environ.get("LUMAKIT_MAX_COST")
+def _env_usd(name: str, check: Callable[[float], float | None], example: str) -> float | None:
+    """The environment variable ``name`` as USD (passed through ``check``), or ``None`` when unset."""
+    raw = os.environ.get(name)
     if not raw:
         return None
     try:
-        return check_max_cost(float(raw))
+        return check(float(raw))
     except (ValueError, RequestError):
-        raise RequestError("LUMAKIT_MAX_COST", raw, "a number of USD >= 0, e.g. 5 or 2.50") from None
+        raise RequestError(name, raw, f"a number of USD >= 0, e.g. {example}") from None
+
+
+def env_max_cost() -> float | None:
+    """``LUMAKIT_MAX_COST`` as USD, or ``None`` when unset."""
+    return _env_usd("LUMAKIT_MAX_COST", check_max_cost, "5 or 2.50")
 
 
 def check_max_cost(value: Any) -> float | None:
@@ -102,13 +107,7 @@ async def check_budget(
 # ---- the budget: a limit across calls, kernels and restarts, counted in the ledger ------------------------
 def env_budget() -> float | None:
     """``LUMAKIT_BUDGET`` as USD, or ``None`` when unset."""
-    raw = os.environ.get("LUMAKIT_BUDGET")
-    if not raw:
-        return None
-    try:
-        return check_budget_amount(float(raw))
-    except ValueError:
-        raise RequestError("LUMAKIT_BUDGET", raw, "a number of USD >= 0, e.g. 20 or 12.50") from None
+    return _env_usd("LUMAKIT_BUDGET", check_budget_amount, "20 or 12.50")
 
 
 def check_budget_amount(value: Any) -> float | None:
