@@ -99,9 +99,12 @@ def cpu_seconds() -> float:
 
 def sweep(clip: Path, folder: Path) -> tuple[float, float, object]:
     fast = PollPolicy(initial_delay=0.05, interval=0.05, max_interval=0.2)
-    with LocalServer(folder / "server") as server, Client(
-        backend="local", base_url=server.url, cache_dir=folder / "cache", progress=False, poll=fast
-    ) as client:
+    with (
+        LocalServer(folder / "server") as server,
+        Client(
+            backend="local", base_url=server.url, cache_dir=folder / "cache", progress=False, poll=fast
+        ) as client,
+    ):
         start, cpu = time.perf_counter(), cpu_seconds()
         runs = client.sweep(str(clip), "a glass dolphin", strengths=list(STRENGTHS))
         return time.perf_counter() - start, cpu_seconds() - cpu, runs

@@ -130,8 +130,10 @@ def bar_x(frame: np.ndarray) -> float:
 def hdr_clip(dst: Path, transfer: str, seconds: float = 2.0, w: int = 640, h: int = 360) -> Path:
     """A 10-bit HEVC HDR clip (``transfer`` ``"HLG"`` or ``"PQ"``, BT.2020), as Ray returns with ``hdr``."""
     trc = {"HLG": "arib-std-b67", "PQ": "smpte2084"}[transfer]
-    vf = (f"setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709,format=gbrpf32le,"
-          f"zscale=tin=bt709:pin=bt709:min=gbr:t={trc}:p=bt2020:m=bt2020nc:r=tv:npl=100,format=yuv420p10le")
+    vf = (
+        f"setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709,format=gbrpf32le,"
+        f"zscale=tin=bt709:pin=bt709:min=gbr:t={trc}:p=bt2020:m=bt2020nc:r=tv:npl=100,format=yuv420p10le"
+    )
     ffmpeg(*_lavfi(seconds, 30, w, h), "-vf", vf, "-c:v", "libx265", "-preset", "ultrafast",
            "-x265-params", "log-level=error", "-tag:v", "hvc1", "-color_primaries", "bt2020",
            "-color_trc", trc, "-colorspace", "bt2020nc", str(dst))  # fmt: skip

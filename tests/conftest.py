@@ -35,7 +35,6 @@ def clip(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", **shape)
 
 
-
 @pytest.fixture(scope="session")
 def clip_set(tmp_path_factory: pytest.TempPathFactory) -> ClipSet:
     """``clip_set["720p30_audio"]`` etc.: the user clip set, made lazily and shared by the whole session."""

@@ -28,9 +28,10 @@ LEVELS = ["adhere_1", "reimagine_3"]
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     tmp = tmp_path_factory.mktemp("flow")
-    with LocalServer(tmp / "server") as server, Client(
-        backend="local", base_url=server.url, cache_dir=tmp / "cache", progress=False, poll=FAST
-    ) as c:
+    with (
+        LocalServer(tmp / "server") as server,
+        Client(backend="local", base_url=server.url, cache_dir=tmp / "cache", progress=False, poll=FAST) as c,
+    ):
         yield c
 
 

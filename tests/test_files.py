@@ -71,8 +71,10 @@ def test_only_the_files_leaf_moves_a_written_file_into_place() -> None:
     for path in sorted(pkg.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             func = node.func if isinstance(node, ast.Call) else None
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
-                (func.value.id, func.attr) in movers
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and ((func.value.id, func.attr) in movers)
             ):
                 moves.append(str(path.relative_to(pkg)))
     assert sorted(set(moves)) == sorted(OWN_MOVES)

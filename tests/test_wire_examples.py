@@ -508,7 +508,8 @@ def test_the_size_table_holds_the_published_sizes_and_derives_the_rest_and_the_e
         w16, h16 = spec.OUTPUT_SIZES[("16:9", tier)]
         a, b = (int(x) for x in aspect.split(":"))
         rule = {"16:9": (w16, h16), "9:16": (h16, w16)}.get(aspect) or (
-            round((w16 * h16 * a / b) ** 0.5 / 16) * 16, round((w16 * h16 * b / a) ** 0.5 / 16) * 16
+            round((w16 * h16 * a / b) ** 0.5 / 16) * 16,
+            round((w16 * h16 * b / a) ** 0.5 / 16) * 16,
         )
         assert size == rule, (aspect, tier)
     for example in (SKILLS_ANIMATE_IMAGE_2, SKILLS_CINEMATIC_3):

@@ -82,9 +82,7 @@ class Uploader:
                     f"upload of {Path(path).name} gave no mediaUUID", code="uploadFailed", status_code=status
                 )
             await self.sleep(1.0)
-            status, body = await self.http.post(
-                [get_response(upload_uuid)], what="upload status"
-            )
+            status, body = await self.http.post([get_response(upload_uuid)], what="upload status")
 
 
 def data_uri(path: str) -> str:

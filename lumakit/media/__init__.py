@@ -286,8 +286,16 @@ def write_video(
 
 
 def _encode(
-    tmp: Path, path: Path, f0: np.ndarray, rest: Iterator[Any], *, fps: float, codec: str, crf: int,
-    preset: str, size: tuple[int, int] | None = None,
+    tmp: Path,
+    path: Path,
+    f0: np.ndarray,
+    rest: Iterator[Any],
+    *,
+    fps: float,
+    codec: str,
+    crf: int,
+    preset: str,
+    size: tuple[int, int] | None = None,
 ) -> None:
     """Pipe ``f0`` then ``rest`` through ffmpeg into ``tmp``; errors name ``path`` (the file asked for)."""
     h, w = f0.shape[:2]

@@ -113,4 +113,3 @@ def open_pack(path: str | os.PathLike[str]) -> Pack:
         archive.close()
         raise PackError(p, f"its manifest cannot be read ({exc})") from None
     return Pack(p, raw, None, archive)
-
