@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -130,7 +131,8 @@ def departures(
     """
     s_info = media.probe(_video(source))
     plans = [_plan(s_info, media.probe(_video(v)), n, max_side, region) for v in videos]
-    found = {p.key: d for p in plans if (d := _memo.get(p.key)) is not None}
+    with _memo_lock:
+        found = {p.key: d for p in plans if (d := _memo.get(p.key)) is not None}
     groups: dict[tuple[Any, ...], dict[tuple[Any, ...], _Plan]] = {}
     for p in plans:
         if p.key not in found:
@@ -148,13 +150,15 @@ READERS = 8  # videos decoded beside one source decode (each a reader, _AHEAD fr
 _BATCH = 16  # frames measured at once
 _AHEAD = 16  # frames each reader decodes ahead of the measuring
 _memo: dict[tuple[Any, ...], Departure] = {}
+_memo_lock = threading.Lock()  # plots and reports may measure from several threads
 _MEMO_SIZE = 256
 
 
 def _remember(key: tuple[Any, ...], d: Departure) -> None:
-    if len(_memo) >= _MEMO_SIZE:
-        _memo.pop(next(iter(_memo)))
-    _memo[key] = d
+    with _memo_lock:
+        if len(_memo) >= _MEMO_SIZE and key not in _memo:
+            _memo.pop(next(iter(_memo)))
+        _memo[key] = d
 
 
 def _plan(
