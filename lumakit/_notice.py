@@ -117,16 +117,22 @@ class Limits:
     budget: float | None = None
     left: float | None = None
     scope: str | None = None
+    cap: float | None = None  # LUMAKIT_BUDGET_CAP: over the whole cache, as well as the budget
 
     @property
     def none(self) -> bool:
-        return self.max_cost is None and self.budget is None
+        return self.max_cost is None and self.budget is None and self.cap is None
 
     def line(self) -> str:
         parts = []
+        limits = []
         if self.budget is not None:
             where = f" (scope {self.scope!r})" if self.scope else ""
-            parts.append(f"budget ${self.budget:.2f}{where}, ${self.left or 0.0:.2f} left")
+            limits.append(f"budget ${self.budget:.2f}{where}")
+        if self.cap is not None:
+            limits.append(f"LUMAKIT_BUDGET_CAP ${self.cap:.2f} over the whole cache")
+        if limits:
+            parts.append(f"{' and '.join(limits)}, ${self.left or 0.0:.2f} left")
         parts.append(
             f"max_cost=${self.max_cost:.2f} per call" if self.max_cost is not None else "no max_cost set"
         )
@@ -141,6 +147,12 @@ class Limits:
             parts.append(
                 f"Budget{where}: <b>${self.budget:.2f}</b>, <b>${self.left or 0.0:.2f} left</b> (across "
                 "calls, kernels and restarts; a call that would cross it is refused before anything is sent)."
+            )
+        if self.cap is not None:
+            parts.append(
+                f"A cap of <b>${self.cap:.2f}</b> over the whole cache (<code>LUMAKIT_BUDGET_CAP</code>, set "
+                f"outside this notebook) holds as well: <b>${self.left or 0.0:.2f} left</b> before a call is "
+                "refused."
             )
         if self.max_cost is not None:
             parts.append(

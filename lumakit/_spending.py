@@ -12,7 +12,9 @@ Rows unpacked from a pack (``pack`` set) never count: their maker paid. A call r
 *hold* in the same ``BEGIN IMMEDIATE`` transaction as the check, so two kernels racing for the last dollars
 cannot both pass; each job's estimate moves from the hold to its task row when the task is claimed
 (:meth:`lumakit._task_ledger.TaskLedger.claim`, through :func:`consume`), and what is left of the hold is
-released when the call ends. A job the hold did not reserve (its request was open, or held by another call,
+released when the call ends. A call may answer to several limits at once (its own budget over its scope,
+and a cap over the whole cache set for every notebook, ``LUMAKIT_BUDGET_CAP``): it is held only if it fits
+under every one. A job the hold did not reserve (its request was open, or held by another call,
 when the hold was made, and is not any more: that call's kernel died) is checked against the budget when it
 is claimed (:func:`check_unreserved`), so no kernel's death lets a budget be crossed. A hold whose process
 died (its owner lock is free, :mod:`lumakit._owners`) is dropped. :class:`Spending` (``cache.spending``)
@@ -26,9 +28,10 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import _owners
 from ._ledger import LedgerFile
@@ -52,13 +55,41 @@ FROM tasks WHERE backend = ? AND pack IS NULL
 
 
 @dataclass(frozen=True)
+class Limit:
+    """A spending limit: at most ``usd`` over the tasks of ``scope`` (None: the whole cache); ``name`` is
+    what sets it, for messages (``budget``, or ``LUMAKIT_BUDGET_CAP``)."""
+
+    usd: float
+    scope: str | None = None
+    name: str = "budget"
+
+
+@dataclass(frozen=True)
 class Hold:
-    """A call's reservation: its id in the ``holds`` table, and the limit it was checked against (``budget``
-    USD over ``scope``'s tasks; None: the whole cache), which a job claimed outside it is checked against."""
+    """A call's reservation: its id in the ``holds`` table, and the limits it was checked against, which a
+    job claimed outside it is checked against too."""
 
     id: str
-    budget: float
-    scope: str | None
+    limits: tuple[Limit, ...]
+
+
+class Reservation(NamedTuple):
+    """What :meth:`Spending.hold` decided: the ``hold`` (None: refused), what ``limit``'s scope had
+    ``spent`` (or holds), this ``call``'s new jobs, and the ``limit``: the one that refused the call, or
+    (held) the first."""
+
+    hold: Hold | None
+    spent: float
+    call: float
+    limit: Limit
+
+    def refusal(self, breakdown: object = None) -> BudgetExceeded:
+        """The error that says why the call was refused."""
+        return exceeded(self.call, self.limit, self.spent, breakdown)
+
+
+def exceeded(estimate: float, limit: Limit, spent: float, breakdown: object = None) -> BudgetExceeded:
+    return BudgetExceeded(estimate, limit.usd, spent, limit.scope, breakdown=breakdown, limit_name=limit.name)
 
 
 def create(db: sqlite3.Connection) -> None:
@@ -105,15 +136,16 @@ def _hold(
     db: sqlite3.Connection,
     root: Path,
     owner: str,
-    budget: float,
+    limits: Sequence[Limit],
     backend: str,
-    scope: str | None,
     jobs: Iterable[tuple[str, int, float]],
     hold_scope: str | None,
-) -> tuple[Hold | None, float, float]:
-    """Check a call against ``budget`` and reserve its price: ``(hold, or None if refused; spent; call)``.
+) -> Reservation:
+    """Check a call against every one of ``limits`` and reserve its price (see :class:`Reservation`).
     ``jobs`` are ``(key, take, estimate)``; one whose request is already open, or held by another call (two
     kernels starting the same cell), adds nothing: it will be adopted, not sent twice."""
+    if not limits:
+        raise ValueError("a hold needs at least one limit")
     held = {slot for _scope, slots in _live_holds(db, root, backend, True) for slot in slots}
     mine: dict[str, float] = {}
     for key, take, estimate in jobs:
@@ -126,15 +158,16 @@ def _hold(
         if open_row is None:
             mine[_slot(key, take)] = estimate
     call = round(sum(mine.values()), 6)
-    spent = _total(db, root, backend, scope, prune=True)
-    if spent + call > budget + 1e-9:
-        return None, spent, call
+    spent = [_total(db, root, backend, limit.scope, prune=True) for limit in limits]
+    for limit, total in zip(limits, spent, strict=True):
+        if total + call > limit.usd + 1e-9:
+            return Reservation(None, total, call, limit)
     hold_id = uuid.uuid4().hex
     db.execute(
         "INSERT INTO holds (id, owner, backend, scope, jobs, created) VALUES (?, ?, ?, ?, ?, ?)",
         (hold_id, owner, backend, hold_scope, json.dumps(mine), time.time()),
     )
-    return Hold(hold_id, budget, scope), spent, call
+    return Reservation(Hold(hold_id, tuple(limits)), spent[0], call, limits[0])
 
 
 def consume(db: sqlite3.Connection, hold: Hold, key: str, take: int) -> bool:
@@ -152,11 +185,12 @@ def consume(db: sqlite3.Connection, hold: Hold, key: str, take: int) -> bool:
 
 def check_unreserved(db: sqlite3.Connection, root: Path, hold: Hold, backend: str, estimate: float) -> None:
     """Raise :class:`BudgetExceeded` when a job its call's hold did not reserve, whose task row (counting
-    ``estimate``) this transaction just inserted, takes the total over the hold's budget; raising rolls the
-    insert back, so nothing is sent."""
-    total = _total(db, root, backend, hold.scope, prune=True)
-    if total > hold.budget + 1e-9:
-        raise BudgetExceeded(estimate, hold.budget, round(total - estimate, 6), hold.scope)
+    ``estimate``) this transaction just inserted, takes the total over any of the hold's limits; raising
+    rolls the insert back, so nothing is sent."""
+    for limit in hold.limits:
+        total = _total(db, root, backend, limit.scope, prune=True)
+        if total > limit.usd + 1e-9:
+            raise exceeded(estimate, limit, round(total - estimate, 6))
 
 
 def _release(db: sqlite3.Connection, hold_id: str) -> None:
@@ -178,16 +212,16 @@ class Spending:
 
     def hold(
         self,
-        budget: float,
+        limits: Limit | Sequence[Limit],
         backend: str,
-        scope: str | None,
         jobs: Iterable[tuple[str, int, float]],
         hold_scope: str | None = None,
-    ) -> tuple[Hold | None, float, float]:
-        """Check a call's jobs (``(key, take, estimate)``) against ``budget`` and reserve them, atomically:
-        ``(hold, or None when refused; spent; this call)``."""
+    ) -> Reservation:
+        """Check a call's jobs (``(key, take, estimate)``) against ``limits`` and reserve them, atomically;
+        ``hold_scope`` is the scope the call's tasks will be recorded under."""
         with self._file.write() as db:
-            return _hold(db, self._root, self._owner, budget, backend, scope, jobs, hold_scope)
+            chosen = [limits] if isinstance(limits, Limit) else list(limits)
+            return _hold(db, self._root, self._owner, chosen, backend, jobs, hold_scope)
 
     def release(self, hold: Hold) -> None:
         """Drop what is left of a call's hold."""

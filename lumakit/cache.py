@@ -30,7 +30,7 @@ from ._ledger_entry import History, LedgerEntry
 from ._pack_rows import UnpackedResults
 from ._reserved_uuids import ReservedUuids
 from ._result_files import ResultFiles
-from ._spending import Hold, Spending
+from ._spending import Hold, Limit, Reservation, Spending
 from ._task_ledger import TaskLedger
 from ._upload_memo import UploadMemo
 
@@ -39,6 +39,8 @@ __all__ = [
     "History",
     "Hold",
     "LedgerEntry",
+    "Limit",
+    "Reservation",
     "ReservedUuids",
     "ResultFiles",
     "Spending",

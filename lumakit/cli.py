@@ -450,8 +450,8 @@ def _cmd_unpack(args: argparse.Namespace) -> int:
 
 def _spent_line(cache: Any) -> str:
     """``lumakit history``'s last line: what the cache spent on Runware (the budget's total), and what
-    ``LUMAKIT_BUDGET`` has left when it is set."""
-    from .client._budget import check_scope, env_budget
+    ``LUMAKIT_BUDGET`` and ``LUMAKIT_BUDGET_CAP`` have left when they are set."""
+    from .client._budget import check_scope, env_budget, env_budget_cap
 
     scope = check_scope(os.environ.get("LUMAKIT_BUDGET_SCOPE"))
     spent = cache.spending.total("runware", scope)
@@ -460,6 +460,12 @@ def _spent_line(cache: Any) -> str:
     budget = env_budget()
     if budget is not None:
         line += f"; budget ${budget:.2f}, left ${max(budget - spent, 0.0):.2f}"
+    cap = env_budget_cap()
+    if cap is not None:
+        everything = cache.spending.total("runware", None)
+        line += (
+            f"; LUMAKIT_BUDGET_CAP ${cap:.2f} over the whole cache, left ${max(cap - everything, 0.0):.2f}"
+        )
     return line
 
 

@@ -144,7 +144,14 @@ class BudgetExceeded(BudgetError):
     the ledger). Nothing was sent. ``spent``, ``left`` and ``estimate`` (this call) are USD."""
 
     def __init__(
-        self, estimate: float, budget: float, spent: float, scope: str | None = None, *, breakdown: Any = None
+        self,
+        estimate: float,
+        budget: float,
+        spent: float,
+        scope: str | None = None,
+        *,
+        breakdown: Any = None,
+        limit_name: str = "budget",
     ) -> None:
         self.estimate = estimate
         self.max_cost = budget
@@ -154,12 +161,17 @@ class BudgetExceeded(BudgetError):
         self.scope = scope
         self.detail = ""
         self.breakdown = breakdown
+        self.limit_name = limit_name  # "budget", or the environment variable that set the limit
         where = f" (scope {scope!r})" if scope else ""
+        if limit_name == "budget":
+            what, fix = f"budget{where}", "Raise budget= (or LUMAKIT_BUDGET), or run fewer jobs."
+        else:  # a cap set outside the notebook, for every client on this cache
+            what = f"{limit_name} (a limit over the whole cache, set outside this notebook)"
+            fix = f"Whoever set {limit_name} can raise it; or run fewer jobs."
         LumakitError.__init__(
             self,
             f"this call would cost ${estimate:.2f} but only ${self.left:.2f} of the ${budget:.2f} "
-            f"budget{where} is left (${spent:.2f} spent or in flight); nothing was sent. Raise budget= "
-            "(or LUMAKIT_BUDGET), or run fewer jobs.",
+            f"{what} is left (${spent:.2f} spent or in flight); nothing was sent. {fix}",
         )
 
 

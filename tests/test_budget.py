@@ -11,7 +11,7 @@ import pytest
 from _fake_runware import SRC, FakeRunware, make_client
 from _offline_urls import made_up_urls_are_not_read  # noqa: F401 (an autouse fixture)
 
-from lumakit.cache import Cache
+from lumakit.cache import Cache, Limit
 from lumakit.client._prepared import prepare_now
 from lumakit.errors import APIError, BudgetError, BudgetExceeded, RequestError
 from lumakit.request import build
@@ -151,7 +151,7 @@ def test_the_budget_comes_from_the_environment_is_settable_and_checked(tmp_path,
 
 def test_a_hold_of_a_process_that_died_is_dropped(tmp_path):
     cache = Cache(tmp_path / "cache")
-    hold, spent, call = cache.spending.hold(5.0, "runware", None, [("k" * 64, 0, 3.0)])
+    hold, spent, call = cache.spending.hold(Limit(5.0), "runware", [("k" * 64, 0, 3.0)])[:3]
     assert hold is not None and spent == 0 and call == 3.0
     assert cache.spending.total("runware") == 3.0  # held while the call runs
     cache._file.execute("UPDATE holds SET owner = 'a-dead-kernel'")
@@ -220,11 +220,11 @@ def test_a_job_whose_holder_died_before_claiming_it_is_checked_when_this_call_cl
     cross the budget, so B's claim of X is refused and nothing is sent for it."""
     cache = Cache(tmp_path / "cache")
     x, y, z = "x" * 64, "y" * 64, "z" * 64
-    a, _, _ = cache.spending.hold(1.2, "runware", None, [(x, 0, 0.54)])
-    b, spent, call = cache.spending.hold(1.2, "runware", None, [(x, 0, 0.54), (y, 0, 0.54)])
+    a, _, _ = cache.spending.hold(Limit(1.2), "runware", [(x, 0, 0.54)])[:3]
+    b, spent, call = cache.spending.hold(Limit(1.2), "runware", [(x, 0, 0.54), (y, 0, 0.54)])[:3]
     assert a is not None and b is not None and (spent, call) == (0.54, 0.54)  # X was A's to pay
     cache._file.execute("UPDATE holds SET owner = 'a-dead-kernel' WHERE id = ?", (a.id,))
-    c, _, _ = cache.spending.hold(1.2, "runware", None, [(z, 0, 0.54)])
+    c, _, _ = cache.spending.hold(Limit(1.2), "runware", [(z, 0, 0.54)])[:3]
     assert c is not None  # 0.54 (B's Y) + 0.54 <= 1.2
     args = {"kind": "modify", "backend": "runware", "wire": {}, "estimate": 0.54, "hold": b}
     _, mine = cache.ledger.claim("1" * 32, key=y, **args)
@@ -241,7 +241,7 @@ def test_a_job_whose_holder_died_is_still_sent_when_the_budget_has_room(tmp_path
     with make_client(fake, tmp_path, sync=True, budget=2.5) as client:
         request = build("modify", video=SRC, prompt=PROMPT, strength="flex_1", **LOW)
         key = prepare_now(request, "modify", client.cache, "runware", False).key
-        a, _, _ = client.cache.spending.hold(2.5, "runware", None, [(key, 0, 1.08)])
+        a, _, _ = client.cache.spending.hold(Limit(2.5), "runware", [(key, 0, 1.08)])[:3]
         real_hold = client.cache.spending.hold
 
         def hold_then_the_other_kernel_dies(*args, **kwargs):
@@ -254,3 +254,53 @@ def test_a_job_whose_holder_died_is_still_sent_when_the_budget_has_room(tmp_path
         runs = client.sweep(SRC, PROMPT, strengths=["flex_1", "flex_2"], **LOW)
         assert len(runs) == 2 and client.spent() == pytest.approx(1.08)
     assert len(fake.posts("videoInference")) == 2  # each sent once: flex_1 by this call, once its holder died
+
+
+def test_a_class_cap_set_outside_the_notebooks_holds_whatever_budget_each_notebook_gives_itself(
+    tmp_path, monkeypatch
+):
+    """A teacher sets LUMAKIT_BUDGET_CAP=2 for the class machine; each notebook gives itself budget=5 under
+    its own scope. The notebooks' budgets add up to more than the cap; the cap still holds over them all."""
+    monkeypatch.setenv("LUMAKIT_BUDGET_CAP", "2")
+    fake = FakeRunware(polls=1, cost=0.54)  # each edit is estimated at $1.08 and billed $0.54
+    with make_client(fake, tmp_path, sync=True, budget=5.0, budget_scope="01_a") as a:
+        assert a.budget_cap == 2.0
+        a.modify(SRC, PROMPT, strength="flex_1", **LOW)
+    with make_client(fake, tmp_path, sync=True, budget=5.0, budget_scope="02_b") as b:
+        b.modify(SRC, PROMPT, strength="flex_2", **LOW)  # 0.54 spent + 1.08 held <= 2.00
+        assert b.spent() == pytest.approx(0.54)  # its own scope's
+        assert b.budget_left() == pytest.approx(0.92)  # the cap's 2.00 - 1.08, less than the budget's 4.46
+        assert b.quote(b.plan_sweep(SRC, PROMPT, strengths=["flex_3"], **LOW)).left == pytest.approx(0.92)
+        with pytest.raises(BudgetExceeded) as info:
+            b.modify(SRC, PROMPT, strength="flex_3", **LOW)  # 1.08 + 1.08 > 2.00; its own budget had room
+        with pytest.raises(AttributeError):
+            b.budget_cap = 100.0  # a notebook cannot lift the cap
+    assert info.value.limit_name == "LUMAKIT_BUDGET_CAP" and info.value.budget == 2.0
+    assert info.value.left == pytest.approx(0.92) and info.value.scope is None
+    assert "LUMAKIT_BUDGET_CAP" in str(info.value) and "nothing was sent" in str(info.value)
+    no_budget = make_client(fake, tmp_path, sync=True)  # no budget of its own: the cap alone
+    with no_budget, pytest.raises(BudgetExceeded, match="LUMAKIT_BUDGET_CAP"):
+        no_budget.modify(SRC, PROMPT, strength="reimagine_1", **LOW)
+    assert len(fake.posts("videoInference")) == 2
+
+
+def test_the_cap_is_checked_when_a_job_a_dead_kernel_held_is_claimed_too(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    x, y = "x" * 64, "y" * 64
+    cap = Limit(1.2, None, "LUMAKIT_BUDGET_CAP")
+    a = cache.spending.hold(cap, "runware", [(x, 0, 0.54)]).hold
+    b = cache.spending.hold([Limit(5.0, "mine"), cap], "runware", [(x, 0, 0.54), (y, 0, 0.54)]).hold
+    assert a is not None and b is not None
+    cache._file.execute("UPDATE holds SET owner = 'a-dead-kernel' WHERE id = ?", (a.id,))
+    assert cache.spending.hold(cap, "runware", [("z" * 64, 0, 0.54)]).hold is not None  # fills A's room
+    args = {"kind": "modify", "backend": "runware", "wire": {}, "estimate": 0.54, "hold": b, "scope": "mine"}
+    with pytest.raises(BudgetExceeded) as info:
+        cache.ledger.claim("2" * 32, key=x, **args)
+    assert info.value.limit_name == "LUMAKIT_BUDGET_CAP" and cache.ledger.get("2" * 32) is None
+
+
+@pytest.mark.parametrize("bad", ["nan", "-1", "lots"])
+def test_a_cap_that_guards_nothing_is_refused_when_the_client_is_made(tmp_path, monkeypatch, bad):
+    monkeypatch.setenv("LUMAKIT_BUDGET_CAP", bad)
+    with pytest.raises(RequestError, match="LUMAKIT_BUDGET_CAP"):
+        make_client(FakeRunware(), tmp_path, sync=True)

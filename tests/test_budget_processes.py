@@ -17,7 +17,7 @@ import pytest
 from _clips import make_clip
 from _fake_runware_http import RunwareStandIn
 
-from lumakit.cache import Cache
+from lumakit.cache import Cache, Limit
 from lumakit.client import Client, PollPolicy
 from lumakit.errors import BudgetExceeded
 
@@ -108,9 +108,9 @@ def test_two_kernels_racing_for_a_five_dollar_budget(tmp_path: Path) -> None:
 HOLDER = textwrap.dedent(
     """
     import sys, time
-    from lumakit.cache import Cache
+    from lumakit.cache import Cache, Limit
     cache = Cache(sys.argv[1])
-    hold, _spent, _call = cache.spending.hold(1.2, "runware", None, [(sys.argv[2], 0, 0.54)])
+    hold = cache.spending.hold(Limit(1.2), "runware", [(sys.argv[2], 0, 0.54)]).hold
     print("held" if hold is not None else "refused", flush=True)
     time.sleep(600)
     """
@@ -136,7 +136,7 @@ def test_a_job_held_by_a_killed_kernel_is_checked_against_the_budget_when_anothe
 
     a = holder(x)
     cache = Cache(cache_dir)
-    b, spent, call = cache.spending.hold(1.2, "runware", None, [(x, 0, 0.54), (y, 0, 0.54)])
+    b, spent, call = cache.spending.hold(Limit(1.2), "runware", [(x, 0, 0.54), (y, 0, 0.54)])[:3]
     assert b is not None and (spent, call) == (0.54, 0.54)  # X was A's to pay
     a.kill()
     a.wait(30)

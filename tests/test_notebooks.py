@@ -420,7 +420,7 @@ FAKE_KEY = "sk-notebook-test-Zq7Kx9"  # must never show up in any output or cach
 
 def _kernel_env(cache_dir: Path, runware_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()}
-    for name in ("RUNWARE_API_KEY", "RUNWARE_BASE_URL", "LUMAKIT_MAX_COST"):
+    for name in ("RUNWARE_API_KEY", "RUNWARE_BASE_URL", "LUMAKIT_MAX_COST", "LUMAKIT_BUDGET_CAP"):
         env.pop(name, None)
     env["LUMAKIT_CACHE_DIR"] = str(cache_dir)
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # as in JupyterLab, not the tests' Agg

@@ -113,7 +113,7 @@ def paid_notebook(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     monkeypatch.setattr(_notice, "in_notebook", lambda: True)
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     monkeypatch.setenv("RUNWARE_API_KEY", "sk-notice-SECRET-123456")
-    for name in ("LUMAKIT_BUDGET", "LUMAKIT_MAX_COST"):
+    for name in ("LUMAKIT_BUDGET", "LUMAKIT_MAX_COST", "LUMAKIT_BUDGET_CAP"):
         monkeypatch.delenv(name, raising=False)
     return shown
 
@@ -137,6 +137,25 @@ def test_a_runware_notice_states_the_budget_and_what_is_left(tmp_path: Path, pai
     line = _notice.runware_notice_line("u", "api_key=", None, limits)
     assert "budget $5.00 (scope '02_strength_dial'), $4.50 left" in line
 
+
+def test_a_class_cap_is_stated_in_the_notice_and_is_a_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paid_notebook: list
+) -> None:
+    from lumakit.client import AsyncClient
+
+    monkeypatch.setenv("LUMAKIT_BUDGET_CAP", "30")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the cap limits spending: no "nothing limits" warning
+        AsyncClient(cache_dir=tmp_path / "a", backend="runware")
+    (note,) = paid_notebook
+    text = note.data  # type: ignore[attr-defined]
+    assert "LUMAKIT_BUDGET_CAP" in text and "$30.00" in text and "$30.00 left" in text
+    assert "Nothing limits spending" not in text
+    limits = _notice.Limits(None, 5.0, 4.5, "02_strength_dial", cap=30.0)
+    line = _notice.runware_notice_line("u", "api_key=", None, limits)
+    both = "budget $5.00 (scope '02_strength_dial') and LUMAKIT_BUDGET_CAP $30.00 over the whole cache"
+    assert both in line
+    assert "$4.50 left" in line
 
 def test_a_runware_client_with_nothing_limiting_it_warns_once_in_a_notebook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paid_notebook: list

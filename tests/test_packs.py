@@ -233,9 +233,12 @@ def test_the_cli_packs_unpacks_and_history_prints_the_total(teacher, tmp_path, m
     cache_dir, _uuids, _clip = teacher
     monkeypatch.setenv("LUMAKIT_CACHE_DIR", str(cache_dir))
     monkeypatch.setenv("LUMAKIT_BUDGET", "5")
+    monkeypatch.setenv("LUMAKIT_BUDGET_CAP", "3")
     assert main(["history"]) == 0
     out = capsys.readouterr().out
     assert "spent on Runware: $2.16" in out and "budget $5.00, left $2.84" in out
+    assert "LUMAKIT_BUDGET_CAP $3.00 over the whole cache, left $0.84" in out
+    monkeypatch.delenv("LUMAKIT_BUDGET_CAP")
     assert main(["pack", str(tmp_path / "class.zip"), "--notebooks", "02_strength_dial"]) == 0
     assert "3 results ($1.62 billed to make them)" in capsys.readouterr().out
     monkeypatch.setenv("LUMAKIT_CACHE_DIR", str(tmp_path / "learner"))

@@ -29,6 +29,7 @@ from ._budget import (
     budget_hold,
     check_budget,
     env_budget,
+    env_budget_cap,
     env_max_cost,
     guard_estimate,
     price_jobs,
@@ -126,6 +127,7 @@ class AsyncClient(ClientMoney):
         self.cache = Cache(cache_dir)
         self.max_cost = max_cost if max_cost is not None else env_max_cost()  # checked (ClientMoney)
         self.budget = budget if budget is not None else env_budget()
+        self._budget_cap = env_budget_cap()
         self.budget_scope = (
             budget_scope if budget_scope is not None else os.environ.get("LUMAKIT_BUDGET_SCOPE")
         )
@@ -405,7 +407,7 @@ class AsyncClient(ClientMoney):
             return AsyncTaskHandle(self, job.hit.task_uuid)
         await price_jobs([job], self._task_scope, self._lengths, read=self._budget_applies)
         await check_budget([job], max_cost, self.max_cost, self._lengths)
-        with budget_hold(self.cache, self.backend, [job], self.budget, self.budget_scope):
+        with budget_hold(self.cache, self.backend, [job], self._spending_limits()):
             progress = self._progress([job.label], None, "")
             try:
                 task_uuid = await self._runner.send(job, progress)
@@ -440,7 +442,7 @@ class AsyncClient(ClientMoney):
         progress = self._progress([label], on_update, label)
         try:
             request = request_from_wire(entry.wire)
-            with resend_hold(self.cache, self.backend, [entry], self.budget, self.budget_scope):
+            with resend_hold(self.cache, self.backend, [entry], self._spending_limits()):
                 return await self._runner.finish(entry, self._timeout(timeout), progress, label, request)
         finally:
             progress.close()
@@ -482,7 +484,7 @@ class AsyncClient(ClientMoney):
             return await self._runner.finish(entry, self._timeout(timeout), progress, label, request)
 
         try:
-            with resend_hold(self.cache, self.backend, entries, self.budget, self.budget_scope):
+            with resend_hold(self.cache, self.backend, entries, self._spending_limits()):
                 outcomes = await asyncio.gather(
                     *(one(e, lab) for e, lab in zip(entries, labels, strict=True)), return_exceptions=True
                 )
@@ -537,7 +539,7 @@ class AsyncClient(ClientMoney):
         jobs = await _takes.prepare_takes(plans, self.cache, self.backend, force, take, takes)
         await price_jobs(jobs, self._task_scope, self._lengths, read=self._budget_applies)
         await check_budget(jobs, max_cost, self.max_cost, self._lengths)
-        with budget_hold(self.cache, self.backend, jobs, self.budget, self.budget_scope):
+        with budget_hold(self.cache, self.backend, jobs, self._spending_limits()):
             progress = self._progress([j.label for j in jobs], on_update, desc)
             try:
                 outcomes = await asyncio.gather(

@@ -15,8 +15,8 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar, cast, overload
 
-from ..cache import Cache, Hold, LedgerEntry
-from ..errors import BudgetError, BudgetExceeded, RequestError
+from ..cache import Cache, Hold, LedgerEntry, Limit
+from ..errors import BudgetError, RequestError
 from ..lifecycle import TaskState
 from ..pricing import UNKNOWN_LENGTH_NOTE, Estimate, EstimateLine, price
 from ._prepared import PreparedJob
@@ -110,6 +110,18 @@ def env_budget() -> float | None:
     return _env_usd("LUMAKIT_BUDGET", check_budget_amount, "20 or 12.50")
 
 
+def env_budget_cap() -> float | None:
+    """``LUMAKIT_BUDGET_CAP`` as USD, or ``None`` when unset: a limit over the whole cache that every client
+    answers to as well as its own ``budget`` (a teacher's, set outside the notebooks)."""
+    return _env_usd("LUMAKIT_BUDGET_CAP", check_budget_amount, "30 or 45.50")
+
+
+def spending_limits(budget: float | None, scope: str | None, cap: float | None) -> list[Limit]:
+    """The limits a client's Runware calls are held against: its ``budget`` over ``scope``, and the cap."""
+    limits = [] if budget is None else [Limit(budget, scope)]
+    return limits + ([] if cap is None else [Limit(cap, None, "LUMAKIT_BUDGET_CAP")])
+
+
 def check_budget_amount(value: Any) -> float | None:
     if value is None:
         return None
@@ -161,15 +173,13 @@ async def price_jobs(
 
 
 @contextlib.contextmanager
-def budget_hold(
-    cache: Cache, backend: str, jobs: list[PreparedJob], budget: float | None, scope: str | None
-) -> Iterator[None]:
-    """Refuse the call with :class:`BudgetExceeded` if its jobs' estimates would cross ``budget`` (what the
-    ledger counts for ``scope``, None: the whole cache), else reserve them until the call ends. Only
-    Runware jobs count: local previews are not billed. Cached jobs and results from packs cost nothing."""
+def budget_hold(cache: Cache, backend: str, jobs: list[PreparedJob], limits: list[Limit]) -> Iterator[None]:
+    """Refuse the call with :class:`BudgetExceeded` if its jobs' estimates would cross any of ``limits``
+    (:func:`spending_limits`), else reserve them until the call ends. Only Runware jobs count: local
+    previews are not billed. Cached jobs and results from packs cost nothing."""
     todo = [j for j in jobs if j.hit is None and j.estimate]
     slots = [(j.key, j.take, float(j.estimate or 0.0)) for j in todo]
-    with _held(cache, backend, slots, budget, scope, todo[0].scope if todo else None, jobs) as hold:
+    with _held(cache, backend, slots, limits, todo[0].scope if todo else None, jobs) as hold:
         for job in todo:
             job.hold = hold
         yield
@@ -177,13 +187,13 @@ def budget_hold(
 
 @contextlib.contextmanager
 def resend_hold(
-    cache: Cache, backend: str, entries: list[LedgerEntry], budget: float | None, scope: str | None
+    cache: Cache, backend: str, entries: list[LedgerEntry], limits: list[Limit]
 ) -> Iterator[None]:
     """The budget check of ``resume()``: tasks stopped before they were sent (``not_sent``) are sent now,
-    at the estimate they were claimed with; :class:`BudgetExceeded` if that would cross the budget."""
+    at the estimate they were claimed with; :class:`BudgetExceeded` if that would cross a limit."""
     todo = [e for e in entries if e.state is TaskState.NOT_SENT and e.key and e.estimate]
     slots = [(str(e.key), e.take, float(e.estimate or 0.0)) for e in todo]
-    with _held(cache, backend, slots, budget, scope, todo[0].scope if todo else None, None):
+    with _held(cache, backend, slots, limits, todo[0].scope if todo else None, None):
         yield
 
 
@@ -192,18 +202,17 @@ def _held(
     cache: Cache,
     backend: str,
     slots: list[tuple[str, int, float]],
-    budget: float | None,
-    scope: str | None,
+    limits: list[Limit],
     hold_scope: str | None,
     jobs: list[PreparedJob] | None,
 ) -> Iterator[Hold | None]:
-    if budget is None or backend != "runware" or not slots:
+    if not limits or backend != "runware" or not slots:
         yield None
         return
-    hold, spent, call = cache.spending.hold(budget, backend, scope, slots, hold_scope=hold_scope)
-    if hold is None:
-        raise BudgetExceeded(call, budget, spent, scope, breakdown=table_estimate(jobs) if jobs else None)
+    reservation = cache.spending.hold(limits, backend, slots, hold_scope=hold_scope)
+    if reservation.hold is None:
+        raise reservation.refusal(table_estimate(jobs) if jobs else None)
     try:
-        yield hold
+        yield reservation.hold
     finally:
-        cache.spending.release(hold)
+        cache.spending.release(reservation.hold)

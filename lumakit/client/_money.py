@@ -7,12 +7,20 @@ it reads the client's ``cache``, ``backend``, ``max_cost``, ``budget`` and ``bud
 from __future__ import annotations
 
 from .._notice import Limits
-from ..cache import Cache
+from ..cache import Cache, Limit
 from ..errors import LumakitError
 from ..quotes import Quote
 from ..request import source_length_problem
 from ..types import WorkLike
-from ._budget import Checked, check_budget_amount, check_max_cost, check_scope, notebook_name, table_estimate
+from ._budget import (
+    Checked,
+    check_budget_amount,
+    check_max_cost,
+    check_scope,
+    notebook_name,
+    spending_limits,
+    table_estimate,
+)
 from ._prepared import PreparedJob, as_plans, check_take, prepare_now
 
 
@@ -29,6 +37,7 @@ class ClientMoney:
         check_budget_amount,
         "The spending limit in USD across calls, kernels and restarts (None: no budget); settable.",
     )
+    _budget_cap: float | None  # LUMAKIT_BUDGET_CAP, read once when the client is made
     budget_scope = Checked(
         check_scope, "The name the budget counts tasks under (None: the whole cache); settable."
     )
@@ -61,19 +70,32 @@ class ClientMoney:
         and results from packs never do."""
         return self.cache.spending.total("runware", self.budget_scope)
 
+    @property
+    def budget_cap(self) -> float | None:
+        """``LUMAKIT_BUDGET_CAP`` as it was when the client was made: a limit in USD over the whole cache
+        that every call answers to as well as ``budget`` (a teacher's, for every notebook of a class; a
+        notebook cannot raise it). None when unset; read-only."""
+        return self._budget_cap
+
+    def _spending_limits(self) -> list[Limit]:
+        return spending_limits(self.budget, self.budget_scope, self._budget_cap)
+
     def _limits(self) -> Limits:
-        return Limits(self.max_cost, self.budget, self.budget_left(), self.budget_scope)
+        return Limits(self.max_cost, self.budget, self.budget_left(), self.budget_scope, self._budget_cap)
 
     def budget_left(self) -> float | None:
-        """USD the budget has left (never below 0), or None without a budget."""
-        if self.budget is None:
+        """USD left before a call is refused (never below 0): under the budget, or under the cap
+        (``budget_cap``) when that is less; None when neither is set."""
+        limits = self._spending_limits()
+        if not limits:
             return None
-        return round(max(self.budget - self.spent(), 0.0), 6)
+        left = min(limit.usd - self.cache.spending.total("runware", limit.scope) for limit in limits)
+        return round(max(left, 0.0), 6)
 
     @property
     def _budget_applies(self) -> bool:
-        """A budget is set and this client's jobs count against it (Runware's: local previews are free)."""
-        return self.budget is not None and self.backend == "runware"
+        """A limit is set and this client's jobs count against it (Runware's: local previews are free)."""
+        return bool(self._spending_limits()) and self.backend == "runware"
 
     @property
     def _task_scope(self) -> str | None:

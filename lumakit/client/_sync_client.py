@@ -133,6 +133,11 @@ class Client:
         """The :class:`AsyncClient` this client drives (its coroutines belong to lumakit's private loop)."""
         return self._async
 
+    @property
+    def budget_cap(self) -> float | None:
+        """``LUMAKIT_BUDGET_CAP`` when the client was made: a limit over the whole cache (read-only)."""
+        return self._async.budget_cap
+
     max_cost = _Setting[float | None]()
     budget = _Setting[float | None]()
     budget_scope = _Setting[str | None]()
