@@ -11,7 +11,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Quote:
     """What a run would cost. ``total`` is USD with cached jobs at 0; ``limit`` is the client's ``max_cost``
-    (None: no limit); ``left`` is what the client's ``budget`` has left (None: no budget); ``problem`` says
+    (None: no limit); ``left`` is what the client's ``budget`` has left, or its class cap when that is less
+    (None: neither), and ``left_of`` names which (``"budget"`` or ``"LUMAKIT_BUDGET_CAP"``); ``problem`` says
     why the work cannot run as it stands ('' when it can)."""
 
     total: float
@@ -20,6 +21,7 @@ class Quote:
     limit: float | None
     problem: str = ""
     left: float | None = None
+    left_of: str = "budget"
 
     @property
     def over(self) -> bool:
@@ -52,6 +54,8 @@ class Quote:
             return f"{head} · {self.problem}"
         if self.over_max_cost:
             return f"{head} · over max_cost ${self.limit:.2f}: raise the client's max_cost to run it"
-        if self.over_budget:
+        if self.over_budget and self.left_of == "budget":
             return f"{head} · more than the budget has left: raise the client's budget to run it"
+        if self.over_budget:  # a cap set outside the notebook
+            return f"{head} · more than {self.left_of} has left (a limit set outside this notebook)"
         return head

@@ -270,7 +270,9 @@ def test_a_class_cap_set_outside_the_notebooks_holds_whatever_budget_each_notebo
         b.modify(SRC, PROMPT, strength="flex_2", **LOW)  # 0.54 spent + 1.08 held <= 2.00
         assert b.spent() == pytest.approx(0.54)  # its own scope's
         assert b.budget_left() == pytest.approx(0.92)  # the cap's 2.00 - 1.08, less than the budget's 4.46
-        assert b.quote(b.plan_sweep(SRC, PROMPT, strengths=["flex_3"], **LOW)).left == pytest.approx(0.92)
+        quote = b.quote(b.plan_sweep(SRC, PROMPT, strengths=["flex_3"], **LOW))  # what its panel shows
+        assert quote.left == pytest.approx(0.92) and quote.over
+        assert "more than LUMAKIT_BUDGET_CAP has left" in quote.text()
         with pytest.raises(BudgetExceeded) as info:
             b.modify(SRC, PROMPT, strength="flex_3", **LOW)  # 1.08 + 1.08 > 2.00; its own budget had room
         with pytest.raises(AttributeError):

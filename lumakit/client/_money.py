@@ -60,8 +60,9 @@ class ClientMoney:
         est = table_estimate(jobs)
         cached = sum(1 for j in jobs if j.hit is not None)
         problem = next((p for p in problems if p), "")
-        left = self.budget_left() if self.backend == "runware" else None  # local previews are not billed
-        return Quote(round(est.total, 4), len(jobs), cached, self.max_cost, problem, left)
+        tightest = self._tightest() if self.backend == "runware" else None  # local previews are not billed
+        left, left_of = tightest if tightest is not None else (None, "budget")
+        return Quote(round(est.total, 4), len(jobs), cached, self.max_cost, problem, left, left_of)
 
     def spent(self) -> float:
         """USD counted against the budget so far, across kernels and restarts (the ledger's total for
@@ -86,11 +87,16 @@ class ClientMoney:
     def budget_left(self) -> float | None:
         """USD left before a call is refused (never below 0): under the budget, or under the cap
         (``budget_cap``) when that is less; None when neither is set."""
-        limits = self._spending_limits()
-        if not limits:
-            return None
-        left = min(limit.usd - self.cache.spending.total("runware", limit.scope) for limit in limits)
-        return round(max(left, 0.0), 6)
+        tightest = self._tightest()
+        return None if tightest is None else tightest[0]
+
+    def _tightest(self) -> tuple[float, str] | None:
+        """What the limit with the least left has left (never below 0), and that limit's name."""
+        left = [
+            (round(max(limit.usd - self.cache.spending.total("runware", limit.scope), 0.0), 6), limit.name)
+            for limit in self._spending_limits()
+        ]
+        return min(left, key=lambda pair: pair[0]) if left else None
 
     @property
     def _budget_applies(self) -> bool:
