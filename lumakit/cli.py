@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -449,24 +448,9 @@ def _cmd_unpack(args: argparse.Namespace) -> int:
 
 
 def _spent_line(cache: Any) -> str:
-    """``lumakit history``'s last line: what the cache spent on Runware (the budget's total), and what
-    ``LUMAKIT_BUDGET`` and ``LUMAKIT_BUDGET_CAP`` have left when they are set."""
-    from .client._budget import check_scope, env_budget, env_budget_cap
+    from .client import spending_summary
 
-    scope = check_scope(os.environ.get("LUMAKIT_BUDGET_SCOPE"))
-    spent = cache.spending.total("runware", scope)
-    where = f" in scope {scope!r}" if scope else ""
-    line = f"spent on Runware{where}: ${spent:.2f} (billed costs, and estimates of jobs still running)"
-    budget = env_budget()
-    if budget is not None:
-        line += f"; budget ${budget:.2f}, left ${max(budget - spent, 0.0):.2f}"
-    cap = env_budget_cap()
-    if cap is not None:
-        everything = cache.spending.total("runware", None)
-        line += (
-            f"; LUMAKIT_BUDGET_CAP ${cap:.2f} over the whole cache, left ${max(cap - everything, 0.0):.2f}"
-        )
-    return line
+    return spending_summary(cache)
 
 
 def _read_ledger(read: Any) -> Any:

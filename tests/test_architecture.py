@@ -140,6 +140,21 @@ def test_no_module_imports_the_package_init() -> None:
     assert offenders == []
 
 
+def test_a_room_that_is_a_package_is_entered_through_its_public_face() -> None:
+    """``lumakit.client._sync`` is the client's own business: another room imports what ``lumakit.client``
+    exports (``in_background``, ``spending_summary``), so a room's private modules can change freely."""
+    offenders = []
+    for path in ALL_FILES:
+        here = _module_name(path)
+        for base, names in _imports(path):
+            for name in [base] + [f"{base}.{n}" for n in names if _is_module(f"{base}.{n}")]:
+                parts = name.split(".")
+                if parts[0] != "lumakit" or len(parts) < 3 or room_of(here) == parts[1]:
+                    continue
+                if any(p.startswith("_") and not p.startswith("__") for p in parts[2:]):
+                    offenders.append(f"{path.relative_to(PKG)} imports {name}")
+    assert offenders == []
+
 def test_no_module_is_over_the_line_limit_but_the_known_exceptions() -> None:
     lengths = {str(p.relative_to(PKG)): len(p.read_text().splitlines()) for p in ALL_FILES}
     over = sorted(name for name, n in lengths.items() if n > MAX_LINES and name not in OVER_THE_LIMIT)

@@ -22,7 +22,9 @@ from __future__ import annotations
 from ..pricing import Estimate
 from ._async_client import AsyncClient
 from ._handles import AsyncTaskHandle, TaskHandle, TaskStatus
+from ._money import spending_summary
 from ._polling import PollPolicy, RetryPolicy
+from ._sync import in_background
 from ._sync_client import Client
 
 __all__ = [
@@ -34,4 +36,6 @@ __all__ = [
     "RetryPolicy",
     "TaskHandle",
     "TaskStatus",
+    "in_background",
+    "spending_summary",
 ]

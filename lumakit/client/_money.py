@@ -1,10 +1,13 @@
-"""The money side of a client: ``quote``, ``spent``, ``budget_left`` and what limits its spending.
+"""The money side of a client: ``quote``, ``spent``, ``budget_left`` and what limits its spending; and
+:func:`spending_summary`, the same figures for a cache with no client (``lumakit history``).
 
 :class:`ClientMoney` is a base of :class:`~lumakit.client.AsyncClient` (the sync ``Client`` delegates to it);
 it reads the client's ``cache``, ``backend``, ``max_cost``, ``budget`` and ``budget_scope``.
 """
 
 from __future__ import annotations
+
+import os
 
 from .._notice import Limits
 from ..cache import Cache, Limit
@@ -17,6 +20,8 @@ from ._budget import (
     check_budget_amount,
     check_max_cost,
     check_scope,
+    env_budget,
+    env_budget_cap,
     notebook_name,
     spending_limits,
     table_estimate,
@@ -107,3 +112,18 @@ class ClientMoney:
     def _task_scope(self) -> str | None:
         """The name a task is recorded under: ``budget_scope``, else the running notebook's name."""
         return self.budget_scope or notebook_name()
+
+
+def spending_summary(cache: Cache) -> str:
+    """What ``cache`` spent on Runware (the budget's total: billed costs, and estimates of jobs still
+    running) under ``LUMAKIT_BUDGET_SCOPE``, and what ``LUMAKIT_BUDGET`` and ``LUMAKIT_BUDGET_CAP`` have
+    left when they are set: one line, read from the ledger and the environment alone."""
+    scope = check_scope(os.environ.get("LUMAKIT_BUDGET_SCOPE"))
+    spent = cache.spending.total("runware", scope)
+    where = f" in scope {scope!r}" if scope else ""
+    line = f"spent on Runware{where}: ${spent:.2f} (billed costs, and estimates of jobs still running)"
+    for limit in spending_limits(env_budget(), scope, env_budget_cap()):
+        left = max(limit.usd - cache.spending.total("runware", limit.scope), 0.0)
+        over = "" if limit.scope is not None or limit.name == "budget" else " over the whole cache"
+        line += f"; {limit.name} ${limit.usd:.2f}{over}, left ${left:.2f}"
+    return line

@@ -42,6 +42,13 @@ def loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
+def in_background(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    """Schedule ``coro`` on lumakit's private event loop thread (the one a sync ``Client`` runs the
+    coroutines of its ``aio`` on) and return at once: a future of its result. For code that must not block
+    (a panel's button); cancel the coroutine's own task to stop it cleanly."""
+    return asyncio.run_coroutine_threadsafe(coro, loop())
+
+
 def in_loop_thread() -> bool:
     return _thread is not None and threading.current_thread() is _thread
 

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..client import AsyncClient, Client
+from ..client import AsyncClient, Client, in_background
 
 
 class StopWaiting(KeyboardInterrupt):
@@ -123,22 +123,19 @@ class BackgroundRun:
             self._cancel = kernel_task.cancel
             kernel_task.add_done_callback(self._settle_future)
             return self
-        from ..client import _sync
-
-        private = _sync.loop()
         task: list[asyncio.Task[Any]] = []
 
         async def tracked() -> Any:
             task.append(asyncio.current_task())  # type: ignore[arg-type]
             return await make()
 
-        cfut = asyncio.run_coroutine_threadsafe(tracked(), private)
+        cfut = in_background(tracked())
 
         def cancel() -> None:
             # Cancel the task itself, so the job settles only once the client has recorded the stop in its
             # ledger (cancelling the concurrent future would settle at once, before the client knows).
             if task:
-                private.call_soon_threadsafe(task[0].cancel)
+                task[0].get_loop().call_soon_threadsafe(task[0].cancel)
             else:
                 cfut.cancel()
 
