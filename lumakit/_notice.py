@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._preview import PREVIEW_COLOR, PREVIEW_MARK, PREVIEWS_NOTE
+from ._preview import PREVIEW_COLOR, PREVIEW_MARK, PREVIEWS_NOTE, tint
 
 __all__ = [
     "Limits",
@@ -42,10 +42,9 @@ RUNWARE_COLOR = PREVIEW_COLOR  # the billed backend's note: the attention amber,
 
 def _notice_box(colour: str, body: str) -> str:
     """A note in a notebook: a ``colour`` bar on the left, the same colour faintly behind ``body``."""
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return (
         f'<div class="lumakit-notice" style="border-left:4px solid {colour};'
-        f"background:rgba({red},{green},{blue},0.07);"
+        f"background:{tint(colour, 0.07)};"
         f'padding:6px 10px;margin:4px 0;font:13px/1.45 system-ui,sans-serif">{body}</div>'
     )
 

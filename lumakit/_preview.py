@@ -16,12 +16,37 @@ from typing import Any
 
 from ._files import result_backend
 
-__all__ = ["PREVIEWS_NOTE", "PREVIEW_COLOR", "PREVIEW_MARK", "RENDERER_NOTE", "is_preview", "mark_html"]
+__all__ = [
+    "PREVIEWS_NOTE",
+    "PREVIEW_COLOR",
+    "PREVIEW_MARK",
+    "RENDERER_NOTE",
+    "coloured",
+    "is_preview",
+    "mark_html",
+    "tint",
+]
 
 PREVIEW_MARK = "local preview, not Ray"  # on a result and on every visual made from one
 PREVIEWS_NOTE = "local previews, not Ray"  # what the local backend's results are (notice, `lumakit serve`)
 RENDERER_NOTE = "local preview renderer, not Ray"  # what the local backend is (its answers, logs, reports)
 PREVIEW_COLOR = "#b45309"  # the amber of both, wherever they are drawn
+
+
+def tint(colour: str, alpha: float) -> str:
+    """``colour`` (``#rrggbb``) as CSS ``rgba(...)`` at ``alpha``: the faint backgrounds and the translucent
+    badges drawn in a note's or the preview's colour."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha:g})"
+
+
+def coloured(css: str) -> str:
+    """``css`` with the preview colour's placeholders filled in: ``PREVIEW_COLOR`` (the amber itself),
+    ``PREVIEW_BADGE`` (slightly translucent, a badge over a video), ``PREVIEW_EDGE`` (half, a border) and
+    ``PREVIEW_FAINT`` (a background). The player's and the report's stylesheets are written with them."""
+    for name, alpha in (("PREVIEW_BADGE", 0.9), ("PREVIEW_EDGE", 0.5), ("PREVIEW_FAINT", 0.1)):
+        css = css.replace(name, tint(PREVIEW_COLOR, alpha))
+    return css.replace("PREVIEW_COLOR", PREVIEW_COLOR)
 
 
 def mark_html(text: str = PREVIEW_MARK) -> str:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _files, media
-from ._preview import PREVIEW_COLOR, PREVIEW_MARK, is_preview
+from ._preview import PREVIEW_COLOR, PREVIEW_MARK, coloured, is_preview
 from .display_options import EMBED_BUDGET, DisplayOptions
 from .errors import RequestError
 
@@ -267,7 +267,8 @@ def _player_state(items: list[tuple[str | None, Any]], opts: DisplayOptions) -> 
     sources, heard = _sources(items, opts)
     state = {"sources": sources, "columns": opts.columns_for(len(items)), "width": opts.width or 0,
              "height": opts.height or 0, "loop": opts.loop, "autoplay": opts.autoplay,
-             "fps": _step_fps(items), "border": opts.border_px, "sound": heard}  # fmt: skip
+             "fps": _step_fps(items), "border": opts.border_px, "sound": heard,
+             "preview_mark": PREVIEW_MARK}  # fmt: skip
     return state, _html(sources, opts, heard)
 
 
@@ -385,7 +386,7 @@ render({{ model, el }});
 
 def player_css() -> str:
     """The synced player's stylesheet, for a page that holds :func:`player_html`."""
-    return (Path(__file__).parent / "_player" / "player.css").read_text()
+    return coloured((Path(__file__).parent / "_player" / "player.css").read_text())
 
 
 def player_html(

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _files, media
-from ._preview import PREVIEW_COLOR, RENDERER_NOTE
+from ._preview import RENDERER_NOTE, coloured
 from .errors import RequestError
 from .wire.tasks import describe_edit
 
@@ -37,13 +37,14 @@ _SECRET_KEYS = {"apikey", "api_key", "authorization", "token"}
 _STYLE = """
 body{font:14px system-ui,sans-serif;margin:24px auto;max-width:1400px;padding:0 16px;color:#1f2328}
 h1{font-size:22px;margin-bottom:4px} h2{font-size:17px;margin-top:28px}
-.meta{color:#59636e} .preview{background:#fff4e5;border:1px solid #f0b35a;padding:8px 12px;border-radius:6px}
+.meta{color:#59636e}
+.preview{background:PREVIEW_FAINT;border:1px solid PREVIEW_EDGE;padding:8px 12px;border-radius:6px}
 table{border-collapse:collapse} td,th{border-bottom:1px solid #d1d9e0;padding:4px 10px;text-align:left;
 vertical-align:top} pre{font-size:12px;background:#f6f8fa;padding:8px;overflow:auto;max-width:900px}
 img.figure{max-width:100%;height:auto} .local{color:PREVIEW_COLOR;font-weight:600}
 .missing{background:#ffebe9;border:1px solid #ff8182;padding:8px 12px;border-radius:6px}
 """
-_STYLE = _STYLE.replace("PREVIEW_COLOR", PREVIEW_COLOR)  # the preview amber, from its one home
+_STYLE = coloured(_STYLE)  # the preview amber and its tints, from their one home
 
 
 def cost_label(result: Any) -> str:

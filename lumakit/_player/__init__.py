@@ -9,7 +9,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .._preview import PREVIEW_COLOR, PREVIEW_MARK
+from .._preview import PREVIEW_COLOR, PREVIEW_MARK, coloured
 
 _HERE = Path(__file__).parent
 
@@ -27,7 +27,7 @@ class SyncedPlayer(anywidget.AnyWidget):
     """
 
     _esm = _HERE / "player.js"
-    _css = _HERE / "player.css"
+    _css = coloured((_HERE / "player.css").read_text())  # the preview amber, from lumakit._preview
 
     sources = traitlets.List(traitlets.Dict()).tag(sync=True)
     columns = traitlets.Int(0).tag(sync=True)

@@ -166,7 +166,7 @@ function render({ model, el }) {
         fig.classList.add("lk-preview");
         const m = document.createElement("span");
         m.className = "lk-preview-mark";
-        m.textContent = model.get("preview_mark") || "local preview, not Ray";
+        m.textContent = model.get("preview_mark");  // from lumakit._preview, its one home
         fig.appendChild(m);
       }
       if (s.title) {
