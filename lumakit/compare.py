@@ -379,8 +379,10 @@ def _subject_plot(
 ) -> Figure:
     """``departure_plot(region=)``: inside (solid) and outside (dashed) the box, per variant."""
     deps: list[tuple[str, RegionDeparture]] = []
+    todo = [v for _, v in rows if not isinstance(v, Departure)]
+    measured = iter(departures(source, todo, n=n, region=region))  # one decode of the source for all
     for label, v in rows:
-        d = v if isinstance(v, Departure) else departure(source, v, n=n, region=region)
+        d = v if isinstance(v, Departure) else next(measured)
         if not isinstance(d, RegionDeparture):
             raise RequestError(
                 "videos", label, "videos, or departures measured with region= (RegionDeparture)"

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .compare import RegionDeparture, check_metric, departure, label_axes, mark_previews, plot_pair
+from .compare import check_metric, label_axes, mark_previews, plot_pair
+from .departure_metrics import RegionDeparture, departures
 from .errors import RequestError
 from .regions import RegionLike
 
@@ -90,11 +91,12 @@ def take_spread(
     _check(metric, part, region)
     if len(takes) < 1 or any(len(v) < 2 for v in takes.values()):
         raise RequestError("takes", takes, "at least 2 takes per label (client.takes(work, n=2))")
+    measured = iter(departures(source, [v for runs in takes.values() for v in runs], n=n, region=region))
     rows = []
     for runs in takes.values():
         row = []
-        for video in runs:
-            d = departure(source, video, n=n, region=region)
+        for _video in runs:
+            d = next(measured)  # every take against one decode of the source
             if part != "whole":
                 assert isinstance(d, RegionDeparture)
                 d = d.inside if part == "inside" else d.outside
