@@ -228,6 +228,18 @@ def _check_video_path(value: str | None) -> None:
         raise RequestError("--video", value, "a path ending in .mp4")
 
 
+def _demo_cost(r: Any) -> str:
+    """What a demo run cost: nothing for a cached result or a local preview (its figure is what Runware
+    would bill), else the result's cost label."""
+    if r.cached:
+        return "cached"
+    if r.is_local:
+        would = f", about ${r.cost:.2f} on Runware" if r.cost is not None else ""
+        return f"local preview: free{would}"
+    from .report import cost_label
+
+    return cost_label(r)
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .compare import save_grid
     from .display import save_page
@@ -252,8 +264,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     page = save_page(videos, out / "index.html", title=f"lumakit demo: {args.prompt}")
     shared = _share(runs, str(source), str(out / "comparison.mp4"), str(out / "report.html"))
     for label, r in runs.items():
-        cost = "cached" if r.cached else f"${r.cost:.2f}" if r.cost is not None else "cost unknown"
-        print(f"  {label:<12} {r.path}  ({cost})")
+        print(f"  {label:<12} {r.path}  ({_demo_cost(r)})")
     print(f"frame grid: {grid}\nweb page:   {page}")
     for what, path in shared:
         print(f"{what + ':':<17} {path}")

@@ -80,6 +80,7 @@ def test_demo_writes_a_grid_and_a_synced_page_then_reruns_from_cache(clip: Path,
     report = (out / "report.html").read_text()
     assert "flex_2" in report and "local preview renderer, not Ray" in report and 'alt="departure"' in report
     assert f"comparison video: {out / 'comparison.mp4'}" in proc.stdout and "report.html" in proc.stdout
+    assert proc.stdout.count("(local preview: free, about $") == 3  # what Runware would bill, said as such
     rerun = run_cli("demo", "--source", str(clip), "--out", str(out), "--no-progress")
     assert rerun.returncode == 0 and rerun.stdout.count("(cached)") == 3
     history = run_cli("history")
