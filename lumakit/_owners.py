@@ -16,7 +16,6 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import IO
 
 try:
     import fcntl
@@ -25,7 +24,10 @@ except ImportError:  # pragma: no cover - Windows
 
 FALLBACK_SECONDS = 3600.0  # [ours] without flock: how long an owner's claim is trusted
 _lock = threading.Lock()
-_held: dict[tuple[int, str], tuple[str, IO[bytes]]] = {}  # (pid, cache root) -> (token, locked file)
+# (pid, cache root) -> (token, locked file descriptor). A bare descriptor, never closed: the kernel releases
+# the lock only when the process is gone (a file object would be closed, and warned about, at shutdown,
+# while daemon threads may still be writing under this token).
+_held: dict[tuple[int, str], tuple[str, int]] = {}
 
 
 def _dir(root: Path) -> Path:
@@ -42,10 +44,10 @@ def token(root: Path) -> str:
         name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         folder = _dir(root)
         folder.mkdir(parents=True, exist_ok=True)
-        fh = open(folder / f"{name}.lock", "wb")  # noqa: SIM115 - held open for the process's life
+        fd = os.open(folder / f"{name}.lock", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         if fcntl is not None:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        _held[key] = (name, fh)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _held[key] = (name, fd)
         return name
 
 
@@ -54,7 +56,7 @@ def alive(root: Path, owner: str | None) -> bool:
     if not owner:
         return False
     with _lock:
-        if any(tok == owner for tok, _fh in _held.values()):
+        if any(tok == owner for tok, _fd in _held.values()):
             return True
     path = _dir(root) / f"{owner}.lock"
     if not path.exists():
