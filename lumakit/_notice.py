@@ -109,14 +109,16 @@ def local_notice_html(url: str, dotenv: Path | None = None) -> str:
 
 @dataclass(frozen=True)
 class Limits:
-    """What limits a Runware client's spending: ``max_cost`` per call, and ``budget`` across calls with what
-    it has ``left`` (under ``scope``, None: the whole cache)."""
+    """What limits a Runware client's spending: ``max_cost`` per call, ``budget`` across calls with what it
+    has ``left`` (under ``scope``, None: the whole cache), and the class's ``cap`` over the whole cache
+    (``LUMAKIT_BUDGET_CAP``) with what it has left (``cap_left``)."""
 
     max_cost: float | None = None
     budget: float | None = None
     left: float | None = None
     scope: str | None = None
-    cap: float | None = None  # LUMAKIT_BUDGET_CAP: over the whole cache, as well as the budget
+    cap: float | None = None
+    cap_left: float | None = None
 
     @property
     def none(self) -> bool:
@@ -124,14 +126,13 @@ class Limits:
 
     def line(self) -> str:
         parts = []
-        limits = []
         if self.budget is not None:
             where = f" (scope {self.scope!r})" if self.scope else ""
-            limits.append(f"budget ${self.budget:.2f}{where}")
+            parts.append(f"budget ${self.budget:.2f}{where}, ${self.left or 0.0:.2f} left")
         if self.cap is not None:
-            limits.append(f"LUMAKIT_BUDGET_CAP ${self.cap:.2f} over the whole cache")
-        if limits:
-            parts.append(f"{' and '.join(limits)}, ${self.left or 0.0:.2f} left")
+            parts.append(
+                f"LUMAKIT_BUDGET_CAP ${self.cap:.2f} over the whole cache, ${self.cap_left or 0.0:.2f} left"
+            )
         parts.append(
             f"max_cost=${self.max_cost:.2f} per call" if self.max_cost is not None else "no max_cost set"
         )
@@ -149,9 +150,9 @@ class Limits:
             )
         if self.cap is not None:
             parts.append(
-                f"A cap of <b>${self.cap:.2f}</b> over the whole cache (<code>LUMAKIT_BUDGET_CAP</code>, set "
-                f"outside this notebook) holds as well: <b>${self.left or 0.0:.2f} left</b> before a call is "
-                "refused."
+                f"A cap of <b>${self.cap:.2f}</b> over the whole cache (<code>LUMAKIT_BUDGET_CAP</code>, "
+                f"set outside this notebook) holds as well: <b>${self.cap_left or 0.0:.2f} left</b> before "
+                "a call is refused."
             )
         if self.max_cost is not None:
             parts.append(

@@ -151,11 +151,10 @@ def test_a_class_cap_is_stated_in_the_notice_and_is_a_limit(
     text = note.data  # type: ignore[attr-defined]
     assert "LUMAKIT_BUDGET_CAP" in text and "$30.00" in text and "$30.00 left" in text
     assert "Nothing limits spending" not in text
-    limits = _notice.Limits(None, 5.0, 4.5, "02_strength_dial", cap=30.0)
+    limits = _notice.Limits(None, 5.0, 4.5, "02_strength_dial", cap=30.0, cap_left=2.0)
     line = _notice.runware_notice_line("u", "api_key=", None, limits)
-    both = "budget $5.00 (scope '02_strength_dial') and LUMAKIT_BUDGET_CAP $30.00 over the whole cache"
-    assert both in line
-    assert "$4.50 left" in line
+    assert "budget $5.00 (scope '02_strength_dial'), $4.50 left" in line  # each limit with its own figure
+    assert "LUMAKIT_BUDGET_CAP $30.00 over the whole cache, $2.00 left" in line
 
 def test_a_runware_client_with_nothing_limiting_it_warns_once_in_a_notebook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paid_notebook: list

@@ -87,7 +87,13 @@ class ClientMoney:
         return spending_limits(self.budget, self.budget_scope, self._budget_cap)
 
     def _limits(self) -> Limits:
-        return Limits(self.max_cost, self.budget, self.budget_left(), self.budget_scope, self._budget_cap)
+        left = {limit.name: self._left(limit) for limit in self._spending_limits()}
+        return Limits(self.max_cost, self.budget, left.get("budget"), self.budget_scope, self._budget_cap,
+                      left.get("LUMAKIT_BUDGET_CAP"))  # fmt: skip
+
+    def _left(self, limit: Limit) -> float:
+        """What ``limit`` has left, never below 0."""
+        return round(max(limit.usd - self.cache.spending.total("runware", limit.scope), 0.0), 6)
 
     def budget_left(self) -> float | None:
         """USD left before a call is refused (never below 0): under the budget, or under the cap
@@ -97,10 +103,7 @@ class ClientMoney:
 
     def _tightest(self) -> tuple[float, str] | None:
         """What the limit with the least left has left (never below 0), and that limit's name."""
-        left = [
-            (round(max(limit.usd - self.cache.spending.total("runware", limit.scope), 0.0), 6), limit.name)
-            for limit in self._spending_limits()
-        ]
+        left = [(self._left(limit), limit.name) for limit in self._spending_limits()]
         return min(left, key=lambda pair: pair[0]) if left else None
 
     @property
