@@ -210,6 +210,10 @@ class Spending:
         with self._file.reading() as db:
             return _total(db, self._root, backend, scope)
 
+    def left(self, backend: str, limit: Limit) -> float:
+        """USD ``limit`` has left for ``backend`` jobs (never below 0); a plain read."""
+        return round(max(limit.usd - self.total(backend, limit.scope), 0.0), 6)
+
     def hold(
         self,
         limits: Limit | Sequence[Limit],

@@ -240,6 +240,7 @@ def _demo_cost(r: Any) -> str:
 
     return cost_label(r)
 
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .compare import save_grid
     from .display import save_page
@@ -458,12 +459,6 @@ def _cmd_unpack(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spent_line(cache: Any) -> str:
-    from .client import spending_summary
-
-    return spending_summary(cache)
-
-
 def _read_ledger(read: Any) -> Any:
     """``read(cache)`` on the ledger alone: no client, so no local server is started just to read it."""
     from .cache import Cache
@@ -478,7 +473,9 @@ def _read_ledger(read: Any) -> Any:
 def _cmd_history(args: argparse.Namespace) -> int:
     if args.n < 0:
         raise RequestError("-n", args.n, "a number of tasks >= 0")
-    entries, spent = _read_ledger(lambda cache: (cache.ledger.history(limit=args.n), _spent_line(cache)))
+    from .client import spending_summary
+
+    entries, spent = _read_ledger(lambda cache: (cache.ledger.history(limit=args.n), spending_summary(cache)))
     if args.json:
         print(json.dumps(entries.to_records(), indent=2))
         return 0

@@ -87,13 +87,9 @@ class ClientMoney:
         return spending_limits(self.budget, self.budget_scope, self._budget_cap)
 
     def _limits(self) -> Limits:
-        left = {limit.name: self._left(limit) for limit in self._spending_limits()}
+        left = {limit.name: self.cache.spending.left("runware", limit) for limit in self._spending_limits()}
         return Limits(self.max_cost, self.budget, left.get("budget"), self.budget_scope, self._budget_cap,
                       left.get("LUMAKIT_BUDGET_CAP"))  # fmt: skip
-
-    def _left(self, limit: Limit) -> float:
-        """What ``limit`` has left, never below 0."""
-        return round(max(limit.usd - self.cache.spending.total("runware", limit.scope), 0.0), 6)
 
     def budget_left(self) -> float | None:
         """USD left before a call is refused (never below 0): under the budget, or under the cap
@@ -103,7 +99,7 @@ class ClientMoney:
 
     def _tightest(self) -> tuple[float, str] | None:
         """What the limit with the least left has left (never below 0), and that limit's name."""
-        left = [(self._left(limit), limit.name) for limit in self._spending_limits()]
+        left = [(self.cache.spending.left("runware", limit), limit.name) for limit in self._spending_limits()]
         return min(left, key=lambda pair: pair[0]) if left else None
 
     @property
@@ -126,7 +122,7 @@ def spending_summary(cache: Cache) -> str:
     where = f" in scope {scope!r}" if scope else ""
     line = f"spent on Runware{where}: ${spent:.2f} (billed costs, and estimates of jobs still running)"
     for limit in spending_limits(env_budget(), scope, env_budget_cap()):
-        left = max(limit.usd - cache.spending.total("runware", limit.scope), 0.0)
+        left = cache.spending.left("runware", limit)
         over = "" if limit.scope is not None or limit.name == "budget" else " over the whole cache"
         line += f"; {limit.name} ${limit.usd:.2f}{over}, left ${left:.2f}"
     return line
